@@ -1,0 +1,63 @@
+//! `blastdesk-cli`: Blastdesk without a window, on the same store and engine.
+
+mod cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use blastdesk_core::data_dir;
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "blastdesk-cli", version, about)]
+struct Cli {
+    /// Where Blastdesk keeps its database and logs [default: the app's data folder]
+    #[arg(long, global = true, env = data_dir::ENV_VAR, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    /// Also print logs to stderr
+    #[arg(long, short, global = true)]
+    verbose: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Open the database and summarise what it holds
+    Status(cmd::status::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One clear line; the chain of causes joined, no backtrace.
+            eprintln!("blastdesk-cli: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let data_dir = match cli.data_dir.or_else(data_dir::platform_default) {
+        Some(dir) => dir,
+        None => anyhow::bail!(
+            "this system has no per-user data folder; pass --data-dir or set {}",
+            data_dir::ENV_VAR
+        ),
+    };
+    let echo = if cli.verbose {
+        blastdesk_core::logging::Echo::FileAndStderr
+    } else {
+        blastdesk_core::logging::Echo::FileOnly
+    };
+    // Logging is a help, not a requirement: a read-only data folder still gets
+    // a precise error from the store below.
+    let _log_guard = blastdesk_core::logging::init(&data_dir::logs_dir(&data_dir), echo).ok();
+    match cli.command {
+        Command::Status(args) => cmd::status::run(&data_dir, args),
+    }
+}

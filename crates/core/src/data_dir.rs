@@ -1,0 +1,46 @@
+//! Where Blastdesk keeps its data: one SQLite file, the WhatsApp session files
+//! and the logs, all in one directory per computer user.
+//!
+//! The desktop shell asks Tauri's path API for the app-data directory; the CLI
+//! uses [`platform_default`], which resolves to the same place. Both honour
+//! [`ENV_VAR`] first, so tests and power users can point Blastdesk elsewhere.
+
+use std::path::{Path, PathBuf};
+
+/// The app's bundle identifier; it also names the data directory.
+/// `tauri.conf.json` must carry the same value (a shell test checks it).
+pub const APP_IDENTIFIER: &str = "com.blastdesk.desktop";
+
+/// Environment variable that overrides the data directory.
+pub const ENV_VAR: &str = "BLASTDESK_DATA_DIR";
+
+/// The directory named by [`ENV_VAR`], if it is set and not empty.
+pub fn from_env() -> Option<PathBuf> {
+    std::env::var_os(ENV_VAR)
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The operating system's per-user app-data directory for Blastdesk:
+/// `~/.local/share/com.blastdesk.desktop` on Linux,
+/// `~/Library/Application Support/com.blastdesk.desktop` on macOS,
+/// `%APPDATA%\com.blastdesk.desktop` on Windows (what Tauri's `app_data_dir` gives).
+pub fn platform_default() -> Option<PathBuf> {
+    dirs::data_dir().map(|base| base.join(APP_IDENTIFIER))
+}
+
+/// The log directory inside a data directory.
+pub fn logs_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("logs")
+}
+
+/// Creates the data directory (and its parents) if needed, readable by its owner only on Unix.
+pub fn ensure(data_dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(data_dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! Stable error codes.
+//!
+//! Every error that can reach a person carries one of these codes. The UI and
+//! scripts switch on the code, never on the message text, so messages can be
+//! reworded (or translated) without breaking anything.
+
+use serde::Serialize;
+
+/// A stable, machine-readable error code. The serialised names are part of
+/// Blastdesk's interface: never rename one, only add.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The file is not an SQLite database at all.
+    NotADatabase,
+    /// The file is an SQLite database, but another program's.
+    ForeignDatabase,
+    /// The database was written by a newer Blastdesk.
+    DatabaseTooNew,
+    /// The database file is damaged.
+    DatabaseCorrupt,
+    /// Another process holds the database locked for too long.
+    DatabaseBusy,
+    /// No usable data directory could be found or created.
+    DataDirUnavailable,
+    /// Reading or writing a file failed.
+    Io,
+    /// Anything else: a bug, reported with its details.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as it is serialised, e.g. `"database_too_new"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotADatabase => "not_a_database",
+            ErrorCode::ForeignDatabase => "foreign_database",
+            ErrorCode::DatabaseTooNew => "database_too_new",
+            ErrorCode::DatabaseCorrupt => "database_corrupt",
+            ErrorCode::DatabaseBusy => "database_busy",
+            ErrorCode::DataDirUnavailable => "data_dir_unavailable",
+            ErrorCode::Io => "io",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn as_str_matches_serialised_name() {
+        let all = [
+            ErrorCode::NotADatabase,
+            ErrorCode::ForeignDatabase,
+            ErrorCode::DatabaseTooNew,
+            ErrorCode::DatabaseCorrupt,
+            ErrorCode::DatabaseBusy,
+            ErrorCode::DataDirUnavailable,
+            ErrorCode::Io,
+            ErrorCode::Internal,
+        ];
+        for code in all {
+            let json = serde_json::to_value(code).unwrap_or_default();
+            assert_eq!(json, serde_json::Value::from(code.as_str()), "{code:?}");
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! Blastdesk's core: everything that is neither window nor WhatsApp.
+//!
+//! The desktop shell (`src-tauri/`) and the command line (`crates/cli`) are thin
+//! layers over this crate; it never depends on Tauri or on a WhatsApp library,
+//! so every behaviour here is testable headless.
+//!
+//! Components:
+//! - [`data_dir`]: where Blastdesk keeps its one database file and its logs.
+//! - [`store`]: the SQLite store: opening, identification, forward-only migrations.
+//! - [`logging`]: tracing to a daily-rotated file, and the privacy rules for logs.
+//! - [`error`]: the stable error codes every layer above reports with.
+
+pub mod data_dir;
+pub mod error;
+pub mod logging;
+pub mod store;
+
+pub use error::ErrorCode;
+pub use store::Store;

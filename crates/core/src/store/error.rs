@@ -1,0 +1,94 @@
+use std::path::{Path, PathBuf};
+
+use crate::ErrorCode;
+
+/// Why the store could not do what was asked. Messages are written for the
+/// person using Blastdesk; [`Error::code`] is for programs.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{} is not a Blastdesk database (it is not a database file at all); it was left untouched", .path.display())]
+    NotADatabase { path: PathBuf },
+
+    #[error("{} is a database of another program, not Blastdesk's; it was left untouched", .path.display())]
+    ForeignDatabase { path: PathBuf },
+
+    #[error(
+        "{} was written by a newer version of Blastdesk (database version {found}, this version reads up to {supported}); install the newer Blastdesk to open it. The file was left untouched",
+        .path.display()
+    )]
+    TooNew {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+
+    #[error("{} is damaged and cannot be read as a database: {source}", .path.display())]
+    Corrupt {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+
+    #[error("{} is locked by another program; close it and try again", .path.display())]
+    Busy { path: PathBuf },
+
+    #[error("cannot use {}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error(
+        "updating the database to version {version} ({name}) failed, so nothing was changed: {source}"
+    )]
+    Migration {
+        version: u32,
+        name: &'static str,
+        source: rusqlite::Error,
+    },
+
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+impl Error {
+    /// The stable code for this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::NotADatabase { .. } => ErrorCode::NotADatabase,
+            Error::ForeignDatabase { .. } => ErrorCode::ForeignDatabase,
+            Error::TooNew { .. } => ErrorCode::DatabaseTooNew,
+            Error::Corrupt { .. } => ErrorCode::DatabaseCorrupt,
+            Error::Busy { .. } => ErrorCode::DatabaseBusy,
+            Error::Io { .. } => ErrorCode::Io,
+            Error::Migration { .. } | Error::Sqlite(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// Classifies an SQLite error met while opening the file at `path`, by its
+    /// SQLite result code (never by its message).
+    pub(crate) fn at(path: &Path, error: rusqlite::Error) -> Error {
+        use rusqlite::ErrorCode as Sqlite;
+        let path = path.to_path_buf();
+        match error.sqlite_error_code() {
+            Some(Sqlite::NotADatabase) => Error::NotADatabase { path },
+            Some(Sqlite::DatabaseCorrupt) => Error::Corrupt {
+                path,
+                source: error,
+            },
+            Some(Sqlite::DatabaseBusy | Sqlite::DatabaseLocked) => Error::Busy { path },
+            Some(Sqlite::CannotOpen | Sqlite::PermissionDenied | Sqlite::ReadOnly) => Error::Io {
+                path,
+                source: std::io::Error::other(error),
+            },
+            _ => Error::Sqlite(error),
+        }
+    }
+
+    /// Attaches `path` to a bare SQLite error.
+    pub(crate) fn with_path(self, path: &Path) -> Error {
+        match self {
+            Error::Sqlite(e) => Error::at(path, e),
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Tauri's build step: reads tauri.conf.json, embeds the UI and icons, and
+//! compiles the capabilities. Only the commands listed here may be granted to
+//! the UI, and only those granted in src-tauri/capabilities/ may be called.
+
+fn main() {
+    let manifest = tauri_build::AppManifest::new().commands(&["app_info", "store_summary"]);
+    let attributes = tauri_build::Attributes::new()
+        .capabilities_path_pattern("src-tauri/capabilities/**/*")
+        .app_manifest(manifest);
+    if let Err(error) = tauri_build::try_build(attributes) {
+        panic!("tauri-build failed: {error:#}");
+    }
+}

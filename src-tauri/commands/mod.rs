@@ -1,0 +1,17 @@
+//! Tauri commands, one module per feature. Each is a thin wrapper: take the
+//! state, run one core call off the UI thread, map the error.
+
+pub mod app;
+
+use crate::error::Error;
+
+/// Runs blocking store work on Tauri's blocking pool.
+pub async fn blocking<T, F>(work: F) -> Result<T, Error>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, Error> + Send + 'static,
+{
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(Error::internal)?
+}

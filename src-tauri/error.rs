@@ -1,0 +1,93 @@
+//! The one error type of the IPC boundary: `{code, message}`.
+//!
+//! `code` is a stable [`ErrorCode`] the UI switches on; `message` is for people.
+//! The UI never inspects the message.
+
+use blastdesk_core::{ErrorCode, store};
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl Error {
+    pub fn internal(message: impl std::fmt::Display) -> Error {
+        Error {
+            code: ErrorCode::Internal,
+            message: message.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl Serialize for Error {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Error", 2)?;
+        out.serialize_field("code", &self.code)?;
+        out.serialize_field("message", &self.message)?;
+        out.end()
+    }
+}
+
+impl From<store::Error> for Error {
+    fn from(error: store::Error) -> Error {
+        Error {
+            code: error.code(),
+            message: error.to_string(),
+        }
+    }
+}
+
+impl From<tauri::Error> for Error {
+    fn from(error: tauri::Error) -> Error {
+        Error::internal(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn serialises_to_code_and_message() {
+        let cases = [
+            (
+                Error::from(store::Error::TooNew {
+                    path: PathBuf::from("/data/blastdesk.sqlite3"),
+                    found: 9,
+                    supported: 6,
+                }),
+                "database_too_new",
+            ),
+            (
+                Error::from(store::Error::NotADatabase {
+                    path: PathBuf::from("/data/blastdesk.sqlite3"),
+                }),
+                "not_a_database",
+            ),
+            (Error::internal("boom"), "internal"),
+        ];
+        for (error, code) in cases {
+            let value = serde_json::to_value(&error).unwrap_or_default();
+            assert_eq!(
+                value,
+                json!({ "code": code, "message": error.message }),
+                "{error:?}"
+            );
+            assert!(!error.message.is_empty());
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! What the shell keeps for the app's lifetime.
+
+use std::path::{Path, PathBuf};
+
+use blastdesk_core::{Store, logging::LogGuard, store};
+
+use crate::error::Error;
+
+/// Managed state: the data directory and the store (or why it could not be opened).
+pub struct AppState {
+    data_dir: PathBuf,
+    store: Result<Store, Error>,
+    has_tray: bool,
+    _log_guard: Option<LogGuard>,
+}
+
+impl AppState {
+    pub fn new(
+        data_dir: PathBuf,
+        store: Result<Store, store::Error>,
+        has_tray: bool,
+        log_guard: Option<LogGuard>,
+    ) -> AppState {
+        AppState {
+            data_dir,
+            store: store.map_err(Error::from),
+            has_tray,
+            _log_guard: log_guard,
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The store, or the error that kept it from opening.
+    pub fn store(&self) -> Result<Store, Error> {
+        self.store.clone()
+    }
+
+    pub fn has_tray(&self) -> bool {
+        self.has_tray
+    }
+}

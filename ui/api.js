@@ -1,0 +1,39 @@
+// The only module that talks to Tauri. Screens import `api` and nothing else
+// of the backend; every failure arrives as an ApiError with a stable `code`.
+
+const tauri = window.__TAURI__;
+
+export class ApiError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = "ApiError";
+    this.code = code;
+  }
+
+  /** Normalises whatever a command rejected with into an ApiError. */
+  static from(raw) {
+    if (raw instanceof ApiError) return raw;
+    if (raw && typeof raw === "object" && typeof raw.code === "string") {
+      return new ApiError(raw.code, String(raw.message ?? raw.code));
+    }
+    return new ApiError("internal", String(raw?.message ?? raw));
+  }
+}
+
+async function call(command, args) {
+  if (!tauri?.core) {
+    throw new ApiError("no_backend", "Blastdesk's window is open without the app behind it.");
+  }
+  try {
+    return await tauri.core.invoke(command, args);
+  } catch (raw) {
+    throw ApiError.from(raw);
+  }
+}
+
+export const api = {
+  /** Version, data folder, logs folder, and why the database failed to open (if it did). */
+  appInfo: () => call("app_info"),
+  /** Counts of what the database holds. */
+  storeSummary: () => call("store_summary"),
+};

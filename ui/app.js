@@ -1,0 +1,116 @@
+// The app's frame: navigation, routing between screens, the database status.
+
+import { api, ApiError } from "./api.js";
+import { errorPanel, h, present } from "./view.js";
+import accounts from "./screens/accounts.js";
+import audiences from "./screens/audiences.js";
+import newBlast from "./screens/new-blast.js";
+import blasts from "./screens/blasts.js";
+import schedules from "./screens/schedules.js";
+import settings from "./screens/settings.js";
+
+const SCREENS = [accounts, audiences, newBlast, blasts, schedules, settings];
+const DEFAULT_SCREEN = "new-blast";
+
+const ICONS = {
+  accounts: "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 8a7 7 0 0 1 14 0",
+  audiences: "M9 11a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7zm-6 8a6 6 0 0 1 12 0m2-8a3 3 0 1 0-1-5.8M17 14a5 5 0 0 1 4 5",
+  "new-blast": "M4 12l16-8-6 16-2.5-6.5L4 12zm7.5 1.5L20 4",
+  blasts: "M4 20V10m6 10V4m6 16v-7m4 7H2",
+  schedules: "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zm0-14v5l3 2",
+  settings: "M4 6h10m4 0h2M4 12h4m4 0h8M4 18h12m4 0h0M16 4v4M10 10v4M18 16v4",
+};
+
+function icon(id) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  svg.classList.add("nav-icon");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", ICONS[id] ?? "");
+  svg.append(path);
+  return svg;
+}
+
+const state = { info: null, summary: null, error: null };
+
+function renderNav(current) {
+  const nav = document.getElementById("nav");
+  nav.replaceChildren(
+    h(
+      "ul",
+      {},
+      SCREENS.map((screen) =>
+        h(
+          "li",
+          {},
+          h(
+            "a",
+            {
+              class: "nav-item",
+              attrs: {
+                href: `#/${screen.id}`,
+                "aria-current": screen.id === current ? "page" : undefined,
+              },
+              dataset: { screen: screen.id },
+            },
+            icon(screen.id),
+            h("span", { text: screen.title }),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function renderStatus() {
+  const footer = document.getElementById("store-status");
+  const problem = state.error ?? state.info?.storeError;
+  footer.replaceChildren(
+    ...present(
+    problem
+      ? h("span", { class: "status status-bad", dataset: { testid: "store-status" } }, "Database unavailable")
+      : state.summary
+        ? h("span", { class: "status status-ok", dataset: { testid: "store-status" } }, "Ready")
+        : h("span", { class: "status", dataset: { testid: "store-status" } }, "Starting…"),
+    state.info ? h("span", { class: "version", text: `v${state.info.version}` }) : null,
+    ),
+  );
+}
+
+function currentScreenId() {
+  const id = location.hash.replace(/^#\//, "");
+  return SCREENS.some((s) => s.id === id) ? id : DEFAULT_SCREEN;
+}
+
+async function refresh() {
+  try {
+    state.info = await api.appInfo();
+    state.summary = state.info.storeError ? null : await api.storeSummary();
+    state.error = null;
+  } catch (error) {
+    state.error = ApiError.from(error);
+  }
+}
+
+async function show({ focus }) {
+  const id = currentScreenId();
+  const screen = SCREENS.find((s) => s.id === id);
+  renderNav(id);
+  await refresh();
+  renderStatus();
+  const main = document.getElementById("screen");
+  const problem = state.error ?? state.info?.storeError;
+  main.dataset.screen = id;
+  main.replaceChildren(
+    ...present(
+      problem ? errorPanel(problem) : null,
+      screen.render({ info: state.info, summary: state.summary }),
+    ),
+  );
+  document.title = `${screen.title} · Blastdesk`;
+  if (focus) main.querySelector("h1")?.focus();
+}
+
+window.addEventListener("hashchange", () => show({ focus: true }));
+show({ focus: false });

@@ -1,0 +1,67 @@
+// Building DOM without HTML strings: every value, above all anything that came
+// from a spreadsheet, is set as text and can never be interpreted as markup.
+
+/**
+ * Creates an element. `props`: `class`, `text`, `dataset`, `attrs` and `on`
+ * (event handlers); children are nodes or strings (inserted as text).
+ */
+export function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  if (props.class) el.className = props.class;
+  if (props.text !== undefined) el.textContent = String(props.text);
+  for (const [key, value] of Object.entries(props.dataset ?? {})) el.dataset[key] = value;
+  for (const [key, value] of Object.entries(props.attrs ?? {})) {
+    if (value !== undefined && value !== null && value !== false) el.setAttribute(key, value);
+  }
+  for (const [event, handler] of Object.entries(props.on ?? {})) el.addEventListener(event, handler);
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+/** The given nodes without the absent ones (null, undefined, false). */
+export function present(...nodes) {
+  return nodes.filter((node) => node !== null && node !== undefined && node !== false);
+}
+
+/** A screen's heading block. */
+export function screenHeader(title, subtitle) {
+  return h(
+    "header",
+    { class: "screen-header" },
+    h("h1", { text: title, attrs: { tabindex: "-1" } }),
+    subtitle ? h("p", { class: "subtitle", text: subtitle }) : null,
+  );
+}
+
+/**
+ * The state of a screen with nothing in it yet: what the screen is for and
+ * what the person will do here.
+ */
+export function emptyState({ title, body, points = [] }) {
+  return h(
+    "section",
+    { class: "empty-state", dataset: { testid: "empty-state" } },
+    h("h2", { text: title }),
+    h("p", { text: body }),
+    points.length ? h("ul", { class: "points" }, points.map((p) => h("li", { text: p }))) : null,
+  );
+}
+
+/** An error shown in place, with its stable code for support. */
+export function errorPanel(error) {
+  return h(
+    "section",
+    { class: "error-panel", attrs: { role: "alert" }, dataset: { testid: "error", code: error.code } },
+    h("h2", { text: "Something needs your attention" }),
+    h("p", { text: error.message }),
+    h("p", { class: "muted" }, "Error code: ", h("code", { text: error.code })),
+  );
+}
+
+/** Formats a count for the person's locale. */
+export function count(n) {
+  return new Intl.NumberFormat().format(n);
+}

@@ -104,7 +104,7 @@ async function show({ focus }) {
   main.dataset.screen = id;
   main.replaceChildren(
     ...present(
-      problem ? errorPanel(problem) : null,
+      problem ? errorPanel(problem, "Blastdesk cannot open its database") : null,
       screen.render({ info: state.info, summary: state.summary }),
     ),
   );

@@ -50,13 +50,27 @@ export function emptyState({ title, body, points = [] }) {
   );
 }
 
-/** An error shown in place, with its stable code for support. */
-export function errorPanel(error) {
+/** What a person can do about an error, by its stable code. */
+const ADVICE = {
+  not_a_database:
+    "Move that file out of the data folder (Blastdesk then starts with a new, empty database), or put a Blastdesk backup in its place. Then restart Blastdesk.",
+  foreign_database:
+    "Move that file out of the data folder, or put a Blastdesk backup in its place. Then restart Blastdesk.",
+  database_too_new:
+    "Install the newest Blastdesk. Your data is safe: this version does not change the file.",
+  database_corrupt:
+    "Restore a backup of the database into the data folder, then restart Blastdesk.",
+  database_busy: "Close any other program using Blastdesk's database, then restart Blastdesk.",
+};
+
+/** An error shown in place, with advice and its stable code for support. */
+export function errorPanel(error, title = "Something needs your attention") {
   return h(
     "section",
     { class: "error-panel", attrs: { role: "alert" }, dataset: { testid: "error", code: error.code } },
-    h("h2", { text: "Something needs your attention" }),
+    h("h2", { text: title }),
     h("p", { text: error.message }),
+    ADVICE[error.code] ? h("p", { class: "advice", text: ADVICE[error.code] }) : null,
     h("p", { class: "muted" }, "Error code: ", h("code", { text: error.code })),
   );
 }
@@ -64,4 +78,9 @@ export function errorPanel(error) {
 /** Formats a count for the person's locale. */
 export function count(n) {
   return new Intl.NumberFormat().format(n);
+}
+
+/** "1 contact", "2 contacts": a count with its noun. */
+export function plural(n, noun, nouns = `${noun}s`) {
+  return `${count(n)} ${n === 1 ? noun : nouns}`;
 }

@@ -1,1 +1,8 @@
+//! End-to-end tests: the real Blastdesk binary, in a real window under Xvfb,
+//! driven over WebDriver (tauri-driver + WebKitWebDriver).
+//!
+//! Each test gets a fresh data directory, a private X display and a private
+//! D-Bus session bus, so it never touches the developer's own Blastdesk.
 
+mod harness;
+mod shell;

@@ -1,4 +1,4 @@
-import { count, emptyState, h, screenHeader } from "../view.js";
+import { emptyState, h, plural, screenHeader } from "../view.js";
 
 export default {
   id: "accounts",
@@ -19,7 +19,7 @@ export default {
               "See at a glance which numbers are connected, and which need you",
             ],
           })
-        : h("p", { class: "lead", text: `${count(linked)} linked accounts.` }),
+        : h("p", { class: "lead", text: `${plural(linked, "linked account")}.` }),
     );
   },
 };

@@ -1,4 +1,4 @@
-import { count, emptyState, h, screenHeader } from "../view.js";
+import { emptyState, h, plural, screenHeader } from "../view.js";
 
 export default {
   id: "audiences",
@@ -22,7 +22,7 @@ export default {
         : h(
             "p",
             { class: "lead" },
-            `${count(saved)} saved audiences with ${count(summary.contacts)} contacts.`,
+            `${plural(saved, "saved audience")} with ${plural(summary.contacts, "contact")}.`,
           ),
     );
   },

@@ -1,4 +1,4 @@
-import { count, emptyState, h, screenHeader } from "../view.js";
+import { emptyState, h, plural, screenHeader } from "../view.js";
 
 export default {
   id: "blasts",
@@ -19,7 +19,7 @@ export default {
               "No one ever receives the same message twice, even after a crash",
             ],
           })
-        : h("p", { class: "lead", text: `${count(total)} blasts.` }),
+        : h("p", { class: "lead", text: `${plural(total, "blast")}.` }),
     );
   },
 };

@@ -1,4 +1,4 @@
-import { count, emptyState, h, screenHeader } from "../view.js";
+import { emptyState, h, plural, screenHeader } from "../view.js";
 
 export default {
   id: "schedules",
@@ -19,7 +19,7 @@ export default {
               "You are told when a run starts, finishes or is missed",
             ],
           })
-        : h("p", { class: "lead", text: `${count(total)} schedules.` }),
+        : h("p", { class: "lead", text: `${plural(total, "schedule")}.` }),
     );
   },
 };

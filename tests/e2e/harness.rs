@@ -1,0 +1,319 @@
+//! Launching the app for a test: Xvfb, a D-Bus session, tauri-driver, and a
+//! WebDriver session on the app binary.
+
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+pub type Result<T = ()> = std::result::Result<T, Error>;
+
+/// How long one end-to-end test may take in all: a WebDriver call that never
+/// answers fails the test instead of stalling the suite.
+const TEST_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// Runs a test body under [`TEST_TIMEOUT`].
+pub async fn bounded(body: impl std::future::Future<Output = Result>) -> Result {
+    tokio::time::timeout(TEST_TIMEOUT, body)
+        .await
+        .map_err(|_| format!("the test did not finish within {TEST_TIMEOUT:?}"))?
+}
+
+/// How long a UI expectation may take before the test fails.
+const UI_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a helper process may take to come up.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A child process killed when the test ends, however it ends.
+struct Guarded(Child);
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The environment the app runs in: display, session bus, data directory.
+pub struct Desktop {
+    pub display: String,
+    pub bus_address: String,
+    pub data_dir: PathBuf,
+    _bus: Guarded,
+    _xvfb: Guarded,
+}
+
+impl Desktop {
+    pub fn start(data_dir: &Path) -> Result<Desktop> {
+        let (display, xvfb) = start_xvfb()?;
+        step(&format!("Xvfb up on {display}"));
+        let (bus_address, bus) = start_session_bus()?;
+        step("D-Bus session bus up");
+        Ok(Desktop {
+            display,
+            bus_address,
+            data_dir: data_dir.to_path_buf(),
+            _bus: bus,
+            _xvfb: xvfb,
+        })
+    }
+
+    /// A command with this desktop's environment.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command
+            .env("DISPLAY", &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .env("BLASTDESK_DATA_DIR", &self.data_dir)
+            .env("BLASTDESK_LOG", "info")
+            .env("NO_AT_BRIDGE", "1")
+            .env_remove("WAYLAND_DISPLAY");
+        command
+    }
+}
+
+/// The app under test, driven over WebDriver.
+pub struct App {
+    pub client: Client,
+    pub desktop: Desktop,
+    _driver: Guarded,
+}
+
+/// The Blastdesk binary cargo built for this test run.
+pub fn app_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_blastdesk"))
+}
+
+impl App {
+    /// Starts the app on a fresh desktop with `data_dir` as its data directory.
+    pub async fn launch(data_dir: &Path) -> Result<App> {
+        let desktop = Desktop::start(data_dir)?;
+        let tauri_driver = find_tool("tauri-driver")?;
+        let native_driver = find_tool("WebKitWebDriver")?;
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let driver = desktop
+            .command(tauri_driver)
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--native-port")
+            .arg(native_port.to_string())
+            .arg("--native-driver")
+            .arg(native_driver)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start tauri-driver: {e}"))?;
+        let driver = Guarded(driver);
+        // tauri-driver proxies to WebKitWebDriver, which it starts: both must listen.
+        wait_until(
+            START_TIMEOUT,
+            "tauri-driver and WebKitWebDriver to listen",
+            || {
+                [port, native_port]
+                    .iter()
+                    .all(|p| TcpStream::connect((Ipv4Addr::LOCALHOST, *p)).is_ok())
+            },
+        )?;
+
+        let capabilities = json!({
+            "browserName": "wry",
+            "tauri:options": { "application": app_binary() },
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            return Err("capabilities are not an object".into());
+        };
+        step("tauri-driver up; opening a session on the app");
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .map_err(|e| format!("cannot open a WebDriver session on the app: {e}"))?;
+        step("WebDriver session open");
+        Ok(App {
+            client,
+            desktop,
+            _driver: driver,
+        })
+    }
+
+    /// Ends the WebDriver session (which closes the app).
+    pub async fn close(self) -> Result {
+        self.client.close().await?;
+        Ok(())
+    }
+
+    /// Waits until the element at `css` has exactly the text `expected`.
+    pub async fn wait_for_text(&self, css: &str, expected: &str) -> Result {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        let mut last = String::from("(no such element)");
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                last = element.text().await.unwrap_or_default();
+                if last.trim() == expected {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{css}: expected {expected:?}, found {last:?}").into());
+            }
+            tokio::task::yield_now().await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The text of the element at `css`.
+    pub async fn text(&self, css: &str) -> Result<String> {
+        let element = self
+            .client
+            .wait()
+            .at_most(UI_TIMEOUT)
+            .for_element(Locator::Css(css))
+            .await?;
+        Ok(element.text().await?)
+    }
+
+    /// Clicks the element at `css`.
+    pub async fn click(&self, css: &str) -> Result {
+        let element = self
+            .client
+            .wait()
+            .at_most(UI_TIMEOUT)
+            .for_element(Locator::Css(css))
+            .await?;
+        element.click().await?;
+        Ok(())
+    }
+
+    /// Saves a screenshot of the window to `target/e2e/NAME.png`.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        // Let WebKit paint what the DOM now holds before capturing it.
+        self.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+                vec![],
+            )
+            .await?;
+        let png = self.client.screenshot().await?;
+        let dir = artifacts_dir();
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+}
+
+/// Notes progress on stderr, which the test harness shows when a test fails.
+pub fn step(what: &str) {
+    eprintln!("[e2e] {what}");
+}
+
+/// Where tests leave screenshots: `target/e2e/`.
+pub fn artifacts_dir() -> PathBuf {
+    app_binary()
+        .parent()
+        .and_then(Path::parent)
+        .map_or_else(|| PathBuf::from("target"), Path::to_path_buf)
+        .join("e2e")
+}
+
+/// Polls `ready` until it holds or `timeout` passes: for waiting on processes
+/// to come up, never for timing the code under test.
+pub fn wait_until(timeout: Duration, what: &str, mut ready: impl FnMut() -> bool) -> Result {
+    let deadline = Instant::now() + timeout;
+    while !ready() {
+        if Instant::now() > deadline {
+            return Err(format!("timed out waiting for {what}").into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+fn find_tool(name: &str) -> Result<PathBuf> {
+    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(name))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(home) = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+    {
+        candidates.push(home.join("bin").join(name));
+    }
+    candidates
+        .into_iter()
+        .find(|path| path.is_file())
+        .ok_or_else(|| {
+            format!(
+                "{name} is not installed; the end-to-end tests need it. \
+             Run `scripts/test.sh` once, which installs it (see README)"
+            )
+            .into()
+        })
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port())
+}
+
+/// Starts Xvfb on the first free display number from :90.
+fn start_xvfb() -> Result<(String, Guarded)> {
+    let xvfb = find_tool("Xvfb")?;
+    for number in 90..190 {
+        if Path::new(&format!("/tmp/.X{number}-lock")).exists() {
+            continue;
+        }
+        let display = format!(":{number}");
+        let child = Command::new(&xvfb)
+            .arg(&display)
+            .args(["-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start Xvfb: {e}"))?;
+        let mut child = Guarded(child);
+        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+        let mut exited = false;
+        wait_until(START_TIMEOUT, "Xvfb to start", || {
+            exited = matches!(child.0.try_wait(), Ok(Some(_)));
+            exited || socket.exists()
+        })?;
+        if exited {
+            continue; // lost a race for this display number; try the next
+        }
+        return Ok((display, child));
+    }
+    Err("no free X display number between :90 and :189".into())
+}
+
+/// Starts a private D-Bus session bus and returns its address.
+fn start_session_bus() -> Result<(String, Guarded)> {
+    let daemon = find_tool("dbus-daemon")?;
+    let mut child = Command::new(daemon)
+        .args(["--session", "--nofork", "--print-address=1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start dbus-daemon: {e}"))?;
+    let stdout = child.stdout.take().ok_or("dbus-daemon has no stdout")?;
+    let child = Guarded(child);
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
+    let address = line.trim().to_owned();
+    if address.is_empty() {
+        return Err("dbus-daemon printed no address".into());
+    }
+    Ok((address, child))
+}

@@ -1,0 +1,157 @@
+//! The app's frame: navigation, the values Rust commands return, one instance
+//! only, and a database that cannot be opened.
+
+use std::path::Path;
+use std::time::Duration;
+
+use blastdesk_core::store::{self, SCHEMA_VERSION, Store};
+
+use crate::harness::{App, Result, app_binary, bounded, wait_until};
+
+/// A store with one saved audience of two contacts and three numbers on the
+/// do-not-contact list, written with plain SQL as an older session would have.
+fn seed(data_dir: &Path) -> Result {
+    let store = Store::open_in(data_dir)?;
+    let path = store.path().ok_or("in-memory store")?.to_path_buf();
+    drop(store);
+    let conn = rusqlite::Connection::open(path)?;
+    conn.execute_batch(
+        "INSERT INTO audiences (id, name, created_at, updated_at) VALUES (1, 'Regulars', 0, 0);
+         INSERT INTO audience_contacts (audience_id, phone, fields, position) VALUES
+             (1, '+6281234567890', '{\"name\":\"Ani\"}', 0),
+             (1, '+6281298765432', '{\"name\":\"Budi\"}', 1);
+         INSERT INTO do_not_contact (phone, reason, added_at) VALUES
+             ('+6281111111111', 'manual', 0),
+             ('+6281222222222', 'manual', 0),
+             ('+6281333333333', 'opt_out_reply', 0);",
+    )?;
+    Ok(())
+}
+
+/// Each screen, and what it must show for the seeded store.
+const SCREENS: &[(&str, &str, &str, &str)] = &[
+    // (nav id, heading, css of the evidence, its text)
+    (
+        "accounts",
+        "Accounts",
+        "[data-testid=empty-state] h2",
+        "No WhatsApp account linked yet",
+    ),
+    (
+        "audiences",
+        "Audiences",
+        ".lead",
+        "1 saved audience with 2 contacts.",
+    ),
+    (
+        "new-blast",
+        "New blast",
+        "[data-testid=empty-state] h2",
+        "Start a new blast",
+    ),
+    (
+        "blasts",
+        "Blasts",
+        "[data-testid=empty-state] h2",
+        "No blasts yet",
+    ),
+    (
+        "schedules",
+        "Schedules",
+        "[data-testid=empty-state] h2",
+        "Nothing scheduled",
+    ),
+    ("settings", "Settings", "[data-testid=count-dnc]", "3"),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn navigation_reaches_every_screen_and_shows_what_the_store_holds() -> Result {
+    bounded(navigation()).await
+}
+
+async fn navigation() -> Result {
+    let dir = tempfile::tempdir()?;
+    seed(dir.path())?;
+    let app = App::launch(dir.path()).await?;
+
+    app.wait_for_text("[data-testid=store-status]", "Ready")
+        .await?;
+    for (id, heading, evidence, text) in SCREENS {
+        app.click(&format!("#nav a[data-screen={id}]")).await?;
+        app.wait_for_text("#screen h1", heading).await?;
+        app.wait_for_text(evidence, text).await?;
+        let current = app
+            .client
+            .find(fantoccini::Locator::Css("#nav [aria-current=page]"))
+            .await?
+            .attr("data-screen")
+            .await?;
+        assert_eq!(current.as_deref(), Some(*id), "highlighted nav item");
+        app.screenshot(id).await?;
+    }
+
+    // The Settings screen shows what the Rust commands returned.
+    assert_eq!(
+        app.text("[data-testid=data-dir]").await?,
+        dir.path().display().to_string()
+    );
+    assert_eq!(
+        app.text("[data-testid=schema-version]").await?,
+        format!("Version {SCHEMA_VERSION}")
+    );
+    assert_eq!(app.text("[data-testid=count-audiences]").await?, "1");
+    assert_eq!(app.text("[data-testid=count-contacts]").await?, "2");
+    assert_eq!(app.text("[data-testid=count-accounts]").await?, "0");
+
+    // A second launch hands over to this instance and exits at once.
+    let mut second = app.desktop.command(app_binary()).spawn()?;
+    let mut status = None;
+    wait_until(
+        Duration::from_secs(20),
+        "the second instance to exit",
+        || {
+            status = second.try_wait().ok().flatten();
+            status.is_some()
+        },
+    )?;
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "second instance: {status:?}"
+    );
+    // ... and the first one still answers.
+    app.wait_for_text("#screen h1", "Settings").await?;
+
+    app.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_that_is_not_a_database_is_reported_and_left_alone() -> Result {
+    bounded(store_error()).await
+}
+
+async fn store_error() -> Result {
+    let dir = tempfile::tempdir()?;
+    let database = dir.path().join(store::FILE_NAME);
+    let bytes = b"name,phone\nAni,0812-3456-7890\n";
+    std::fs::write(&database, bytes)?;
+
+    let app = App::launch(dir.path()).await?;
+    app.wait_for_text("[data-testid=store-status]", "Database unavailable")
+        .await?;
+    let code = app
+        .client
+        .find(fantoccini::Locator::Css("[data-testid=error]"))
+        .await?
+        .attr("data-code")
+        .await?;
+    assert_eq!(code.as_deref(), Some("not_a_database"));
+    let heading = app.text("[data-testid=error] h2").await?;
+    assert_eq!(heading, "Blastdesk cannot open its database");
+    let message = app.text("[data-testid=error] p").await?;
+    assert!(message.contains("is not a Blastdesk database"), "{message}");
+    app.screenshot("store-error").await?;
+    app.close().await?;
+
+    assert_eq!(std::fs::read(&database)?, bytes);
+    Ok(())
+}

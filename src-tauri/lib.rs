@@ -11,7 +11,7 @@ mod window;
 use std::path::PathBuf;
 
 use blastdesk_core::{Store, data_dir, logging};
-use tauri::{App, AppHandle, Manager, RunEvent};
+use tauri::{App, AppHandle, Manager, RunEvent, WindowEvent};
 
 use crate::state::AppState;
 
@@ -23,6 +23,13 @@ pub fn run() {
         .setup(|app| {
             setup(app);
             Ok(())
+        })
+        .on_window_event(|window, event| match event {
+            WindowEvent::CloseRequested { .. } => {
+                tracing::info!(window = window.label(), "window close requested");
+            }
+            WindowEvent::Destroyed => tracing::info!(window = window.label(), "window closed"),
+            _ => {}
         })
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
@@ -83,6 +90,7 @@ fn setup(app: &mut App) {
         tracing::error!(code = %error.code(), "cannot open the database: {error}");
     });
     let has_tray = tray::install(app.handle());
+    tracing::info!(has_tray, "shell ready");
     app.manage(AppState::new(data_dir, store, has_tray, log_guard));
 }
 
@@ -116,6 +124,8 @@ fn on_run_event(app: &AppHandle, event: RunEvent) {
         if app.state::<AppState>().has_tray() {
             tracing::info!("window closed; staying in the tray");
             api.prevent_exit();
+        } else {
+            tracing::info!("window closed and there is no tray; quitting");
         }
     }
 }

@@ -31,6 +31,7 @@ pub fn show_main(app: &AppHandle) {
     tauri::async_runtime::spawn(async move {
         match WebviewWindowBuilder::from_config(&app, &config).and_then(|b| b.build()) {
             Ok(window) => {
+                tracing::info!("main window reopened");
                 let _ = window.set_focus();
             }
             Err(error) => tracing::error!("cannot open the window: {error}"),

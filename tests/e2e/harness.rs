@@ -76,6 +76,42 @@ impl Desktop {
     }
 }
 
+impl Desktop {
+    /// Asks the visible window titled `title` to close, as a window manager
+    /// does when the person clicks its close button (`WM_DELETE_WINDOW`).
+    pub fn request_close(&self, title: &str) -> Result {
+        use x11rb::connection::Connection as _;
+        use x11rb::protocol::xproto::{
+            ClientMessageEvent, ConnectionExt as _, EventMask, MapState,
+        };
+
+        let (conn, screen) = x11rb::connect(Some(&self.display))?;
+        let root = conn.setup().roots[screen].root;
+        let atom =
+            |name: &[u8]| -> Result<u32> { Ok(conn.intern_atom(false, name)?.reply()?.atom) };
+        let (protocols, delete) = (atom(b"WM_PROTOCOLS")?, atom(b"WM_DELETE_WINDOW")?);
+        let (net_wm_name, utf8) = (atom(b"_NET_WM_NAME")?, atom(b"UTF8_STRING")?);
+        let mut found = None;
+        for window in conn.query_tree(root)?.reply()?.children {
+            let viewable =
+                conn.get_window_attributes(window)?.reply()?.map_state == MapState::VIEWABLE;
+            let name = conn
+                .get_property(false, window, net_wm_name, utf8, 0, 256)?
+                .reply()?
+                .value;
+            if viewable && name == title.as_bytes() {
+                found = Some(window);
+                break;
+            }
+        }
+        let window = found.ok_or_else(|| format!("no visible window titled {title:?}"))?;
+        let event = ClientMessageEvent::new(32, window, protocols, [delete, 0, 0, 0, 0]);
+        conn.send_event(false, window, EventMask::NO_EVENT, event)?;
+        conn.flush()?;
+        Ok(())
+    }
+}
+
 /// The app under test, driven over WebDriver.
 pub struct App {
     pub client: Client,

@@ -155,3 +155,61 @@ async fn store_error() -> Result {
     assert_eq!(std::fs::read(&database)?, bytes);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn closing_the_window_keeps_the_app_in_the_tray_and_a_relaunch_reopens_it() -> Result {
+    bounded(tray_residency()).await
+}
+
+async fn tray_residency() -> Result {
+    let dir = tempfile::tempdir()?;
+    let app = App::launch(dir.path()).await?;
+    app.wait_for_text("[data-testid=store-status]", "Ready")
+        .await?;
+
+    // As when the person clicks the window's close button. GTK drops a close
+    // request that arrives while it holds a grab (as it may just after start),
+    // so, like a person, click again if nothing happened.
+    let closed = "window closed; staying in the tray";
+    for _ in 0..5 {
+        app.desktop.request_close("Blastdesk")?;
+        if wait_for_log(dir.path(), closed, Duration::from_secs(2)).is_ok() {
+            break;
+        }
+    }
+    wait_for_log(dir.path(), closed, Duration::from_secs(5))?;
+
+    // The app is still running: a second launch hands over to it and exits,
+    // and the first instance builds a fresh window.
+    let mut second = app.desktop.command(app_binary()).spawn()?;
+    let mut status = None;
+    wait_until(
+        Duration::from_secs(20),
+        "the second instance to exit",
+        || {
+            status = second.try_wait().ok().flatten();
+            status.is_some()
+        },
+    )?;
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "second instance: {status:?}"
+    );
+    wait_for_log(dir.path(), "main window reopened", Duration::from_secs(20))?;
+    Ok(())
+}
+
+/// Waits until the app's log file in `data_dir` contains `line`.
+fn wait_for_log(data_dir: &Path, line: &str, timeout: Duration) -> Result {
+    let logs = data_dir.join("logs");
+    let read_logs = || -> String {
+        std::fs::read_dir(&logs)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
+            .collect()
+    };
+    wait_until(timeout, line, || read_logs().contains(line))
+        .map_err(|e| format!("{e}; the app's log:\n{}", read_logs()).into())
+}

@@ -27,6 +27,8 @@ struct Cli {
 enum Command {
     /// Open the database and summarise what it holds
     Status(cmd::status::Args),
+    /// Preview recipients from spreadsheets and saved audiences; optionally save them
+    Import(cmd::import::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,5 +61,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let _log_guard = blastdesk_core::logging::init(&data_dir::logs_dir(&data_dir), echo).ok();
     match cli.command {
         Command::Status(args) => cmd::status::run(&data_dir, args),
+        Command::Import(args) => cmd::import::run(&data_dir, args),
     }
 }

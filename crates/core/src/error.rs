@@ -25,6 +25,24 @@ pub enum ErrorCode {
     DataDirUnavailable,
     /// Reading or writing a file failed.
     Io,
+    /// A file to import cannot be read (damaged, not a spreadsheet, missing).
+    FileUnreadable,
+    /// A file to import has no rows.
+    FileEmpty,
+    /// A file to import is protected with a password.
+    FileEncrypted,
+    /// A file to import is of a kind Blastdesk does not read.
+    FileUnsupported,
+    /// The sheet asked for is not in the file.
+    SheetNotFound,
+    /// The phone column could not be found: the person must choose it.
+    PhoneColumnUnknown,
+    /// An audience with that name already exists.
+    AudienceExists,
+    /// No audience has that name.
+    AudienceNotFound,
+    /// A value the person gave is not acceptable (a name, a country code, ...).
+    InvalidInput,
     /// Anything else: a bug, reported with its details.
     Internal,
 }
@@ -40,6 +58,15 @@ impl ErrorCode {
             ErrorCode::DatabaseBusy => "database_busy",
             ErrorCode::DataDirUnavailable => "data_dir_unavailable",
             ErrorCode::Io => "io",
+            ErrorCode::FileUnreadable => "file_unreadable",
+            ErrorCode::FileEmpty => "file_empty",
+            ErrorCode::FileEncrypted => "file_encrypted",
+            ErrorCode::FileUnsupported => "file_unsupported",
+            ErrorCode::SheetNotFound => "sheet_not_found",
+            ErrorCode::PhoneColumnUnknown => "phone_column_unknown",
+            ErrorCode::AudienceExists => "audience_exists",
+            ErrorCode::AudienceNotFound => "audience_not_found",
+            ErrorCode::InvalidInput => "invalid_input",
             ErrorCode::Internal => "internal",
         }
     }
@@ -65,6 +92,15 @@ mod tests {
             ErrorCode::DatabaseBusy,
             ErrorCode::DataDirUnavailable,
             ErrorCode::Io,
+            ErrorCode::FileUnreadable,
+            ErrorCode::FileEmpty,
+            ErrorCode::FileEncrypted,
+            ErrorCode::FileUnsupported,
+            ErrorCode::SheetNotFound,
+            ErrorCode::PhoneColumnUnknown,
+            ErrorCode::AudienceExists,
+            ErrorCode::AudienceNotFound,
+            ErrorCode::InvalidInput,
             ErrorCode::Internal,
         ];
         for code in all {

@@ -10,9 +10,12 @@
 //! - [`logging`]: tracing to a daily-rotated file, and the privacy rules for logs.
 //! - [`error`]: the stable error codes every layer above reports with.
 
+pub mod audience;
 pub mod data_dir;
 pub mod error;
+pub mod import;
 pub mod logging;
+pub mod phone;
 pub mod store;
 
 pub use error::ErrorCode;

@@ -46,6 +46,15 @@ pub enum Error {
         source: rusqlite::Error,
     },
 
+    #[error("an audience named {name:?} already exists; choose another name or replace it")]
+    AudienceExists { name: String },
+
+    #[error("there is no saved audience named {name:?}")]
+    AudienceNotFound { name: String },
+
+    #[error("{reason}")]
+    InvalidName { reason: &'static str },
+
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }
@@ -60,6 +69,9 @@ impl Error {
             Error::Corrupt { .. } => ErrorCode::DatabaseCorrupt,
             Error::Busy { .. } => ErrorCode::DatabaseBusy,
             Error::Io { .. } => ErrorCode::Io,
+            Error::AudienceExists { .. } => ErrorCode::AudienceExists,
+            Error::AudienceNotFound { .. } => ErrorCode::AudienceNotFound,
+            Error::InvalidName { .. } => ErrorCode::InvalidInput,
             Error::Migration { .. } | Error::Sqlite(_) => ErrorCode::Internal,
         }
     }

@@ -10,6 +10,7 @@
 //! Calls are short, synchronous and never held across an `.await`: async
 //! callers run them on a blocking thread.
 
+mod audiences;
 mod error;
 pub mod migrations;
 mod summary;
@@ -20,6 +21,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use audiences::AudienceInfo;
 pub use error::Error;
 pub use migrations::SCHEMA_VERSION;
 pub use summary::{BlastCounts, Summary};
@@ -113,6 +115,12 @@ impl Store {
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         f(&conn)
+    }
+
+    /// Runs `f` with the connection, for writes that need a transaction.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut conn)
     }
 }
 

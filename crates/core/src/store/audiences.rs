@@ -1,0 +1,203 @@
+//! Saved audiences and the do-not-contact list.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::{Error, Result, Store};
+use crate::audience::{Fields, Recipient, SavedAudience};
+use crate::phone::Phone;
+
+/// A saved audience as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AudienceInfo {
+    pub id: i64,
+    pub name: String,
+    pub contacts: u64,
+    pub updated_at: i64,
+}
+
+/// The longest audience name accepted.
+const MAX_NAME: usize = 100;
+
+fn check_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::InvalidName {
+            reason: "an audience needs a name",
+        });
+    }
+    if name.chars().count() > MAX_NAME {
+        return Err(Error::InvalidName {
+            reason: "an audience name can be at most 100 characters",
+        });
+    }
+    Ok(name)
+}
+
+impl Store {
+    /// Saves recipients as a named audience, in their order. An audience of
+    /// that name is replaced only when `replace` is set.
+    pub fn save_audience(
+        &self,
+        name: &str,
+        recipients: &[Recipient],
+        replace: bool,
+        now_ms: i64,
+    ) -> Result<AudienceInfo> {
+        let name = check_name(name)?;
+        self.write(|conn| {
+            let tx = conn.transaction()?;
+            let existing: Option<i64> = tx
+                .query_row("SELECT id FROM audiences WHERE name = ?1", [name], |row| {
+                    row.get(0)
+                })
+                .optional()?;
+            let id = match existing {
+                Some(_) if !replace => {
+                    return Err(Error::AudienceExists {
+                        name: name.to_owned(),
+                    });
+                }
+                Some(id) => {
+                    tx.execute("DELETE FROM audience_contacts WHERE audience_id = ?1", [id])?;
+                    tx.execute(
+                        "UPDATE audiences SET updated_at = ?2 WHERE id = ?1",
+                        params![id, now_ms],
+                    )?;
+                    id
+                }
+                None => {
+                    tx.execute(
+                        "INSERT INTO audiences (name, created_at, updated_at) VALUES (?1, ?2, ?2)",
+                        params![name, now_ms],
+                    )?;
+                    tx.last_insert_rowid()
+                }
+            };
+            {
+                let mut insert = tx.prepare(
+                    "INSERT INTO audience_contacts (audience_id, phone, fields, position)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for (position, recipient) in recipients.iter().enumerate() {
+                    let fields = serde_json::to_string(&recipient.fields).map_err(|e| {
+                        Error::Sqlite(rusqlite::Error::ToSqlConversionFailure(e.into()))
+                    })?;
+                    insert.execute(params![
+                        id,
+                        recipient.phone.as_str(),
+                        fields,
+                        position as i64
+                    ])?;
+                }
+            }
+            tx.commit()?;
+            Ok(AudienceInfo {
+                id,
+                name: name.to_owned(),
+                contacts: recipients.len() as u64,
+                updated_at: now_ms,
+            })
+        })
+    }
+
+    /// Every saved audience, by name.
+    pub fn audiences(&self) -> Result<Vec<AudienceInfo>> {
+        self.read(|conn| {
+            let mut statement = conn.prepare(
+                "SELECT a.id, a.name, a.updated_at,
+                        (SELECT count(*) FROM audience_contacts c WHERE c.audience_id = a.id)
+                 FROM audiences a ORDER BY a.name COLLATE NOCASE",
+            )?;
+            let rows = statement.query_map([], |row| {
+                Ok(AudienceInfo {
+                    id: row.get(0)?,
+                    name: row.get(1)?,
+                    updated_at: row.get(2)?,
+                    contacts: u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// A saved audience's contacts, in their saved order.
+    pub fn load_audience(&self, name: &str) -> Result<SavedAudience> {
+        self.read(|conn| {
+            let found: Option<(i64, String)> = conn
+                .query_row(
+                    "SELECT id, name FROM audiences WHERE name = ?1",
+                    [name.trim()],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            let Some((id, name)) = found else {
+                return Err(Error::AudienceNotFound {
+                    name: name.trim().to_owned(),
+                });
+            };
+            let mut statement = conn.prepare(
+                "SELECT phone, fields FROM audience_contacts WHERE audience_id = ?1 ORDER BY position",
+            )?;
+            let mut rows = statement.query([id])?;
+            let mut names: HashMap<String, Arc<str>> = HashMap::new();
+            let mut contacts = Vec::new();
+            while let Some(row) = rows.next()? {
+                let phone: String = row.get(0)?;
+                let json: String = row.get(1)?;
+                let map: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(&json).unwrap_or_default();
+                let pairs = map
+                    .into_iter()
+                    .map(|(key, value)| {
+                        let key = names.entry(key).or_insert_with_key(|k| Arc::from(k.as_str())).clone();
+                        let value = match value {
+                            serde_json::Value::String(s) => s,
+                            other => other.to_string(),
+                        };
+                        (key, value)
+                    })
+                    .collect();
+                contacts.push((Phone::from_e164_unchecked(phone), Fields::new(pairs)));
+            }
+            Ok(SavedAudience { name, contacts })
+        })
+    }
+
+    /// Deletes a saved audience.
+    pub fn delete_audience(&self, name: &str) -> Result<()> {
+        self.write(|conn| {
+            let deleted = conn.execute("DELETE FROM audiences WHERE name = ?1", [name.trim()])?;
+            if deleted == 0 {
+                return Err(Error::AudienceNotFound {
+                    name: name.trim().to_owned(),
+                });
+            }
+            Ok(())
+        })
+    }
+
+    /// Puts a number on the do-not-contact list; false if it was there already.
+    pub fn add_do_not_contact(&self, phone: &Phone, reason: &str, now_ms: i64) -> Result<bool> {
+        self.write(|conn| {
+            let added = conn.execute(
+                "INSERT OR IGNORE INTO do_not_contact (phone, reason, added_at) VALUES (?1, ?2, ?3)",
+                params![phone.as_str(), reason, now_ms],
+            )?;
+            Ok(added > 0)
+        })
+    }
+
+    /// Every number on the do-not-contact list.
+    pub fn do_not_contact(&self) -> Result<HashSet<Phone>> {
+        self.read(|conn| {
+            let mut statement = conn.prepare("SELECT phone FROM do_not_contact")?;
+            let phones = statement.query_map([], |row| row.get::<_, String>(0))?;
+            phones.map(|p| Ok(Phone::from_e164_unchecked(p?))).collect()
+        })
+    }
+}

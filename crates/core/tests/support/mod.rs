@@ -1,0 +1,159 @@
+//! Fixtures, generated: real files of every format, built by code.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+/// A cell of a fixture sheet.
+#[derive(Debug, Clone, Copy)]
+pub enum Cell<'a> {
+    Text(&'a str),
+    Number(f64),
+    Empty,
+}
+
+use Cell::{Empty, Number, Text};
+
+/// The messy customer list of the issue: a title row above the header, the
+/// phone column called "No. WA", numbers in every format, bad rows, a
+/// duplicate, an empty row, and HTML in a name.
+pub fn messy_rows() -> Vec<Vec<Cell<'static>>> {
+    vec![
+        vec![Text("Daftar Pelanggan Toko Maju")],
+        vec![],
+        vec![Text("Nama"), Text("No. WA"), Text("Kota")],
+        vec![Text("Ani"), Text("0812-3456-7890"), Text("Jakarta")],
+        vec![Text("Budi"), Number(6281298765432.0), Text("Bandung")],
+        vec![Text("Citra"), Text("+62 813 1111 2222"), Text("Surabaya")],
+        vec![Text("<b>Dewi</b>"), Text("0813-2222-3333"), Text("Medan")],
+        vec![Text("Eka"), Text("call me"), Text("Bali")],
+        vec![Text("Gita"), Empty, Text("Solo")],
+        vec![],
+        vec![Text("Ani Updated"), Text("62812 3456 7890"), Text("Bogor")],
+        vec![Text("Fajar"), Text("021 5550 1234"), Text("Depok")],
+    ]
+}
+
+pub fn write_xlsx(path: &Path, sheets: &[(&str, bool, Vec<Vec<Cell<'_>>>)]) -> TestResult<PathBuf> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let first_visible = sheets.iter().position(|(_, hidden, _)| !hidden);
+    for (index, (name, hidden, rows)) in sheets.iter().enumerate() {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(*name)?;
+        if *hidden {
+            sheet.set_hidden(true);
+        }
+        // Excel cannot hide the active sheet: make the first visible one active.
+        if Some(index) == first_visible {
+            sheet.set_active(true);
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                match cell {
+                    Text(t) => {
+                        sheet.write_string(r as u32, c as u16, *t)?;
+                    }
+                    Number(n) => {
+                        sheet.write_number(r as u32, c as u16, *n)?;
+                    }
+                    Empty => {}
+                }
+            }
+        }
+    }
+    workbook.save(path)?;
+    Ok(path.to_path_buf())
+}
+
+pub fn write_csv(
+    path: &Path,
+    rows: &[Vec<Cell<'_>>],
+    delimiter: char,
+    line_end: &str,
+    bom: bool,
+) -> TestResult<PathBuf> {
+    let mut text = String::new();
+    if bom {
+        text.push('\u{feff}');
+    }
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|cell| match cell {
+                Text(t) if t.contains(delimiter) || t.contains('"') => {
+                    format!("\"{}\"", t.replace('"', "\"\""))
+                }
+                Text(t) => (*t).to_owned(),
+                Number(n) => format!("{n}"),
+                Empty => String::new(),
+            })
+            .collect();
+        text.push_str(&cells.join(&delimiter.to_string()));
+        text.push_str(line_end);
+    }
+    std::fs::write(path, text)?;
+    Ok(path.to_path_buf())
+}
+
+/// A minimal OpenDocument spreadsheet.
+pub fn write_ods(path: &Path, sheet: &str, rows: &[Vec<Cell<'_>>]) -> TestResult<PathBuf> {
+    let mut body = String::new();
+    for row in rows {
+        body.push_str("<table:table-row>");
+        for cell in row {
+            match cell {
+                Text(t) => body.push_str(&format!(
+                    "<table:table-cell office:value-type=\"string\"><text:p>{}</text:p></table:table-cell>",
+                    t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+                )),
+                Number(n) => body.push_str(&format!(
+                    "<table:table-cell office:value-type=\"float\" office:value=\"{n}\"><text:p>{n}</text:p></table:table-cell>"
+                )),
+                Empty => body.push_str("<table:table-cell/>"),
+            }
+        }
+        body.push_str("</table:table-row>");
+    }
+    let content = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+<office:document-content xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" \
+xmlns:table=\"urn:oasis:names:tc:opendocument:xmlns:table:1.0\" \
+xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\" office:version=\"1.2\">\
+<office:body><office:spreadsheet><table:table table:name=\"{sheet}\">{body}</table:table>\
+</office:spreadsheet></office:body></office:document-content>"
+    );
+    let manifest = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+<manifest:manifest xmlns:manifest=\"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0\" manifest:version=\"1.2\">\
+<manifest:file-entry manifest:full-path=\"/\" manifest:media-type=\"application/vnd.oasis.opendocument.spreadsheet\"/>\
+<manifest:file-entry manifest:full-path=\"content.xml\" manifest:media-type=\"text/xml\"/>\
+</manifest:manifest>";
+    let file = std::fs::File::create(path)?;
+    let mut zip = zip::ZipWriter::new(file);
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("mimetype", stored)?;
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")?;
+    zip.start_file("META-INF/manifest.xml", stored)?;
+    zip.write_all(manifest.as_bytes())?;
+    zip.start_file("content.xml", stored)?;
+    zip.write_all(content.as_bytes())?;
+    zip.finish()?;
+    Ok(path.to_path_buf())
+}
+
+/// An Office file in a compound container with an EncryptedPackage stream:
+/// what Excel writes for a workbook with a password to open.
+pub fn write_encrypted_xlsx(path: &Path) -> TestResult<PathBuf> {
+    let mut compound = cfb::create(path)?;
+    compound
+        .create_stream("/EncryptionInfo")?
+        .write_all(&[4, 0, 4, 0, 0x40, 0, 0, 0])?;
+    compound
+        .create_stream("/EncryptedPackage")?
+        .write_all(&[0u8; 64])?;
+    compound.flush()?;
+    Ok(path.to_path_buf())
+}

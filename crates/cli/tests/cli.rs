@@ -75,3 +75,92 @@ fn a_database_that_is_not_ours_fails_with_one_clear_line() -> TestResult {
     assert_eq!(std::fs::read(&database)?, before);
     Ok(())
 }
+
+const LIST: &str = "Daftar Pelanggan\n\nNama;No. WA;Kota\nAni;0812-3456-7890;Jakarta\nBudi;6281298765432;Bandung\nEka;call me;Bali\nAni Baru;+62 812 3456 7890;Bogor\n";
+
+#[test]
+fn import_json_has_recipients_invalid_overridden_and_excluded() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let list = dir.path().join("pelanggan.csv");
+    std::fs::write(&list, LIST)?;
+    let output = cli(dir.path(), &["import", list.to_str().ok_or("path")?, "--json"])?;
+    assert!(output.status.success(), "{output:?}");
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+
+    let recipients = value["recipients"].as_array().ok_or("recipients")?;
+    assert_eq!(recipients.len(), 2);
+    assert_eq!(recipients[0]["phone"], "+6281234567890");
+    assert_eq!(recipients[0]["fields"]["Nama"], "Ani Baru");
+    assert_eq!(recipients[0]["fields"]["Kota"], "Bogor");
+    assert_eq!(
+        recipients[0]["source"],
+        serde_json::json!({"file": "pelanggan.csv", "sheet": "", "row": 7})
+    );
+
+    assert_eq!(
+        value["invalid"],
+        serde_json::json!([{
+            "source": {"file": "pelanggan.csv", "sheet": "", "row": 6},
+            "value": "call me",
+            "reason": "not a phone number: it contains letters or symbols",
+            "code": "phone_not_a_number"
+        }])
+    );
+    let overridden = &value["overridden"][0];
+    assert_eq!(overridden["phone"], "+6281234567890");
+    assert_eq!(overridden["kept"]["row"], 7);
+    assert_eq!(overridden["dropped"]["row"], 4);
+    assert_eq!(overridden["changed"], serde_json::json!(["Nama", "Kota"]));
+    assert_eq!(value["excluded"], serde_json::json!([]));
+    Ok(())
+}
+
+#[test]
+fn import_saves_an_audience_that_a_later_import_merges_under_the_file() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let list = dir.path().join("pelanggan.csv");
+    std::fs::write(&list, LIST)?;
+    let list = list.to_str().ok_or("path")?;
+    let saved = cli(dir.path(), &["import", list, "--save-as", "Regulars"])?;
+    assert!(saved.status.success(), "{saved:?}");
+    assert!(String::from_utf8(saved.stdout)?.contains("Saved as audience \"Regulars\" (2 contacts)"));
+
+    let again = cli(dir.path(), &["import", list, "--save-as", "Regulars"])?;
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8(again.stderr)?.contains("already exists"));
+
+    let update = dir.path().join("update.csv");
+    std::fs::write(&update, "phone,Nama\n081298765432,Budi Santoso\n")?;
+    let output = cli(
+        dir.path(),
+        &["import", "--audience", "Regulars", update.to_str().ok_or("path")?, "--json"],
+    )?;
+    assert!(output.status.success(), "{output:?}");
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(value["recipients"][1]["fields"]["Nama"], "Budi Santoso");
+    assert_eq!(value["overridden"][0]["dropped"], serde_json::json!({"audience": "Regulars"}));
+    assert_eq!(value["overridden"][0]["kept"]["file"], "update.csv");
+    Ok(())
+}
+
+#[test]
+fn import_of_an_unreadable_file_fails_with_one_clear_line() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let cases = [
+        ("broken.xlsx", &b"not a zip at all"[..], "broken.xlsx cannot be read"),
+        ("empty.csv", &b""[..], "empty.csv is empty"),
+        ("photo.jpg", &b"\xFF\xD8\xFF"[..], "photo.jpg is not a spreadsheet"),
+        ("codes.csv", &b"Name,Code\nAni,A-1\n"[..], "choose one with --phone-column"),
+    ];
+    for (name, bytes, says) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes)?;
+        let output = cli(dir.path(), &["import", path.to_str().ok_or("path")?])?;
+        assert_eq!(output.status.code(), Some(1), "{name}: {output:?}");
+        let stderr = String::from_utf8(output.stderr)?;
+        assert_eq!(stderr.lines().count(), 1, "{name}: {stderr}");
+        assert!(stderr.contains(says), "{name}: {stderr}");
+        assert!(output.stdout.is_empty(), "{name}");
+    }
+    Ok(())
+}

@@ -107,8 +107,21 @@ impl PhoneError {
 const MIN_DIGITS: usize = 7;
 const MAX_DIGITS: usize = 15;
 
+/// phonenumber compiles its patterns lazily into one shared LRU cache of 100
+/// regexes; validating numbers uses more than that, so the cache thrashes and
+/// recompiles. Widened once, every pattern is compiled once.
+fn widen_regex_cache() {
+    static WIDENED: std::sync::Once = std::sync::Once::new();
+    WIDENED.call_once(|| {
+        if let Ok(mut cache) = phonenumber::metadata::DATABASE.cache().lock() {
+            cache.set_capacity(4096);
+        }
+    });
+}
+
 /// Normalises a phone number as typed in a spreadsheet cell.
 pub fn normalize(raw: &str, country: Country) -> Result<Phone, PhoneError> {
+    widen_regex_cache();
     let cleaned = clean(raw)?;
     let digits = cleaned.trim_start_matches('+');
     if digits.len() < MIN_DIGITS {

@@ -34,6 +34,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
             commands::app::store_summary,
+            commands::audiences::list_audiences,
         ])
         .build(tauri::generate_context!());
     match app {

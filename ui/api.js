@@ -36,4 +36,6 @@ export const api = {
   appInfo: () => call("app_info"),
   /** Counts of what the database holds. */
   storeSummary: () => call("store_summary"),
+  /** Saved audiences: id, name, contacts, updatedAt (Unix ms). */
+  listAudiences: () => call("list_audiences"),
 };

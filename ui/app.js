@@ -93,7 +93,10 @@ async function refresh() {
   }
 }
 
+let navigation = 0;
+
 async function show({ focus }) {
+  const current = ++navigation;
   const id = currentScreenId();
   const screen = SCREENS.find((s) => s.id === id);
   renderNav(id);
@@ -101,12 +104,11 @@ async function show({ focus }) {
   renderStatus();
   const main = document.getElementById("screen");
   const problem = state.error ?? state.info?.storeError;
+  const content = await screen.render({ info: state.info, summary: state.summary });
+  if (current !== navigation) return; // the person has moved on meanwhile
   main.dataset.screen = id;
   main.replaceChildren(
-    ...present(
-      problem ? errorPanel(problem, "Blastdesk cannot open its database") : null,
-      screen.render({ info: state.info, summary: state.summary }),
-    ),
+    ...present(problem ? errorPanel(problem, "Blastdesk cannot open its database") : null, content),
   );
   document.title = `${screen.title} · Blastdesk`;
   if (focus) main.querySelector("h1")?.focus();

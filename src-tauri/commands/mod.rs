@@ -2,6 +2,7 @@
 //! state, run one core call off the UI thread, map the error.
 
 pub mod app;
+pub mod audiences;
 
 use crate::error::Error;
 

@@ -77,6 +77,25 @@ impl Desktop {
 }
 
 impl Desktop {
+    /// Launches the app once more on this desktop and checks that it hands
+    /// over to the running instance and exits successfully at once.
+    pub fn launch_second_instance(&self) -> Result {
+        let mut second = self.command(app_binary()).spawn()?;
+        let mut status = None;
+        wait_until(
+            Duration::from_secs(20),
+            "the second instance to exit",
+            || {
+                status = second.try_wait().ok().flatten();
+                status.is_some()
+            },
+        )?;
+        if !status.is_some_and(|s| s.success()) {
+            return Err(format!("the second instance ended with {status:?}").into());
+        }
+        Ok(())
+    }
+
     /// Asks the visible window titled `title` to close, as a window manager
     /// does when the person clicks its close button (`WM_DELETE_WINDOW`).
     pub fn request_close(&self, title: &str) -> Result {
@@ -117,7 +136,12 @@ pub struct App {
     pub client: Client,
     pub desktop: Desktop,
     _driver: Guarded,
+    /// One app at a time: each is a whole web engine, and two cores shared by
+    /// several make their timing unlike a person's computer.
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
+
+static ONE_APP_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The Blastdesk binary cargo built for this test run.
 pub fn app_binary() -> PathBuf {
@@ -127,6 +151,7 @@ pub fn app_binary() -> PathBuf {
 impl App {
     /// Starts the app on a fresh desktop with `data_dir` as its data directory.
     pub async fn launch(data_dir: &Path) -> Result<App> {
+        let turn = ONE_APP_AT_A_TIME.lock().await;
         let desktop = Desktop::start(data_dir)?;
         let tauri_driver = find_tool("tauri-driver")?;
         let native_driver = find_tool("WebKitWebDriver")?;
@@ -175,6 +200,7 @@ impl App {
             client,
             desktop,
             _driver: driver,
+            _turn: turn,
         })
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use blastdesk_core::store::{self, SCHEMA_VERSION, Store};
 
-use crate::harness::{App, Result, app_binary, bounded, wait_until};
+use crate::harness::{App, Result, bounded, wait_until};
 
 /// A store with one saved audience of two contacts and three numbers on the
 /// do-not-contact list, written with plain SQL as an older session would have.
@@ -16,7 +16,7 @@ fn seed(data_dir: &Path) -> Result {
     drop(store);
     let conn = rusqlite::Connection::open(path)?;
     conn.execute_batch(
-        "INSERT INTO audiences (id, name, created_at, updated_at) VALUES (1, 'Regulars', 0, 0);
+        "INSERT INTO audiences (id, name, created_at, updated_at) VALUES (1, '<i>Regulars</i>', 0, 0);
          INSERT INTO audience_contacts (audience_id, phone, fields, position) VALUES
              (1, '+6281234567890', '{\"name\":\"Ani\"}', 0),
              (1, '+6281298765432', '{\"name\":\"Budi\"}', 1);
@@ -103,23 +103,15 @@ async fn navigation() -> Result {
     assert_eq!(app.text("[data-testid=count-contacts]").await?, "2");
     assert_eq!(app.text("[data-testid=count-accounts]").await?, "0");
 
+    // The Audiences screen lists the saved audience, by name, as text.
+    app.click("#nav a[data-screen=audiences]").await?;
+    app.wait_for_text("[data-testid=audience-list] .list-title", "<i>Regulars</i>")
+        .await?;
+
     // A second launch hands over to this instance and exits at once.
-    let mut second = app.desktop.command(app_binary()).spawn()?;
-    let mut status = None;
-    wait_until(
-        Duration::from_secs(20),
-        "the second instance to exit",
-        || {
-            status = second.try_wait().ok().flatten();
-            status.is_some()
-        },
-    )?;
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "second instance: {status:?}"
-    );
+    app.desktop.launch_second_instance()?;
     // ... and the first one still answers.
-    app.wait_for_text("#screen h1", "Settings").await?;
+    app.wait_for_text("#screen h1", "Audiences").await?;
 
     app.close().await
 }
@@ -171,9 +163,9 @@ async fn tray_residency() -> Result {
     // request that arrives while it holds a grab (as it may just after start),
     // so, like a person, click again if nothing happened.
     let closed = "window closed; staying in the tray";
-    for _ in 0..5 {
+    for _ in 0..10 {
         app.desktop.request_close("Blastdesk")?;
-        if wait_for_log(dir.path(), closed, Duration::from_secs(2)).is_ok() {
+        if wait_for_log(dir.path(), closed, Duration::from_secs(3)).is_ok() {
             break;
         }
     }
@@ -181,20 +173,7 @@ async fn tray_residency() -> Result {
 
     // The app is still running: a second launch hands over to it and exits,
     // and the first instance builds a fresh window.
-    let mut second = app.desktop.command(app_binary()).spawn()?;
-    let mut status = None;
-    wait_until(
-        Duration::from_secs(20),
-        "the second instance to exit",
-        || {
-            status = second.try_wait().ok().flatten();
-            status.is_some()
-        },
-    )?;
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "second instance: {status:?}"
-    );
+    app.desktop.launch_second_instance()?;
     wait_for_log(dir.path(), "main window reopened", Duration::from_secs(20))?;
     Ok(())
 }

@@ -83,7 +83,10 @@ fn import_json_has_recipients_invalid_overridden_and_excluded() -> TestResult {
     let dir = tempfile::tempdir()?;
     let list = dir.path().join("pelanggan.csv");
     std::fs::write(&list, LIST)?;
-    let output = cli(dir.path(), &["import", list.to_str().ok_or("path")?, "--json"])?;
+    let output = cli(
+        dir.path(),
+        &["import", list.to_str().ok_or("path")?, "--json"],
+    )?;
     assert!(output.status.success(), "{output:?}");
     let value: serde_json::Value = serde_json::from_slice(&output.stdout)?;
 
@@ -123,7 +126,9 @@ fn import_saves_an_audience_that_a_later_import_merges_under_the_file() -> TestR
     let list = list.to_str().ok_or("path")?;
     let saved = cli(dir.path(), &["import", list, "--save-as", "Regulars"])?;
     assert!(saved.status.success(), "{saved:?}");
-    assert!(String::from_utf8(saved.stdout)?.contains("Saved as audience \"Regulars\" (2 contacts)"));
+    assert!(
+        String::from_utf8(saved.stdout)?.contains("Saved as audience \"Regulars\" (2 contacts)")
+    );
 
     let again = cli(dir.path(), &["import", list, "--save-as", "Regulars"])?;
     assert_eq!(again.status.code(), Some(1));
@@ -133,12 +138,21 @@ fn import_saves_an_audience_that_a_later_import_merges_under_the_file() -> TestR
     std::fs::write(&update, "phone,Nama\n081298765432,Budi Santoso\n")?;
     let output = cli(
         dir.path(),
-        &["import", "--audience", "Regulars", update.to_str().ok_or("path")?, "--json"],
+        &[
+            "import",
+            "--audience",
+            "Regulars",
+            update.to_str().ok_or("path")?,
+            "--json",
+        ],
     )?;
     assert!(output.status.success(), "{output:?}");
     let value: serde_json::Value = serde_json::from_slice(&output.stdout)?;
     assert_eq!(value["recipients"][1]["fields"]["Nama"], "Budi Santoso");
-    assert_eq!(value["overridden"][0]["dropped"], serde_json::json!({"audience": "Regulars"}));
+    assert_eq!(
+        value["overridden"][0]["dropped"],
+        serde_json::json!({"audience": "Regulars"})
+    );
     assert_eq!(value["overridden"][0]["kept"]["file"], "update.csv");
     Ok(())
 }
@@ -147,10 +161,22 @@ fn import_saves_an_audience_that_a_later_import_merges_under_the_file() -> TestR
 fn import_of_an_unreadable_file_fails_with_one_clear_line() -> TestResult {
     let dir = tempfile::tempdir()?;
     let cases = [
-        ("broken.xlsx", &b"not a zip at all"[..], "broken.xlsx cannot be read"),
+        (
+            "broken.xlsx",
+            &b"not a zip at all"[..],
+            "broken.xlsx cannot be read",
+        ),
         ("empty.csv", &b""[..], "empty.csv is empty"),
-        ("photo.jpg", &b"\xFF\xD8\xFF"[..], "photo.jpg is not a spreadsheet"),
-        ("codes.csv", &b"Name,Code\nAni,A-1\n"[..], "choose one with --phone-column"),
+        (
+            "photo.jpg",
+            &b"\xFF\xD8\xFF"[..],
+            "photo.jpg is not a spreadsheet",
+        ),
+        (
+            "codes.csv",
+            &b"Name,Code\nAni,A-1\n"[..],
+            "choose one with --phone-column",
+        ),
     ];
     for (name, bytes, says) in cases {
         let path = dir.path().join(name);

@@ -30,7 +30,10 @@ fn main() -> Result {
     let dir = tempfile::tempdir()?;
     let started = Instant::now();
     generate(dir.path())?;
-    println!("fixtures generated in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "fixtures generated in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let status = Command::new(std::env::current_exe()?)
         .arg("--measure")
         .arg(dir.path())
@@ -57,16 +60,32 @@ fn generate(dir: &Path) -> Result {
     for i in 0..ROWS {
         let row = i + 3;
         // Every 20th row repeats an earlier customer's number, written differently.
-        let customer = if i % DUPLICATE_SHARE == DUPLICATE_SHARE - 1 { i / 2 } else { i };
+        let customer = if i % DUPLICATE_SHARE == DUPLICATE_SHARE - 1 {
+            i / 2
+        } else {
+            i
+        };
         let digits = national(customer);
         sheet.write_string(row, 0, format!("Customer {i}"))?;
         match i % 4 {
             0 => sheet.write_string(row, 1, &digits)?,
-            1 => sheet.write_string(row, 1, format!("+62 {}-{}-{}", &digits[1..4], &digits[4..8], &digits[8..]))?,
+            1 => sheet.write_string(
+                row,
+                1,
+                format!("+62 {}-{}-{}", &digits[1..4], &digits[4..8], &digits[8..]),
+            )?,
             2 => sheet.write_number(row, 1, format!("62{}", &digits[1..]).parse::<f64>()?)?,
-            _ => sheet.write_string(row, 1, format!("{} {} {}", &digits[..4], &digits[4..8], &digits[8..]))?,
+            _ => sheet.write_string(
+                row,
+                1,
+                format!("{} {} {}", &digits[..4], &digits[4..8], &digits[8..]),
+            )?,
         };
-        sheet.write_string(row, 2, ["Jakarta", "Bandung", "Surabaya", "Medan"][(i % 4) as usize])?;
+        sheet.write_string(
+            row,
+            2,
+            ["Jakarta", "Bandung", "Surabaya", "Medan"][(i % 4) as usize],
+        )?;
         sheet.write_string(row, 3, "pelanggan tetap")?;
     }
     workbook.save(dir.join("pelanggan.xlsx"))?;
@@ -108,7 +127,11 @@ fn measure(dir: &Path) -> Result {
         last = Some(preview);
     }
     let preview = last.ok_or("no run")?;
-    let unique: HashSet<&str> = preview.recipients.iter().map(|r| r.phone.as_str()).collect();
+    let unique: HashSet<&str> = preview
+        .recipients
+        .iter()
+        .map(|r| r.phone.as_str())
+        .collect();
     assert_eq!(unique.len(), preview.recipients.len());
     times.sort_by(f64::total_cmp);
     println!(
@@ -130,6 +153,10 @@ fn measure(dir: &Path) -> Result {
 fn peak_memory() -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.trim_start_matches("VmHWM:").trim().to_owned()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.trim_start_matches("VmHWM:").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown (no /proc)".to_owned())
 }

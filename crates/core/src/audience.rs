@@ -294,14 +294,7 @@ pub fn preview(
         .map(|(path, options)| crate::import::read(path, options))
         .collect::<Result<Vec<_>, _>>()?;
     // Keep each file's description (without its rows) for the report.
-    let described: Vec<ImportedFile> = files
-        .iter()
-        .map(|f| ImportedFile {
-            rows: Vec::new(),
-            invalid: Vec::new(),
-            ..f.clone_description()
-        })
-        .collect();
+    let described: Vec<ImportedFile> = files.iter().map(ImportedFile::clone_description).collect();
     let do_not_contact = store.do_not_contact()?;
     Ok((merge(audiences, files, &do_not_contact), described))
 }

@@ -131,7 +131,22 @@ pub fn normalize(raw: &str, country: Country) -> Result<Phone, PhoneError> {
         return Err(PhoneError::TooLong);
     }
     let number = parse(&cleaned, country)?;
-    Ok(Phone(number.format().mode(Mode::E164).to_string()))
+    let e164 = number.format().mode(Mode::E164).to_string();
+    // A national number with leading zeros (kept for Italy, say) must read
+    // back as itself; for other countries such a reading is spurious and its
+    // E.164 form would name another number. Found by the `phone` fuzz target.
+    let code_digits = number.code().value().to_string().len();
+    if e164
+        .get(1 + code_digits..)
+        .is_some_and(|national| national.starts_with('0'))
+    {
+        let same = parse(&e164, country)
+            .is_ok_and(|again| again.format().mode(Mode::E164).to_string() == e164);
+        if !same {
+            return Err(PhoneError::Invalid);
+        }
+    }
+    Ok(Phone(e164))
 }
 
 /// Keeps the digits (and a leading `+`), dropping the punctuation people type
@@ -300,9 +315,29 @@ mod tests {
             ("021 5550 1234", PhoneError::Landline),
             ("0800 1234 567", PhoneError::NotMobile("toll-free")),
             ("+62 999 1234 5678", PhoneError::Invalid),
+            // Read in the US as "1" + "0309...", which is no number (fuzz find).
+            ("10  )  3094 277.9 77", PhoneError::Invalid),
         ];
         for (raw, expected) in cases {
             assert_eq!(normalize(raw, ID).as_ref(), Err(expected), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn accepted_numbers_normalise_to_themselves() {
+        let us = Country::from_str("US").unwrap_or_default();
+        for (raw, country) in [
+            ("10  )  3094 277.9 77", us),
+            ("+39 06 1234 5678", ID),
+            ("0812-3456-7890", ID),
+        ] {
+            if let Ok(phone) = normalize(raw, country) {
+                assert_eq!(
+                    normalize(phone.as_str(), country).as_ref(),
+                    Ok(&phone),
+                    "{raw:?}"
+                );
+            }
         }
     }
 

@@ -3,8 +3,14 @@
 //! the UI, and only those granted in src-tauri/capabilities/ may be called.
 
 fn main() {
-    let manifest =
-        tauri_build::AppManifest::new().commands(&["app_info", "store_summary", "list_audiences"]);
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "app_info",
+        "store_summary",
+        "list_audiences",
+        "pick_files",
+        "import_preview",
+        "save_audience",
+    ]);
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("src-tauri/capabilities/**/*")
         .app_manifest(manifest);

@@ -47,6 +47,15 @@ impl From<store::Error> for Error {
     }
 }
 
+impl From<blastdesk_core::audience::PreviewError> for Error {
+    fn from(error: blastdesk_core::audience::PreviewError) -> Error {
+        Error {
+            code: error.code(),
+            message: error.to_string(),
+        }
+    }
+}
+
 impl From<tauri::Error> for Error {
     fn from(error: tauri::Error) -> Error {
         Error::internal(error)

@@ -4,6 +4,7 @@
 
 mod commands;
 mod error;
+mod import_session;
 mod state;
 mod tray;
 mod window;
@@ -11,8 +12,9 @@ mod window;
 use std::path::PathBuf;
 
 use blastdesk_core::{Store, data_dir, logging};
-use tauri::{App, AppHandle, Manager, RunEvent, WindowEvent};
+use tauri::{App, AppHandle, DragDropEvent, Emitter, Manager, RunEvent, WindowEvent};
 
+use crate::import_session::ImportSession;
 use crate::state::AppState;
 
 /// Builds and runs the app until the person quits it.
@@ -24,17 +26,22 @@ pub fn run() {
             setup(app);
             Ok(())
         })
+        .manage(ImportSession::default())
         .on_window_event(|window, event| match event {
             WindowEvent::CloseRequested { .. } => {
                 tracing::info!(window = window.label(), "window close requested");
             }
             WindowEvent::Destroyed => tracing::info!(window = window.label(), "window closed"),
+            WindowEvent::DragDrop(drop) => on_drag_drop(window, drop),
             _ => {}
         })
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
             commands::app::store_summary,
             commands::audiences::list_audiences,
+            commands::import::pick_files,
+            commands::import::import_preview,
+            commands::import::save_audience,
         ])
         .build(tauri::generate_context!());
     match app {
@@ -111,6 +118,26 @@ fn resolve_data_dir(app: &AppHandle) -> PathBuf {
             );
             fallback
         }
+    }
+}
+
+/// Files dropped on the window are granted to the import flow; the window
+/// is told their ids, and when a drag hovers, to show where to drop.
+fn on_drag_drop(window: &tauri::Window, drop: &DragDropEvent) {
+    match drop {
+        DragDropEvent::Enter { .. } => {
+            let _ = window.emit("drag-hover", true);
+        }
+        DragDropEvent::Leave => {
+            let _ = window.emit("drag-hover", false);
+        }
+        DragDropEvent::Drop { paths, .. } => {
+            let _ = window.emit("drag-hover", false);
+            let granted = window.state::<ImportSession>().grant(paths.iter().cloned());
+            tracing::info!(files = granted.len(), "files dropped");
+            let _ = window.emit("files-dropped", granted);
+        }
+        _ => {}
     }
 }
 

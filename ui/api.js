@@ -38,4 +38,19 @@ export const api = {
   storeSummary: () => call("store_summary"),
   /** Saved audiences: id, name, contacts, updatedAt (Unix ms). */
   listAudiences: () => call("list_audiences"),
+  /** Opens the file dialog; resolves to the chosen files as [{id, name}]. */
+  pickFiles: () => call("pick_files"),
+  /**
+   * Builds a preview from chosen files ([{id, sheet?, mapping?}]) and saved
+   * audiences (names). Resolves to {status: "ready", ...} or
+   * {status: "needsMapping", fileId, file, sheet, columns}.
+   */
+  importPreview: (files, audiences) => call("import_preview", { args: { files, audiences } }),
+  /** Saves the last preview's recipients as an audience. */
+  saveAudience: (name, replace = false) => call("save_audience", { name, replace }),
+  /** Listens to a backend event; resolves to a function that stops listening. */
+  on: (event, handler) => {
+    if (!tauri?.event) return Promise.resolve(() => {});
+    return tauri.event.listen(event, (e) => handler(e.payload));
+  },
 };

@@ -3,7 +3,7 @@
 import { api, ApiError } from "./api.js";
 import { errorPanel, h, present } from "./view.js";
 import accounts from "./screens/accounts.js";
-import audiences from "./screens/audiences.js";
+import audiences, { addFiles } from "./screens/audiences.js";
 import newBlast from "./screens/new-blast.js";
 import blasts from "./screens/blasts.js";
 import schedules from "./screens/schedules.js";
@@ -113,6 +113,17 @@ async function show({ focus }) {
   document.title = `${screen.title} · Blastdesk`;
   if (focus) main.querySelector("h1")?.focus();
 }
+
+// Files dropped anywhere on the window go to the import on the Audiences screen.
+api.on("drag-hover", (hovering) => document.body.classList.toggle("drag-hover", Boolean(hovering)));
+api.on("files-dropped", async (files) => {
+  if (!files?.length) return;
+  if (currentScreenId() !== "audiences") {
+    location.hash = "#/audiences";
+    await show({ focus: true });
+  }
+  await addFiles(files);
+});
 
 window.addEventListener("hashchange", () => show({ focus: true }));
 show({ focus: false });

@@ -14,7 +14,7 @@ export function h(tag, props = {}, ...children) {
     if (value !== undefined && value !== null && value !== false) el.setAttribute(key, value);
   }
   for (const [event, handler] of Object.entries(props.on ?? {})) el.addEventListener(event, handler);
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }

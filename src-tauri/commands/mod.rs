@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod audiences;
+pub mod import;
 
 use crate::error::Error;
 

@@ -40,6 +40,8 @@ impl Drop for Guarded {
 
 /// The environment the app runs in: display, session bus, data directory.
 pub struct Desktop {
+    /// Extra environment for the app (e.g. scripted file choices).
+    pub env: Vec<(String, std::ffi::OsString)>,
     pub display: String,
     pub bus_address: String,
     pub data_dir: PathBuf,
@@ -54,6 +56,7 @@ impl Desktop {
         let (bus_address, bus) = start_session_bus()?;
         step("D-Bus session bus up");
         Ok(Desktop {
+            env: Vec::new(),
             display,
             bus_address,
             data_dir: data_dir.to_path_buf(),
@@ -71,7 +74,8 @@ impl Desktop {
             .env("BLASTDESK_DATA_DIR", &self.data_dir)
             .env("BLASTDESK_LOG", "info")
             .env("NO_AT_BRIDGE", "1")
-            .env_remove("WAYLAND_DISPLAY");
+            .env_remove("WAYLAND_DISPLAY")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         command
     }
 }
@@ -151,8 +155,17 @@ pub fn app_binary() -> PathBuf {
 impl App {
     /// Starts the app on a fresh desktop with `data_dir` as its data directory.
     pub async fn launch(data_dir: &Path) -> Result<App> {
+        App::launch_with(data_dir, Vec::new()).await
+    }
+
+    /// Starts the app with extra environment variables.
+    pub async fn launch_with(
+        data_dir: &Path,
+        env: Vec<(String, std::ffi::OsString)>,
+    ) -> Result<App> {
         let turn = ONE_APP_AT_A_TIME.lock().await;
-        let desktop = Desktop::start(data_dir)?;
+        let mut desktop = Desktop::start(data_dir)?;
+        desktop.env = env;
         let tauri_driver = find_tool("tauri-driver")?;
         let native_driver = find_tool("WebKitWebDriver")?;
         let port = free_port()?;

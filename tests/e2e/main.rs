@@ -5,4 +5,8 @@
 //! D-Bus session bus, so it never touches the developer's own Blastdesk.
 
 mod harness;
+mod import;
 mod shell;
+
+#[path = "../../crates/core/tests/support/mod.rs"]
+mod fixtures;

@@ -1,7 +1,416 @@
-import { api } from "../api.js";
-import { emptyState, errorPanel, h, plural, screenHeader } from "../view.js";
+// Audiences: import customer lists (dropped or chosen files, plus saved
+// audiences), preview exactly who will be reached, and save the result.
 
-function audienceList(audiences) {
+import { api, ApiError } from "../api.js";
+import { count, emptyState, errorPanel, h, plural, present, screenHeader } from "../view.js";
+
+const TABS = [
+  { id: "recipients", label: "Recipients" },
+  { id: "invalid", label: "Invalid rows" },
+  { id: "overridden", label: "Duplicates overridden" },
+  { id: "excluded", label: "Excluded" },
+];
+
+// The import in progress survives moving between screens.
+const session = {
+  files: [], // [{id, name, sheet, mapping}]
+  audiences: new Set(),
+  result: null,
+  error: null,
+  busy: false,
+  progress: "",
+  tab: "recipients",
+  saveName: "",
+  saveMessage: null, // {kind: "ok"|"exists"|"error", text}
+};
+let mounted = null; // {root, saved} while the screen is shown
+
+function sourceText(source) {
+  if (!source) return "";
+  if (source.audience !== undefined) return `Audience “${source.audience}”`;
+  const sheet = source.sheet ? ` › ${source.sheet}` : "";
+  return `${source.file}${sheet}, row ${source.row}`;
+}
+
+function describeProgress(step) {
+  switch (step.stage) {
+    case "loadingAudience":
+      return `Loading audience “${step.audience}”…`;
+    case "readingFile":
+      return `Reading ${step.file} (${step.index + 1} of ${step.total})…`;
+    case "merging":
+      return "Merging and checking duplicates…";
+    default:
+      return "Working…";
+  }
+}
+
+/** Adds files the person chose or dropped, then previews. */
+export async function addFiles(granted) {
+  for (const file of granted) {
+    if (!session.files.some((f) => f.id === file.id)) session.files.push({ ...file });
+  }
+  session.saveMessage = null;
+  await runPreview();
+}
+
+async function runPreview() {
+  if (session.files.length === 0 && session.audiences.size === 0) {
+    session.result = null;
+    session.error = null;
+    update();
+    return;
+  }
+  session.busy = true;
+  session.error = null;
+  session.progress = "Starting…";
+  update();
+  try {
+    session.result = await api.importPreview(
+      session.files.map((f) => ({ id: f.id, sheet: f.sheet ?? null, mapping: f.mapping ?? null })),
+      [...session.audiences],
+    );
+  } catch (error) {
+    session.result = null;
+    session.error = ApiError.from(error);
+  } finally {
+    session.busy = false;
+    update();
+  }
+}
+
+api.on("import-progress", (step) => {
+  session.progress = describeProgress(step);
+  mounted?.root.querySelector("[data-testid=import-progress]")?.replaceChildren(session.progress);
+});
+
+function dropZone() {
+  return h(
+    "div",
+    { class: "drop-zone", dataset: { testid: "drop-zone" } },
+    h("p", { class: "drop-title", text: "Drop Excel or CSV files here" }),
+    h("p", { class: "muted", text: ".xlsx, .xlsm, .xlsb, .xls, .ods or .csv — several at once if you like" }),
+    h(
+      "button",
+      {
+        class: "button primary",
+        attrs: { type: "button" },
+        dataset: { testid: "pick-files" },
+        on: {
+          click: async () => {
+            try {
+              const granted = await api.pickFiles();
+              if (granted.length) await addFiles(granted);
+            } catch (error) {
+              session.error = ApiError.from(error);
+              update();
+            }
+          },
+        },
+      },
+      "Choose files…",
+    ),
+  );
+}
+
+function chosenFiles() {
+  if (session.files.length === 0) return null;
+  return h(
+    "ul",
+    { class: "chips", attrs: { "aria-label": "Chosen files" } },
+    session.files.map((file, index) =>
+      h(
+        "li",
+        { class: "chip" },
+        h("span", { text: `${index + 1}. ${file.name}` }),
+        h(
+          "button",
+          {
+            class: "chip-remove",
+            attrs: { type: "button", "aria-label": `Remove ${file.name}` },
+            on: {
+              click: () => {
+                session.files = session.files.filter((f) => f.id !== file.id);
+                runPreview();
+              },
+            },
+          },
+          "×",
+        ),
+      ),
+    ),
+  );
+}
+
+function audiencePicker(saved) {
+  if (!saved?.length) return null;
+  return h(
+    "fieldset",
+    { class: "audience-picker" },
+    h("legend", { text: "Include saved audiences (files take precedence over them)" }),
+    saved.map((audience) =>
+      h(
+        "label",
+        { class: "check" },
+        h("input", {
+          attrs: { type: "checkbox", checked: session.audiences.has(audience.name) ? "" : undefined },
+          dataset: { audience: audience.name },
+          on: {
+            change: (event) => {
+              if (event.target.checked) session.audiences.add(audience.name);
+              else session.audiences.delete(audience.name);
+              runPreview();
+            },
+          },
+        }),
+        h("span", { text: `${audience.name} (${plural(audience.contacts, "contact")})` }),
+      ),
+    ),
+  );
+}
+
+function mappingQuestion(result) {
+  let chosen = result.columns.find((c) => c.samples.length)?.letter ?? result.columns[0]?.letter;
+  const where = result.sheet ? `${result.file} › ${result.sheet}` : result.file;
+  return h(
+    "section",
+    { class: "card mapping", dataset: { testid: "mapping" } },
+    h("h2", { text: "Which column holds the phone numbers?" }),
+    h("p", { class: "muted", text: `Blastdesk could not tell in ${where}. Choose the column:` }),
+    h(
+      "div",
+      { class: "columns", attrs: { role: "radiogroup" } },
+      result.columns.map((column) =>
+        h(
+          "label",
+          { class: "column-choice" },
+          h("input", {
+            attrs: { type: "radio", name: "phone-column", value: column.letter, checked: column.letter === chosen ? "" : undefined },
+            on: { change: () => (chosen = column.letter) },
+          }),
+          h("span", { class: "column-letter", text: column.letter }),
+          h("span", { class: "column-header", text: column.header || "(no header)" }),
+          h("span", { class: "muted column-samples", text: column.samples.join(" · ") }),
+        ),
+      ),
+    ),
+    h(
+      "button",
+      {
+        class: "button primary",
+        attrs: { type: "button" },
+        dataset: { testid: "use-column" },
+        on: {
+          click: () => {
+            const file = session.files.find((f) => f.id === result.fileId);
+            if (file) file.mapping = { phoneColumn: chosen, headerRow: null };
+            runPreview();
+          },
+        },
+      },
+      "Use this column",
+    ),
+  );
+}
+
+function table(headers, rows) {
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      {},
+      h("thead", {}, h("tr", {}, headers.map((text) => h("th", { attrs: { scope: "col" }, text })))),
+      h(
+        "tbody",
+        {},
+        rows.map((cells) =>
+          h("tr", {}, cells.map((cell) => (cell instanceof Node ? h("td", {}, cell) : h("td", { text: cell })))),
+        ),
+      ),
+    ),
+  );
+}
+
+function fieldValues(fields, names, changed) {
+  return h(
+    "dl",
+    { class: "mini-fields" },
+    names.map((name) => [
+      h("dt", { text: name }),
+      h("dd", { class: changed.includes(name) ? "changed" : undefined, text: fields?.[name] ?? "" }),
+    ]),
+  );
+}
+
+function tabPanel(view) {
+  const names = view.fieldNames;
+  switch (session.tab) {
+    case "recipients":
+      return table(
+        ["Phone", ...names, "From"],
+        view.recipients.map((r) => [r.phone, ...names.map((n) => r.fields[n] ?? ""), sourceText(r.source)]),
+      );
+    case "invalid":
+      return table(
+        ["Where", "Value", "Why it cannot be used"],
+        view.invalid.map((row) => [sourceText(row.source), row.value, row.reason]),
+      );
+    case "overridden":
+      return table(
+        ["Phone", "Kept", "Dropped", "Differs in"],
+        view.overridden.map((o) => {
+          const shown = [...new Set([...Object.keys(o.keptFields), ...Object.keys(o.droppedFields)])];
+          return [
+            o.phone,
+            h("div", {}, h("div", { class: "source", text: sourceText(o.kept) }), fieldValues(o.keptFields, shown, o.changed)),
+            h("div", {}, h("div", { class: "source", text: sourceText(o.dropped) }), fieldValues(o.droppedFields, shown, o.changed)),
+            o.changed.length ? o.changed.join(", ") : "nothing (same values)",
+          ];
+        }),
+      );
+    case "excluded":
+      return table(
+        ["Phone", "From", "Why"],
+        view.excluded.map((e) => [e.phone, sourceText(e.source), e.reason]),
+      );
+    default:
+      return null;
+  }
+}
+
+function previewView(view) {
+  const shown = view[session.tab]?.length ?? 0;
+  const total = view.counts[session.tab] ?? 0;
+  return h(
+    "section",
+    { class: "card preview", dataset: { testid: "preview" } },
+    h(
+      "div",
+      { class: "tabs", attrs: { role: "tablist", "aria-label": "Preview" } },
+      TABS.map((tab) =>
+        h(
+          "button",
+          {
+            class: "tab",
+            attrs: { type: "button", role: "tab", "aria-selected": String(session.tab === tab.id) },
+            dataset: { tab: tab.id },
+            on: {
+              click: () => {
+                session.tab = tab.id;
+                update();
+              },
+            },
+          },
+          h("span", { class: "tab-count", dataset: { testid: `count-${tab.id}` }, text: count(view.counts[tab.id]) }),
+          h("span", { text: tab.label }),
+        ),
+      ),
+    ),
+    view.files.map((file) =>
+      h(
+        "p",
+        { class: "muted file-note" },
+        `${file.file}${file.sheet ? ` › ${file.sheet}` : ""}: phone numbers in column ${file.phoneColumn.letter}` +
+          (file.phoneColumn.header ? ` (“${file.phoneColumn.header}”)` : "") +
+          (file.headerRow ? `, header on row ${file.headerRow}` : ", no header row") +
+          (file.foundBy === "content" ? " — recognised by its values" : ""),
+      ),
+    ),
+    total === 0
+      ? h("p", { class: "muted empty-tab", text: "Nothing here." })
+      : h("div", { attrs: { role: "tabpanel" } }, tabPanel(view)),
+    shown < total ? h("p", { class: "muted", text: `Showing the first ${count(shown)} of ${count(total)}.` }) : null,
+    saveForm(view),
+  );
+}
+
+function saveForm(view) {
+  if (view.counts.recipients === 0) return null;
+  const save = async (replace) => {
+    try {
+      const info = await api.saveAudience(session.saveName, replace);
+      session.saveMessage = { kind: "ok", text: `Saved “${info.name}” with ${plural(info.contacts, "contact")}.` };
+    } catch (error) {
+      const e = ApiError.from(error);
+      session.saveMessage = { kind: e.code === "audience_exists" ? "exists" : "error", text: e.message };
+    }
+    update();
+    if (session.saveMessage.kind === "ok") refreshSaved();
+  };
+  const input = h("input", {
+    attrs: { type: "text", id: "save-name", placeholder: "e.g. Regular customers", value: session.saveName, maxlength: "100" },
+    dataset: { testid: "save-name" },
+    on: { input: (event) => (session.saveName = event.target.value) },
+  });
+  return h(
+    "form",
+    {
+      class: "save-form",
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          save(false);
+        },
+      },
+    },
+    h("label", { attrs: { for: "save-name" }, text: "Save these recipients as an audience" }),
+    h(
+      "div",
+      { class: "row" },
+      input,
+      h("button", { class: "button primary", attrs: { type: "submit" }, dataset: { testid: "save-audience" } }, "Save audience"),
+    ),
+    session.saveMessage
+      ? h(
+          "p",
+          { class: `save-message ${session.saveMessage.kind}`, attrs: { role: "status" }, dataset: { testid: "save-message" } },
+          session.saveMessage.text,
+          session.saveMessage.kind === "exists"
+            ? h(
+                "button",
+                { class: "button link", attrs: { type: "button" }, on: { click: () => save(true) } },
+                "Replace it",
+              )
+            : null,
+        )
+      : null,
+  );
+}
+
+function importCard(saved) {
+  return h(
+    "section",
+    { class: "card import", dataset: { testid: "import" } },
+    h("h2", { text: "Import customers" }),
+    dropZone(),
+    chosenFiles(),
+    audiencePicker(saved),
+  );
+}
+
+function resultView() {
+  if (session.busy) {
+    return h("p", { class: "progress", attrs: { role: "status" }, dataset: { testid: "import-progress" } }, session.progress);
+  }
+  if (session.error) return errorPanel(session.error);
+  if (session.result?.status === "needsMapping") return mappingQuestion(session.result);
+  if (session.result?.status === "ready") return previewView(session.result);
+  return null;
+}
+
+function savedList(audiences) {
+  if (!audiences?.length) {
+    return emptyState({
+      title: "No saved audiences yet",
+      body: "Import a customer list above to see exactly who can be reached, which rows have problems, and which duplicates were merged. Save it as an audience to reuse it.",
+      points: [
+        "Phone numbers in any format are tidied into one form",
+        "Rows that cannot be used are listed with the reason",
+        "Every column becomes a placeholder for your message, like {name}",
+      ],
+    });
+  }
   const updated = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
   return h(
     "section",
@@ -23,40 +432,38 @@ function audienceList(audiences) {
   );
 }
 
+async function refreshSaved() {
+  if (!mounted) return;
+  try {
+    mounted.saved = await api.listAudiences();
+  } catch (error) {
+    mounted.saved = null;
+    session.error = ApiError.from(error);
+  }
+  update();
+}
+
+function update() {
+  if (!mounted) return;
+  mounted.root.replaceChildren(
+    ...present(importCard(mounted.saved), resultView(), savedList(mounted.saved)),
+  );
+}
+
 export default {
   id: "audiences",
   title: "Audiences",
   async render({ summary }) {
-    const saved = summary?.audiences ?? 0;
-    const header = screenHeader("Audiences", "Saved customer lists you can send to again and again.");
-    if (saved === 0) {
-      return h(
-        "div",
-        {},
-        header,
-        emptyState({
-          title: "No saved audiences yet",
-          body: "Drop an Excel or CSV file of customers here to see exactly who can be reached, which rows have problems, and which duplicates were merged. Save it as an audience to reuse it.",
-          points: [
-            "Phone numbers in any format are tidied into one form",
-            "Rows that cannot be used are listed with the reason",
-            "Every column becomes a placeholder for your message, like {name}",
-          ],
-        }),
-      );
+    const root = h("div", { class: "stack" });
+    mounted = { root, saved: [] };
+    if ((summary?.audiences ?? 0) > 0) {
+      try {
+        mounted.saved = await api.listAudiences();
+      } catch (error) {
+        session.error = ApiError.from(error);
+      }
     }
-    let list;
-    try {
-      list = audienceList(await api.listAudiences());
-    } catch (error) {
-      list = errorPanel(error);
-    }
-    return h(
-      "div",
-      {},
-      header,
-      h("p", { class: "lead" }, `${plural(saved, "saved audience")} with ${plural(summary.contacts, "contact")}.`),
-      list,
-    );
+    update();
+    return h("div", {}, screenHeader("Audiences", "Customer lists: import them, check them, save them to send to again."), root);
   },
 };

@@ -116,7 +116,9 @@ pub struct Overridden {
     pub dropped: Source,
     /// Fields whose values differ between the dropped and the kept entry.
     pub changed: Vec<String>,
-    /// The dropped entry's fields, for showing side by side.
+    /// Both entries' fields, for showing side by side.
+    #[serde(rename = "keptFields")]
+    pub kept_fields: Fields,
     #[serde(rename = "droppedFields")]
     pub dropped_fields: Fields,
 }
@@ -222,6 +224,7 @@ pub fn merge(
                 kept: winner.source.clone(),
                 dropped: loser.source,
                 changed: loser.fields.changed(&winner.fields),
+                kept_fields: winner.fields.clone(),
                 dropped_fields: loser.fields,
             }
         })
@@ -276,6 +279,23 @@ impl PreviewError {
     }
 }
 
+/// A step of building a preview, for showing progress on large files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "stage", rename_all = "camelCase")]
+pub enum Progress {
+    #[serde(rename_all = "camelCase")]
+    LoadingAudience {
+        audience: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    ReadingFile {
+        file: String,
+        index: usize,
+        total: usize,
+    },
+    Merging,
+}
+
 /// Reads the files, loads the audiences and the do-not-contact list, and
 /// merges them. Fails only if a file cannot be read at all or an audience
 /// does not exist; bad rows are in the preview.
@@ -283,16 +303,33 @@ pub fn preview(
     store: &crate::Store,
     request: &PreviewRequest,
 ) -> Result<(Preview, Vec<ImportedFile>), PreviewError> {
-    let audiences = request
-        .audiences
-        .iter()
-        .map(|name| store.load_audience(name))
-        .collect::<Result<Vec<_>, _>>()?;
-    let files = request
-        .files
-        .iter()
-        .map(|(path, options)| crate::import::read(path, options))
-        .collect::<Result<Vec<_>, _>>()?;
+    preview_with_progress(store, request, |_| {})
+}
+
+/// [`preview`], telling `progress` as each step starts.
+pub fn preview_with_progress(
+    store: &crate::Store,
+    request: &PreviewRequest,
+    mut progress: impl FnMut(Progress),
+) -> Result<(Preview, Vec<ImportedFile>), PreviewError> {
+    let mut audiences = Vec::with_capacity(request.audiences.len());
+    for name in &request.audiences {
+        progress(Progress::LoadingAudience {
+            audience: name.clone(),
+        });
+        audiences.push(store.load_audience(name)?);
+    }
+    let total = request.files.len();
+    let mut files = Vec::with_capacity(total);
+    for (index, (path, options)) in request.files.iter().enumerate() {
+        progress(Progress::ReadingFile {
+            file: crate::import::display_name(path),
+            index,
+            total,
+        });
+        files.push(crate::import::read(path, options)?);
+    }
+    progress(Progress::Merging);
     // Keep each file's description (without its rows) for the report.
     let described: Vec<ImportedFile> = files.iter().map(ImportedFile::clone_description).collect();
     let do_not_contact = store.do_not_contact()?;

@@ -132,14 +132,18 @@ pub fn normalize(raw: &str, country: Country) -> Result<Phone, PhoneError> {
     }
     let number = parse(&cleaned, country)?;
     let e164 = number.format().mode(Mode::E164).to_string();
-    // A national number with leading zeros (kept for Italy, say) must read
-    // back as itself; for other countries such a reading is spurious and its
-    // E.164 form would name another number. Found by the `phone` fuzz target.
-    let code_digits = number.code().value().to_string().len();
-    if e164
-        .get(1 + code_digits..)
-        .is_some_and(|national| national.starts_with('0'))
+    if e164_national(&number, &e164).is_some_and(|n| n.starts_with('0'))
+        && national_prefix(&number).is_some()
     {
+        // Only countries without a trunk prefix (Italy, say) have numbers
+        // that start with 0; elsewhere such a reading is no number.
+        return Err(PhoneError::Invalid);
+    }
+    if !faithful(&cleaned, &number, &e164) {
+        // Something besides a country code or a trunk prefix was dropped or
+        // added: accept the result only if it reads back as itself. (Found by
+        // the `phone` fuzz target: "9940100000001" read as an Azerbaijani
+        // number whose E.164 form names another, invalid number.)
         let same = parse(&e164, country)
             .is_ok_and(|again| again.format().mode(Mode::E164).to_string() == e164);
         if !same {
@@ -147,6 +151,36 @@ pub fn normalize(raw: &str, country: Country) -> Result<Phone, PhoneError> {
         }
     }
     Ok(Phone(e164))
+}
+
+/// The national part of an E.164 string: the digits after the country code.
+fn e164_national<'a>(number: &PhoneNumber, e164: &'a str) -> Option<&'a str> {
+    e164.get(1 + number.code().value().to_string().len()..)
+}
+
+/// The trunk prefix of the number's country ("0" in Indonesia), if it has one.
+fn national_prefix(number: &PhoneNumber) -> Option<String> {
+    number
+        .metadata(&phonenumber::metadata::DATABASE)
+        .and_then(|m| m.national_prefix().map(str::to_owned))
+}
+
+/// Whether the E.164 form is what was typed, rewritten only in the usual
+/// ways: the full international number, or the national number with or
+/// without the country's trunk prefix ("0812..." in Indonesia).
+fn faithful(cleaned: &str, number: &PhoneNumber, e164: &str) -> bool {
+    let typed = cleaned.trim_start_matches('+');
+    let Some(national) = e164_national(number, e164) else {
+        return false;
+    };
+    if national.starts_with('0') {
+        return false; // a kept leading zero (Italy): check that it reads back
+    }
+    if typed == &e164[1..] || typed == national {
+        return true;
+    }
+    national_prefix(number)
+        .is_some_and(|prefix| typed.strip_prefix(prefix.as_str()) == Some(national))
 }
 
 /// Keeps the digits (and a leading `+`), dropping the punctuation people type
@@ -220,7 +254,10 @@ pub fn integral_digits(value: f64) -> Option<String> {
 fn parse(cleaned: &str, country: Country) -> Result<PhoneNumber, PhoneError> {
     // A number's type is Unknown exactly when it is not valid, so one type
     // look-up both validates and classifies (the costly part of parsing).
-    let national = phonenumber::parse(Some(country.0), cleaned);
+    // A number with "+" is international: the default country must not
+    // change how it reads (phonenumber lets a region hint do so).
+    let region = (!cleaned.starts_with('+')).then_some(country.0);
+    let national = phonenumber::parse(region, cleaned);
     let national_verdict = national.as_ref().ok().map(classify);
     if let (Ok(number), Some(Ok(()))) = (&national, &national_verdict) {
         return Ok(number.clone());

@@ -119,8 +119,10 @@ fn measure(dir: &Path) -> Result {
         files: vec![(dir.join("pelanggan.xlsx"), ImportOptions::default())],
     };
     let mut times = Vec::new();
-    let mut last = None;
+    let mut last: Option<audience::Preview> = None;
     for _ in 0..RUNS {
+        // One preview alive at a time, as in the app.
+        drop(last.take());
         let started = Instant::now();
         let (preview, _) = audience::preview(&store, &request)?;
         times.push(started.elapsed().as_secs_f64());

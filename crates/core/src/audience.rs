@@ -27,13 +27,14 @@ use crate::phone::Phone;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Source {
+    // Names are shared by every row of one file or audience.
     File {
-        file: String,
-        sheet: String,
+        file: Arc<str>,
+        sheet: Arc<str>,
         row: u32,
     },
     Audience {
-        audience: String,
+        audience: Arc<str>,
     },
 }
 
@@ -189,7 +190,7 @@ pub fn merge(
     };
     for audience in audiences {
         let source = Source::Audience {
-            audience: audience.name,
+            audience: Arc::from(audience.name),
         };
         for (phone, fields) in audience.contacts {
             take(Recipient {
@@ -200,13 +201,14 @@ pub fn merge(
         }
     }
     for file in files {
+        let (name, sheet): (Arc<str>, Arc<str>) = (Arc::from(file.file), Arc::from(file.sheet));
         for row in file.rows {
             take(Recipient {
                 phone: row.phone,
                 fields: row.fields,
                 source: Source::File {
-                    file: file.file.clone(),
-                    sheet: file.sheet.clone(),
+                    file: name.clone(),
+                    sheet: sheet.clone(),
                     row: row.row,
                 },
             });
@@ -312,26 +314,44 @@ pub fn preview_with_progress(
     request: &PreviewRequest,
     mut progress: impl FnMut(Progress),
 ) -> Result<(Preview, Vec<ImportedFile>), PreviewError> {
-    let mut audiences = Vec::with_capacity(request.audiences.len());
     for name in &request.audiences {
         progress(Progress::LoadingAudience {
             audience: name.clone(),
         });
-        audiences.push(store.load_audience(name)?);
     }
-    let total = request.files.len();
-    let mut files = Vec::with_capacity(total);
-    for (index, (path, options)) in request.files.iter().enumerate() {
-        progress(Progress::ReadingFile {
-            file: crate::import::display_name(path),
-            index,
-            total,
+    // Saved audiences and the do-not-contact list load on a second thread
+    // while the files are read: the store and the phone parser share nothing.
+    let (saved, files) = std::thread::scope(|scope| {
+        let saved = scope.spawn(|| -> Result<_, crate::store::Error> {
+            let audiences = request
+                .audiences
+                .iter()
+                .map(|name| store.load_audience(name))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((audiences, store.do_not_contact()?))
         });
-        files.push(crate::import::read(path, options)?);
-    }
+        let total = request.files.len();
+        let files = request
+            .files
+            .iter()
+            .enumerate()
+            .map(|(index, (path, options))| {
+                progress(Progress::ReadingFile {
+                    file: crate::import::display_name(path),
+                    index,
+                    total,
+                });
+                crate::import::read(path, options)
+            })
+            .collect::<Result<Vec<_>, _>>();
+        (saved.join(), files)
+    });
+    // A panic there is a bug: let it surface as one.
+    let (audiences, do_not_contact) =
+        saved.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    let files = files?;
     progress(Progress::Merging);
     // Keep each file's description (without its rows) for the report.
     let described: Vec<ImportedFile> = files.iter().map(ImportedFile::clone_description).collect();
-    let do_not_contact = store.do_not_contact()?;
     Ok((merge(audiences, files, &do_not_contact), described))
 }

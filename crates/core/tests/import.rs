@@ -124,11 +124,7 @@ fn the_messy_list_reads_the_same_in_every_format() -> TestResult {
             else {
                 panic!("{name}: audience source")
             };
-            assert_eq!(
-                (f.as_str(), s.as_str()),
-                (file.file.as_str(), sheet),
-                "{name}"
-            );
+            assert_eq!((&**f, &**s), (file.file.as_str(), sheet), "{name}");
         }
 
         let preview = audience::merge(Vec::new(), vec![file], &HashSet::new());
@@ -407,7 +403,7 @@ fn files_override_audiences_later_files_override_earlier_and_do_not_contact_excl
             o.kept,
             Source::File {
                 file: "second.csv".into(),
-                sheet: String::new(),
+                sheet: "".into(),
                 row: 2
             }
         );
@@ -423,7 +419,7 @@ fn files_override_audiences_later_files_override_earlier_and_do_not_contact_excl
         preview.overridden[1].dropped,
         Source::File {
             file: "first.csv".into(),
-            sheet: String::new(),
+            sheet: "".into(),
             row: 2
         }
     );

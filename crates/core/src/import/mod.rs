@@ -190,41 +190,6 @@ pub fn read(path: &Path, options: &ImportOptions) -> Result<ImportedFile, Import
     Ok(extract(path, file, grid, layout, options.country))
 }
 
-/// Normalises the phone cell of every row, on every core: parsing numbers is
-/// the costly part of an import.
-fn normalize_all(
-    rows: &[Vec<String>],
-    column: usize,
-    country: Country,
-) -> Vec<Result<Phone, phone::PhoneError>> {
-    let normalize_chunk = |chunk: &[Vec<String>]| -> Vec<_> {
-        chunk
-            .iter()
-            .map(|cells| {
-                phone::normalize(cells.get(column).map(String::as_str).unwrap_or(""), country)
-            })
-            .collect()
-    };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(8);
-    if threads == 1 || rows.len() < 2_000 {
-        return normalize_chunk(rows);
-    }
-    let chunk_size = rows.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = rows
-            .chunks(chunk_size)
-            .map(|chunk| (chunk, scope.spawn(move || normalize_chunk(chunk))))
-            .collect();
-        // Results stay aligned with rows even if a worker died: redo its chunk.
-        handles
-            .into_iter()
-            .flat_map(|(chunk, handle)| handle.join().unwrap_or_else(|_| normalize_chunk(chunk)))
-            .collect()
-    })
-}
-
 fn extract(
     path: &Path,
     file: String,
@@ -260,25 +225,26 @@ fn extract(
     let phone_column = header::column(&grid, header_index, phone_index);
 
     let start = header_index.map_or(0, |h| h + 1);
-    let phones = normalize_all(
-        &grid.rows[start.min(grid.rows.len())..],
-        phone_index,
-        country,
-    );
     let mut rows = Vec::with_capacity(grid.rows.len().saturating_sub(start));
     let mut invalid = Vec::new();
     let sheet = grid.sheet.clone();
-    for ((index, cells), phone) in grid.rows.into_iter().enumerate().skip(start).zip(phones) {
+    let (source_file, source_sheet): (Arc<str>, Arc<str>) =
+        (Arc::from(file.as_str()), Arc::from(sheet.as_str()));
+    // One thread on purpose: phonenumber takes one global lock for every
+    // regex it uses, so splitting this loop over threads made it slower.
+    for (index, mut cells) in grid.rows.into_iter().enumerate().skip(start) {
         if cells.iter().all(String::is_empty) {
             continue;
         }
         let row = grid.first_row + index as u32;
         let raw = cells.get(phone_index).map(String::as_str).unwrap_or("");
-        match phone {
+        match phone::normalize(raw, country) {
             Ok(phone) => {
+                // The row is ours: move its values instead of copying them.
                 let values = field_columns
                     .iter()
-                    .map(|&c| cells.get(c).cloned().unwrap_or_default());
+                    .map(|&c| cells.get_mut(c).map(std::mem::take).unwrap_or_default())
+                    .collect::<Vec<_>>();
                 rows.push(ImportedRow {
                     row,
                     phone,
@@ -287,8 +253,8 @@ fn extract(
             }
             Err(reason) => invalid.push(InvalidRow {
                 source: Source::File {
-                    file: file.clone(),
-                    sheet: sheet.clone(),
+                    file: source_file.clone(),
+                    sheet: source_sheet.clone(),
                     row,
                 },
                 value: raw.to_owned(),

@@ -10,6 +10,8 @@ fn main() {
         "pick_files",
         "import_preview",
         "save_audience",
+        "default_country",
+        "set_default_country",
     ]);
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("src-tauri/capabilities/**/*")

@@ -42,6 +42,8 @@ pub fn run() {
             commands::import::pick_files,
             commands::import::import_preview,
             commands::import::save_audience,
+            commands::settings::default_country,
+            commands::settings::set_default_country,
         ])
         .build(tauri::generate_context!());
     match app {

@@ -48,6 +48,9 @@ export const api = {
   importPreview: (files, audiences) => call("import_preview", { args: { files, audiences } }),
   /** Saves the last preview's recipients as an audience. */
   saveAudience: (name, replace = false) => call("save_audience", { name, replace }),
+  /** The default country's two-letter code, e.g. "ID". */
+  defaultCountry: () => call("default_country"),
+  setDefaultCountry: (code) => call("set_default_country", { code }),
   /** Listens to a backend event; resolves to a function that stops listening. */
   on: (event, handler) => {
     if (!tauri?.event) return Promise.resolve(() => {});

@@ -112,11 +112,11 @@ pub async fn import_preview(
 ) -> Result<PreviewResult, Error> {
     let store = state.store()?;
     let country = match &args.country {
-        Some(code) => Country::from_str(code).map_err(|e| Error {
+        Some(code) => Some(Country::from_str(code).map_err(|e| Error {
             code: ErrorCode::InvalidInput,
             message: e.to_string(),
-        })?,
-        None => Country::default(),
+        })?),
+        None => None,
     };
     let mut files = Vec::with_capacity(args.files.len());
     for choice in &args.files {
@@ -124,22 +124,39 @@ pub async fn import_preview(
             code: ErrorCode::InvalidInput,
             message: "that file was not chosen in this session; choose it again".into(),
         })?;
-        let options = ImportOptions {
-            country,
-            sheet: choice.sheet.clone(),
-            mapping: choice.mapping.clone(),
-        };
-        files.push((choice.id, path, options));
+        files.push((
+            choice.id,
+            path,
+            choice.sheet.clone(),
+            choice.mapping.clone(),
+        ));
     }
-    let request = PreviewRequest {
-        audiences: args.audiences.clone(),
-        files: files
-            .iter()
-            .map(|(_, path, options)| (path.clone(), options.clone()))
-            .collect(),
-    };
+    let chosen: Vec<(u64, PathBuf)> = files
+        .iter()
+        .map(|(id, path, ..)| (*id, path.clone()))
+        .collect();
+    let audiences = args.audiences.clone();
     let progress_app = app.clone();
     let outcome = blocking(move || {
+        // Numbers without a country code: the one asked for, else the setting.
+        let country = match country {
+            Some(country) => country,
+            None => store.default_country()?,
+        };
+        let request = PreviewRequest {
+            audiences,
+            files: files
+                .into_iter()
+                .map(|(_, path, sheet, mapping)| {
+                    let options = ImportOptions {
+                        country,
+                        sheet,
+                        mapping,
+                    };
+                    (path, options)
+                })
+                .collect(),
+        };
         Ok(audience::preview_with_progress(&store, &request, |step| {
             let _ = progress_app.emit("import-progress", step);
         }))
@@ -179,10 +196,10 @@ pub async fn import_preview(
             sheet,
             columns,
         })) => {
-            let file_id = files
+            let file_id = chosen
                 .iter()
-                .find(|(_, path, _)| blastdesk_core::import::display_name(path) == file)
-                .map_or(0, |(id, _, _)| *id);
+                .find(|(_, path)| blastdesk_core::import::display_name(path) == file)
+                .map_or(0, |(id, _)| *id);
             Ok(PreviewResult::NeedsMapping {
                 file_id,
                 file,
@@ -207,11 +224,5 @@ pub async fn save_audience(
         code: ErrorCode::InvalidInput,
         message: "there is no preview to save; import a file first".into(),
     })?;
-    blocking(move || Ok(store.save_audience(&name, &recipients, replace, now_ms())?)).await
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    blocking(move || Ok(store.save_audience(&name, &recipients, replace, super::now_ms())?)).await
 }

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod audiences;
 pub mod import;
+pub mod settings;
 
 use crate::error::Error;
 
@@ -16,4 +17,11 @@ where
     tauri::async_runtime::spawn_blocking(work)
         .await
         .map_err(Error::internal)?
+}
+
+/// The current time in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -107,3 +107,55 @@ async fn import_and_save() -> Result {
     assert_eq!(saved.contacts[0].1.get("Nama"), Some("Ani Updated"));
     app.close().await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unclear_phone_column_is_asked_for_and_the_default_country_applies() -> Result {
+    bounded(mapping_and_country()).await
+}
+
+async fn mapping_and_country() -> Result {
+    let dir = tempfile::tempdir()?;
+    let fixtures = tempfile::tempdir()?;
+    let list = fixtures.path().join("kedai.csv");
+    std::fs::write(
+        &list,
+        "Name,Code,Ref\nAisyah,A-1,012-345 6789\nBala,B-2,n/a\nChen,C-3,n/a\n",
+    )?;
+    let app =
+        App::launch_with(dir.path(), vec![(PICK_FILES.into(), OsString::from(&list))]).await?;
+
+    // Numbers without a country code are Malaysian from now on.
+    app.click("#nav a[data-screen=settings]").await?;
+    let select = app
+        .client
+        .wait()
+        .for_element(Locator::Css("[data-testid=default-country]"))
+        .await?;
+    select.select_by_value("MY").await?;
+    app.wait_for_text(
+        "[data-testid=country-status]",
+        "Saved: numbers without a country code are read as MY.",
+    )
+    .await?;
+
+    app.click("#nav a[data-screen=audiences]").await?;
+    app.click("[data-testid=pick-files]").await?;
+    app.wait_for_text(
+        "[data-testid=mapping] h2",
+        "Which column holds the phone numbers?",
+    )
+    .await?;
+    app.screenshot("import-mapping").await?;
+    app.click("[data-testid=mapping] input[value=C]").await?;
+    app.click("[data-testid=use-column]").await?;
+    app.wait_for_text("[data-testid=count-recipients]", "1")
+        .await?;
+    app.wait_for_text("[data-testid=count-invalid]", "2")
+        .await?;
+    app.wait_for_text(
+        "[data-testid=preview] tbody tr td:nth-child(1)",
+        "+60123456789",
+    )
+    .await?;
+    app.close().await
+}

@@ -1,4 +1,67 @@
-import { count, h, screenHeader } from "../view.js";
+import { api, ApiError } from "../api.js";
+import { count, errorPanel, h, screenHeader } from "../view.js";
+
+// Countries offered first; any other stored code is added to the list.
+const COUNTRIES = [
+  ["ID", "Indonesia"],
+  ["MY", "Malaysia"],
+  ["SG", "Singapore"],
+  ["BN", "Brunei"],
+  ["TL", "Timor-Leste"],
+  ["PH", "Philippines"],
+  ["TH", "Thailand"],
+  ["VN", "Vietnam"],
+  ["IN", "India"],
+  ["AU", "Australia"],
+  ["NZ", "New Zealand"],
+  ["HK", "Hong Kong"],
+  ["TW", "Taiwan"],
+  ["JP", "Japan"],
+  ["KR", "South Korea"],
+  ["SA", "Saudi Arabia"],
+  ["AE", "United Arab Emirates"],
+  ["NL", "Netherlands"],
+  ["GB", "United Kingdom"],
+  ["US", "United States"],
+];
+
+async function countryCard() {
+  let current;
+  try {
+    current = await api.defaultCountry();
+  } catch (error) {
+    return errorPanel(ApiError.from(error));
+  }
+  const options = COUNTRIES.some(([code]) => code === current) ? COUNTRIES : [[current, current], ...COUNTRIES];
+  const status = h("span", { class: "muted", attrs: { role: "status" }, dataset: { testid: "country-status" } });
+  const select = h(
+    "select",
+    {
+      attrs: { id: "default-country" },
+      dataset: { testid: "default-country" },
+      on: {
+        change: async (event) => {
+          try {
+            const saved = await api.setDefaultCountry(event.target.value);
+            status.textContent = `Saved: numbers without a country code are read as ${saved}.`;
+          } catch (error) {
+            status.textContent = ApiError.from(error).message;
+          }
+        },
+      },
+    },
+    options.map(([code, name]) =>
+      h("option", { attrs: { value: code, selected: code === current ? "" : undefined }, text: `${name} (${code})` }),
+    ),
+  );
+  return h(
+    "section",
+    { class: "card" },
+    h("h2", { text: "Phone numbers" }),
+    h("label", { class: "field-label", attrs: { for: "default-country" }, text: "Numbers written without a country code (like 0812…) are from" }),
+    h("div", { class: "row" }, select, status),
+  );
+}
 
 function row(label, value, testid) {
   return [h("dt", { text: label }), h("dd", { text: value, dataset: { testid } })];
@@ -7,11 +70,12 @@ function row(label, value, testid) {
 export default {
   id: "settings",
   title: "Settings",
-  render({ info, summary }) {
+  async render({ info, summary }) {
     return h(
       "div",
       {},
       screenHeader("Settings", "How Blastdesk works on this computer."),
+      summary ? await countryCard() : null,
       h(
         "section",
         { class: "card" },

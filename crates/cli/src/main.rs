@@ -29,6 +29,8 @@ enum Command {
     Status(cmd::status::Args),
     /// Preview recipients from spreadsheets and saved audiences; optionally save them
     Import(cmd::import::Args),
+    /// Show or change settings
+    Settings(cmd::settings::Args),
 }
 
 fn main() -> ExitCode {
@@ -62,5 +64,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Status(args) => cmd::status::run(&data_dir, args),
         Command::Import(args) => cmd::import::run(&data_dir, args),
+        Command::Settings(args) => cmd::settings::run(&data_dir, args),
     }
 }

@@ -190,3 +190,29 @@ fn import_of_an_unreadable_file_fails_with_one_clear_line() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn the_default_country_setting_applies_to_imports() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let list = dir.path().join("malaysia.csv");
+    std::fs::write(&list, "name,phone\nAisyah,012-345 6789\n")?;
+    let list = list.to_str().ok_or("path")?;
+    let shown = cli(dir.path(), &["settings", "country"])?;
+    assert_eq!(String::from_utf8(shown.stdout)?.trim(), "ID");
+
+    // Read as Indonesian, 012... is no mobile number.
+    let before: serde_json::Value =
+        serde_json::from_slice(&cli(dir.path(), &["import", list, "--json"])?.stdout)?;
+    assert_eq!(before["recipients"], serde_json::json!([]));
+
+    let set = cli(dir.path(), &["settings", "country", "my"])?;
+    assert!(set.status.success(), "{set:?}");
+    let after: serde_json::Value =
+        serde_json::from_slice(&cli(dir.path(), &["import", list, "--json"])?.stdout)?;
+    assert_eq!(after["recipients"][0]["phone"], "+60123456789");
+
+    let wrong = cli(dir.path(), &["settings", "country", "Malaysia"])?;
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(String::from_utf8(wrong.stderr)?.contains("not a two-letter country code"));
+    Ok(())
+}

@@ -20,7 +20,7 @@ pub struct Args {
     #[arg(long = "audience", value_name = "NAME")]
     audiences: Vec<String>,
 
-    /// Country of numbers written without a country code [default: setting, else ID]
+    /// Country of numbers written without a country code [default: the setting, at first ID]
     #[arg(long, value_name = "CC")]
     country: Option<String>,
 
@@ -56,7 +56,7 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<()> {
     let store = Store::open_in(data_dir)?;
     let country = match &args.country {
         Some(code) => Country::from_str(code)?,
-        None => Country::default(),
+        None => store.default_country()?,
     };
     let options = ImportOptions {
         country,
@@ -91,7 +91,7 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<()> {
     let saved = match &args.save_as {
         Some(name) => Some(
             store
-                .save_audience(name, &preview.recipients, args.replace, now_ms())
+                .save_audience(name, &preview.recipients, args.replace, super::now_ms())
                 .context("cannot save the audience")?,
         ),
         None => None,
@@ -108,12 +108,6 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<()> {
     }
     print_text(&preview, &files, saved.as_ref());
     Ok(())
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 fn source_text(source: &Source) -> String {

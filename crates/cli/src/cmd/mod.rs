@@ -1,4 +1,12 @@
 //! One module per command.
 
 pub mod import;
+pub mod settings;
 pub mod status;
+
+/// The current time in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -13,6 +13,7 @@
 mod audiences;
 mod error;
 pub mod migrations;
+mod settings;
 mod summary;
 
 use std::path::{Path, PathBuf};

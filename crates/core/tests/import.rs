@@ -10,7 +10,7 @@ use blastdesk_core::audience::{self, Source};
 use blastdesk_core::import::{self, FoundBy, ImportOptions, ImportedFile, Mapping};
 use blastdesk_core::phone::Phone;
 use support::{
-    Cell, TestResult, messy_rows, write_csv, write_encrypted_xlsx, write_ods, write_xlsx,
+    Cell, TestResult, messy_rows, write_csv, write_encrypted_xlsx, write_ods, write_xls, write_xlsx,
 };
 
 fn phones(file: &ImportedFile) -> Vec<&str> {
@@ -33,6 +33,11 @@ fn messy_fixtures(dir: &Path) -> TestResult<Vec<(&'static str, PathBuf, &'static
         (
             "ods",
             write_ods(&dir.join("pelanggan.ods"), "Pelanggan", &rows)?,
+            "Pelanggan",
+        ),
+        (
+            "xls (Excel 97-2003)",
+            write_xls(&dir.join("pelanggan.xls"), "Pelanggan", &rows)?,
             "Pelanggan",
         ),
         (

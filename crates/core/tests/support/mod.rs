@@ -157,3 +157,69 @@ pub fn write_encrypted_xlsx(path: &Path) -> TestResult<PathBuf> {
     compound.flush()?;
     Ok(path.to_path_buf())
 }
+
+/// A minimal Excel 97-2003 workbook (BIFF8 in a compound file): one sheet,
+/// text cells as LABEL records (Latin-1) and numbers as NUMBER records.
+pub fn write_xls(path: &Path, sheet: &str, rows: &[Vec<Cell<'_>>]) -> TestResult<PathBuf> {
+    fn record(out: &mut Vec<u8>, typ: u16, data: &[u8]) {
+        out.extend_from_slice(&typ.to_le_bytes());
+        out.extend_from_slice(&(data.len() as u16).to_le_bytes());
+        out.extend_from_slice(data);
+    }
+    fn bof(kind: u16) -> Vec<u8> {
+        let mut data = Vec::new();
+        data.extend_from_slice(&0x0600u16.to_le_bytes()); // BIFF8
+        data.extend_from_slice(&kind.to_le_bytes());
+        data.extend_from_slice(&[0u8; 12]);
+        data
+    }
+    fn latin1(text: &str) -> Vec<u8> {
+        text.chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+            .collect()
+    }
+    const BOUNDSHEET: u16 = 0x0085;
+    let name = latin1(sheet);
+    let boundsheet_len = 6 + 2 + name.len();
+
+    // Globals: BOF, BoundSheet8 (pointing at the sheet's BOF), EOF.
+    let globals_len = (4 + 16) + (4 + boundsheet_len) + 4;
+    let mut stream = Vec::new();
+    record(&mut stream, 0x0809, &bof(0x0005));
+    let mut boundsheet = (globals_len as u32).to_le_bytes().to_vec();
+    boundsheet.extend_from_slice(&[0, 0, name.len() as u8, 0]);
+    boundsheet.extend_from_slice(&name);
+    record(&mut stream, BOUNDSHEET, &boundsheet);
+    record(&mut stream, 0x000A, &[]);
+    assert_eq!(stream.len(), globals_len);
+
+    // The sheet: BOF, a record per cell, EOF.
+    record(&mut stream, 0x0809, &bof(0x0010));
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let mut data = (r as u16).to_le_bytes().to_vec();
+            data.extend_from_slice(&(c as u16).to_le_bytes());
+            data.extend_from_slice(&0u16.to_le_bytes()); // XF index
+            match cell {
+                Text(t) => {
+                    let bytes = latin1(t);
+                    data.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+                    data.push(0); // 8-bit characters
+                    data.extend_from_slice(&bytes);
+                    record(&mut stream, 0x0204, &data);
+                }
+                Number(n) => {
+                    data.extend_from_slice(&n.to_le_bytes());
+                    record(&mut stream, 0x0203, &data);
+                }
+                Empty => {}
+            }
+        }
+    }
+    record(&mut stream, 0x000A, &[]);
+
+    let mut compound = cfb::create(path)?;
+    compound.create_stream("/Workbook")?.write_all(&stream)?;
+    compound.flush()?;
+    Ok(path.to_path_buf())
+}

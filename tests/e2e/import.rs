@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use blastdesk_core::Store;
 use fantoccini::Locator;
 
-use crate::fixtures::{messy_rows, write_xlsx};
+use crate::fixtures::{Cell, messy_rows, write_xlsx};
 use crate::harness::{App, Result, bounded};
 
 const PICK_FILES: &str = "BLASTDESK_PICK_FILES";
@@ -18,9 +18,16 @@ async fn a_messy_workbook_previews_with_every_problem_shown_and_saves_as_an_audi
 async fn import_and_save() -> Result {
     let dir = tempfile::tempdir()?;
     let fixtures = tempfile::tempdir()?;
+    let branch = vec![
+        vec![Cell::Text("Nama"), Cell::Text("HP")],
+        vec![Cell::Text("Rudi"), Cell::Text("0812-1111-0000")],
+    ];
     let workbook = write_xlsx(
         &fixtures.path().join("pelanggan.xlsx"),
-        &[("Pelanggan", false, messy_rows())],
+        &[
+            ("Pelanggan", false, messy_rows()),
+            ("Bandung", false, branch),
+        ],
     )
     .map_err(|e| e.to_string())?;
     let app = App::launch_with(
@@ -105,6 +112,14 @@ async fn import_and_save() -> Result {
         ]
     );
     assert_eq!(saved.contacts[0].1.get("Nama"), Some("Ani Updated"));
+
+    // Another sheet of the same workbook can be chosen.
+    let sheet = app.client.find(Locator::Css("[data-testid=sheet]")).await?;
+    sheet.select_by_value("Bandung").await?;
+    app.wait_for_text("[data-testid=count-recipients]", "1")
+        .await?;
+    app.wait_for_text("[data-testid=count-invalid]", "0")
+        .await?;
     app.close().await
 }
 

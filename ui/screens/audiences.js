@@ -307,22 +307,47 @@ function previewView(view) {
         ),
       ),
     ),
-    view.files.map((file) =>
-      h(
-        "p",
-        { class: "muted file-note" },
-        `${file.file}${file.sheet ? ` › ${file.sheet}` : ""}: phone numbers in column ${file.phoneColumn.letter}` +
-          (file.phoneColumn.header ? ` (“${file.phoneColumn.header}”)` : "") +
-          (file.headerRow ? `, header on row ${file.headerRow}` : ", no header row") +
-          (file.foundBy === "content" ? " — recognised by its values" : ""),
-      ),
-    ),
+    view.files.map((file, index) => fileNote(file, session.files[index])),
     total === 0
       ? h("p", { class: "muted empty-tab", text: "Nothing here." })
       : h("div", { attrs: { role: "tabpanel" } }, tabPanel(view)),
     shown < total ? h("p", { class: "muted", text: `Showing the first ${count(shown)} of ${count(total)}.` }) : null,
     saveForm(view),
   );
+}
+
+/** Which sheet and columns a file was read with; another sheet can be chosen. */
+function fileNote(file, chosen) {
+  const text =
+    `${file.file}${file.sheet ? ` › ${file.sheet}` : ""}: phone numbers in column ${file.phoneColumn.letter}` +
+    (file.phoneColumn.header ? ` (“${file.phoneColumn.header}”)` : "") +
+    (file.headerRow ? `, header on row ${file.headerRow}` : ", no header row") +
+    (file.foundBy === "content" ? " — recognised by its values" : "");
+  const sheetPicker =
+    chosen && file.sheets.length > 1
+      ? h(
+          "label",
+          { class: "sheet-picker" },
+          "Sheet ",
+          h(
+            "select",
+            {
+              dataset: { testid: "sheet" },
+              on: {
+                change: (event) => {
+                  chosen.sheet = event.target.value;
+                  chosen.mapping = null;
+                  runPreview();
+                },
+              },
+            },
+            file.sheets.map((sheet) =>
+              h("option", { attrs: { value: sheet, selected: sheet === file.sheet ? "" : undefined }, text: sheet }),
+            ),
+          ),
+        )
+      : null;
+  return h("p", { class: "muted file-note" }, text, sheetPicker);
 }
 
 function saveForm(view) {

@@ -496,3 +496,81 @@ fn saved_audiences_round_trip_and_are_not_overwritten_by_accident() -> TestResul
     );
     Ok(())
 }
+
+/// Large .xlsx sheets are read on a second thread while their numbers are
+/// checked: the result must be exactly what reading the same rows from CSV
+/// (one thread, no shortcut) gives.
+#[test]
+fn large_workbooks_read_while_checking_give_the_same_result_as_csv() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut rows: Vec<Vec<Cell<'static>>> = vec![vec![Cell::Text("Daftar pelanggan")], vec![]];
+    rows.push(vec![
+        Cell::Text("Nama"),
+        Cell::Text("Kota"),
+        Cell::Text("WhatsApp"),
+    ]);
+    let phones: Vec<String> = (0..500)
+        .map(|i| format!("0812-{:04}-{:04}", 1000 + i % 300, i))
+        .collect();
+    let phones: &'static [String] = Box::leak(phones.into_boxed_slice());
+    for (i, phone) in phones.iter().enumerate() {
+        let value = match i % 97 {
+            13 => Cell::Text("tanya dulu"),
+            41 => Cell::Empty,
+            _ if i % 5 == 0 => Cell::Number(format!("62{}", &phone.replace('-', "")[1..]).parse()?),
+            _ => Cell::Text(phone),
+        };
+        rows.push(vec![Cell::Text("Pelanggan"), Cell::Text("Jakarta"), value]);
+        if i % 50 == 49 {
+            rows.push(vec![]);
+        }
+    }
+    // The same list without a phone header: found by content instead.
+    let mut unnamed = rows.clone();
+    unnamed[2][2] = Cell::Text("Kontak utama");
+
+    for (name, rows) in [("named", &rows), ("unnamed", &unnamed)] {
+        let xlsx = write_xlsx(
+            &dir.path().join(format!("{name}.xlsx")),
+            &[("S", false, rows.clone())],
+        )?;
+        let csv = write_csv(
+            &dir.path().join(format!("{name}.csv")),
+            rows,
+            ',',
+            "\n",
+            false,
+        )?;
+        let from_xlsx = import::read(&xlsx, &ImportOptions::default())?;
+        let from_csv = import::read(&csv, &ImportOptions::default())?;
+        assert_eq!(from_xlsx.found_by, from_csv.found_by, "{name}");
+        assert_eq!(from_xlsx.header_row, Some(3), "{name}");
+        assert!(
+            from_xlsx.rows.len() > 480,
+            "{name}: {}",
+            from_xlsx.rows.len()
+        );
+        let key = |f: &ImportedFile| -> Vec<(u32, String, String)> {
+            f.rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.row,
+                        r.phone.to_string(),
+                        r.fields.get("Nama").unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(key(&from_xlsx), key(&from_csv), "{name}");
+        let invalid = |f: &ImportedFile| -> Vec<(String, &'static str)> {
+            f.invalid
+                .iter()
+                .map(|i| (i.value.clone(), i.code))
+                .collect()
+        };
+        assert_eq!(invalid(&from_xlsx), invalid(&from_csv), "{name}");
+        assert_eq!(from_xlsx.invalid.len(), 11, "{name}");
+    }
+    Ok(())
+}

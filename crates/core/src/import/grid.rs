@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use calamine::{Data, Reader, SheetVisible};
+use calamine::{Data, DataRef, Reader, SheetVisible, Sheets, Xlsx};
 
 use super::ImportError;
 
@@ -26,7 +26,16 @@ pub struct Grid {
 const WORKBOOKS: &[&str] = &["xlsx", "xlsm", "xlsb", "xls", "ods"];
 const DELIMITED: &[&str] = &["csv", "tsv", "txt"];
 
-pub fn read(path: &Path, sheet: Option<&str>) -> Result<Grid, ImportError> {
+/// Told about rows as they are read, while the rest of the sheet is still
+/// being parsed on another thread (for .xlsx and .xlsm); rows come in order,
+/// the first being the sheet's row 1.
+pub type RowObserver<'a> = dyn FnMut(&[Vec<String>]) + 'a;
+
+pub fn read(
+    path: &Path,
+    sheet: Option<&str>,
+    observer: &mut RowObserver<'_>,
+) -> Result<Grid, ImportError> {
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
@@ -45,7 +54,7 @@ pub fn read(path: &Path, sheet: Option<&str>) -> Result<Grid, ImportError> {
         return read_delimited(path, &extension);
     }
     if WORKBOOKS.contains(&extension.as_str()) {
-        return read_workbook(path, &extension, sheet);
+        return read_workbook(path, &extension, sheet, observer);
     }
     Err(ImportError::UnsupportedFormat {
         file: super::display_name(path),
@@ -53,7 +62,12 @@ pub fn read(path: &Path, sheet: Option<&str>) -> Result<Grid, ImportError> {
     })
 }
 
-fn read_workbook(path: &Path, extension: &str, wanted: Option<&str>) -> Result<Grid, ImportError> {
+fn read_workbook(
+    path: &Path,
+    extension: &str,
+    wanted: Option<&str>,
+    observer: &mut RowObserver<'_>,
+) -> Result<Grid, ImportError> {
     check_container(path, extension)?;
     let mut workbook = calamine::open_workbook_auto(path).map_err(|e| workbook_error(path, e))?;
     let visible: Vec<String> = workbook
@@ -83,20 +97,30 @@ fn read_workbook(path: &Path, extension: &str, wanted: Option<&str>) -> Result<G
         None => visible.clone(),
     };
     for name in candidates {
-        let range = workbook
-            .worksheet_range(&name)
-            .map_err(|e| workbook_error(path, e))?;
-        let rows: Vec<Vec<String>> = range
-            .rows()
-            .map(|row| row.iter().map(cell_text).collect())
-            .collect();
+        let (rows, first_row, first_column) = match &mut workbook {
+            Sheets::Xlsx(xlsx) => {
+                let rows = stream_rows(xlsx, &name, observer)
+                    .map_err(|e| workbook_error(path, e.into()))?;
+                (rows, 1, 0)
+            }
+            other => {
+                let range = other
+                    .worksheet_range(&name)
+                    .map_err(|e| workbook_error(path, e))?;
+                let rows: Vec<Vec<String>> = range
+                    .rows()
+                    .map(|row| row.iter().map(cell_text).collect())
+                    .collect();
+                let (first_row, first_column) = range.start().unwrap_or((0, 0));
+                (rows, first_row + 1, first_column)
+            }
+        };
         let has_content = rows.iter().any(|row| row.iter().any(|c| !c.is_empty()));
         if has_content || wanted.is_some() {
-            let (first_row, first_column) = range.start().unwrap_or((0, 0));
             return Ok(Grid {
                 sheet: name,
                 sheets: visible,
-                first_row: first_row + 1,
+                first_row,
                 first_column,
                 rows,
             });
@@ -158,6 +182,73 @@ fn workbook_error(path: &Path, error: calamine::Error) -> ImportError {
             path,
             format!("the file is damaged or not a spreadsheet ({other})"),
         ),
+    }
+}
+
+/// Reads an .xlsx sheet's cells on a second thread and hands the rows, in
+/// batches, to `observer` on this one as they arrive: parsing the sheet's XML
+/// and what the caller does with the rows (checking phone numbers) overlap.
+fn stream_rows<RS: std::io::Read + std::io::Seek + Send>(
+    xlsx: &mut Xlsx<RS>,
+    name: &str,
+    observer: &mut RowObserver<'_>,
+) -> Result<Vec<Vec<String>>, calamine::XlsxError> {
+    const BATCH: usize = 1024;
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Vec<String>>>(2);
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || -> Result<(), calamine::XlsxError> {
+            let mut cells = xlsx.worksheet_cells_reader(name)?;
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut current: Vec<String> = Vec::new();
+            let mut current_row = 0u32;
+            while let Some(cell) = cells.next_cell()? {
+                let (row, column) = cell.get_position();
+                // Finish the rows before this cell's, empty ones included.
+                while current_row < row {
+                    // Rows are mostly as wide as the one before: no regrowth.
+                    let width = current.len();
+                    batch.push(std::mem::replace(&mut current, Vec::with_capacity(width)));
+                    current_row += 1;
+                    if batch.len() >= BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        if sender.send(full).is_err() {
+                            return Ok(()); // the reader stopped listening
+                        }
+                    }
+                }
+                let text = data_ref_text(cell.get_value());
+                if !text.is_empty() {
+                    let column = column as usize;
+                    if current.len() <= column {
+                        current.resize(column + 1, String::new());
+                    }
+                    current[column] = text;
+                }
+            }
+            batch.push(current);
+            let _ = sender.send(batch);
+            Ok(())
+        });
+        let mut rows = Vec::new();
+        for batch in receiver {
+            observer(&batch);
+            rows.extend(batch);
+        }
+        // A panic there is a bug: let it surface as one.
+        producer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        Ok(rows)
+    })
+}
+
+/// A streamed cell as text, as [`cell_text`] gives it.
+fn data_ref_text(cell: &DataRef<'_>) -> String {
+    match cell {
+        DataRef::SharedString(s) => s.trim().to_owned(),
+        DataRef::String(s) => s.trim().to_owned(),
+        DataRef::Empty => String::new(),
+        other => cell_text(&Data::from(other.clone())),
     }
 }
 

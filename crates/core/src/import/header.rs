@@ -194,13 +194,16 @@ fn by_content(grid: &Grid, country: phone::Country) -> Option<Layout> {
     if valid * 10 < sample.len().saturating_sub(1) * 6 || valid == 0 {
         return None;
     }
-    let first_value = grid.rows[first]
-        .get(phone_index)
-        .map(String::as_str)
-        .unwrap_or("");
-    let header_index = phone::normalize(first_value, country)
-        .is_err()
-        .then_some(first);
+    // The header is the nearest non-empty row above the first number (title
+    // rows may stand above it); none if the numbers start at once.
+    let is_number = |row: &Vec<String>| {
+        row.get(phone_index)
+            .is_some_and(|v| phone::normalize(v, country).is_ok())
+    };
+    let data_start = grid.rows.iter().position(is_number).unwrap_or(first);
+    let header_index = grid.rows[..data_start]
+        .iter()
+        .rposition(|r| r.iter().any(|c| !c.is_empty()));
     Some(Layout {
         header_index,
         phone_index,

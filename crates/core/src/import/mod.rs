@@ -184,10 +184,85 @@ pub fn display_name(path: &Path) -> String {
 
 /// Reads one file.
 pub fn read(path: &Path, options: &ImportOptions) -> Result<ImportedFile, ImportError> {
-    let grid = grid::read(path, options.sheet.as_deref())?;
+    let mut early = EarlyNumbers::new(options);
+    let grid = grid::read(path, options.sheet.as_deref(), &mut |rows| {
+        early.observe(rows)
+    })?;
     let file = display_name(path);
     let layout = header::locate(&grid, &file, options)?;
-    Ok(extract(path, file, grid, layout, options.country))
+    let checked = early.for_column(layout.phone_index);
+    Ok(extract(path, file, grid, layout, options.country, checked))
+}
+
+/// Checks phone numbers while the rest of the sheet is still being read.
+///
+/// From the first rows it guesses the phone column the way [`header::locate`]
+/// will, and checks each row's number as the row arrives. The guess is only
+/// used if the detection on the whole sheet agrees; otherwise the numbers
+/// are checked again, so the result never depends on this shortcut.
+struct EarlyNumbers<'a> {
+    options: &'a ImportOptions,
+    /// Rows kept until there are enough to find the phone column.
+    first_rows: Vec<Vec<String>>,
+    column: Option<usize>,
+    gave_up: bool,
+    /// One result per row read, in order.
+    checked: Vec<Result<Phone, phone::PhoneError>>,
+}
+
+impl<'a> EarlyNumbers<'a> {
+    /// Enough rows to see the header (30) and a content sample (50).
+    const LOOKAHEAD: usize = 96;
+
+    fn new(options: &'a ImportOptions) -> EarlyNumbers<'a> {
+        EarlyNumbers {
+            options,
+            first_rows: Vec::new(),
+            column: None,
+            gave_up: false,
+            checked: Vec::new(),
+        }
+    }
+
+    fn observe(&mut self, rows: &[Vec<String>]) {
+        if self.gave_up {
+            return;
+        }
+        let Some(column) = self.column else {
+            self.first_rows.extend(rows.iter().cloned());
+            if self.first_rows.len() < Self::LOOKAHEAD {
+                return;
+            }
+            let sample = grid::Grid {
+                first_row: 1,
+                rows: std::mem::take(&mut self.first_rows),
+                ..grid::Grid::default()
+            };
+            match header::locate(&sample, "", self.options) {
+                Ok(layout) => {
+                    self.column = Some(layout.phone_index);
+                    self.check(&sample.rows, layout.phone_index);
+                }
+                Err(_) => self.gave_up = true,
+            }
+            return;
+        };
+        self.check(rows, column);
+    }
+
+    fn check(&mut self, rows: &[Vec<String>], column: usize) {
+        self.checked.extend(rows.iter().map(|cells| {
+            phone::normalize(
+                cells.get(column).map(String::as_str).unwrap_or(""),
+                self.options.country,
+            )
+        }));
+    }
+
+    /// The results, if they were checked in `column`.
+    fn for_column(self, column: usize) -> Option<Vec<Result<Phone, phone::PhoneError>>> {
+        (self.column == Some(column) && !self.gave_up).then_some(self.checked)
+    }
 }
 
 fn extract(
@@ -196,6 +271,7 @@ fn extract(
     grid: grid::Grid,
     layout: header::Layout,
     country: Country,
+    mut checked: Option<Vec<Result<Phone, phone::PhoneError>>>,
 ) -> ImportedFile {
     let header::Layout {
         header_index,
@@ -230,15 +306,20 @@ fn extract(
     let sheet = grid.sheet.clone();
     let (source_file, source_sheet): (Arc<str>, Arc<str>) =
         (Arc::from(file.as_str()), Arc::from(sheet.as_str()));
-    // One thread on purpose: phonenumber takes one global lock for every
-    // regex it uses, so splitting this loop over threads made it slower.
+    // Numbers are checked on one thread (or already were, while the sheet was
+    // read): phonenumber takes one global lock for every regex it uses, so
+    // splitting this work over threads made it slower.
     for (index, mut cells) in grid.rows.into_iter().enumerate().skip(start) {
         if cells.iter().all(String::is_empty) {
             continue;
         }
         let row = grid.first_row + index as u32;
         let raw = cells.get(phone_index).map(String::as_str).unwrap_or("");
-        match phone::normalize(raw, country) {
+        let number = match checked.as_mut().and_then(|c| c.get_mut(index)) {
+            Some(early) => std::mem::replace(early, Err(phone::PhoneError::Empty)),
+            None => phone::normalize(raw, country),
+        };
+        match number {
             Ok(phone) => {
                 // The row is ours: move its values instead of copying them.
                 let values = field_columns

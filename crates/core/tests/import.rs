@@ -10,7 +10,8 @@ use blastdesk_core::audience::{self, Source};
 use blastdesk_core::import::{self, FoundBy, ImportOptions, ImportedFile, Mapping};
 use blastdesk_core::phone::Phone;
 use support::{
-    Cell, TestResult, messy_rows, write_csv, write_encrypted_xlsx, write_ods, write_xls, write_xlsx,
+    Cell, TestResult, messy_rows, write_csv, write_encrypted_xlsx, write_ods, write_xls,
+    write_xlsb, write_xlsx,
 };
 
 fn phones(file: &ImportedFile) -> Vec<&str> {
@@ -38,6 +39,11 @@ fn messy_fixtures(dir: &Path) -> TestResult<Vec<(&'static str, PathBuf, &'static
         (
             "xls (Excel 97-2003)",
             write_xls(&dir.join("pelanggan.xls"), "Pelanggan", &rows)?,
+            "Pelanggan",
+        ),
+        (
+            "xlsb (Excel binary)",
+            write_xlsb(&dir.join("pelanggan.xlsb"), "Pelanggan", &rows)?,
             "Pelanggan",
         ),
         (
@@ -343,6 +349,16 @@ fn unreadable_files_get_a_specific_error_naming_the_file() -> TestResult {
         .err()
         .ok_or("read an empty sheet")?;
     assert_eq!(error.code(), ErrorCode::FileEmpty);
+
+    // A workbook that contradicts itself makes the reader library panic: that
+    // is reported as a damaged file, not a crash.
+    let broken = support::write_xlsb_linking(&d.join("broken.xlsb"), "S", &messy_rows(), "rId9")?;
+    let error = import::read(&broken, &ImportOptions::default())
+        .err()
+        .ok_or("read a self-contradicting workbook")?;
+    assert_eq!(error.code(), ErrorCode::FileUnreadable);
+    assert!(error.to_string().contains("broken.xlsb"), "{error}");
+    assert!(error.to_string().contains("damaged"), "{error}");
     Ok(())
 }
 

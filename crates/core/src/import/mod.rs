@@ -184,6 +184,21 @@ pub fn display_name(path: &Path) -> String {
 
 /// Reads one file.
 pub fn read(path: &Path, options: &ImportOptions) -> Result<ImportedFile, ImportError> {
+    // The workbook readers index into what the file says; a damaged file can
+    // make one panic. That is a file Blastdesk cannot read, not a crash.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_unguarded(path, options)
+    }))
+    .unwrap_or_else(|_| {
+        tracing::warn!(file = %display_name(path), "a spreadsheet reader panicked on this file");
+        Err(ImportError::unreadable(
+            path,
+            "the file is damaged (its contents contradict themselves)",
+        ))
+    })
+}
+
+fn read_unguarded(path: &Path, options: &ImportOptions) -> Result<ImportedFile, ImportError> {
     let mut early = EarlyNumbers::new(options);
     let grid = grid::read(path, options.sheet.as_deref(), &mut |rows| {
         early.observe(rows)

@@ -223,3 +223,105 @@ pub fn write_xls(path: &Path, sheet: &str, rows: &[Vec<Cell<'_>>]) -> TestResult
     compound.flush()?;
     Ok(path.to_path_buf())
 }
+
+/// A minimal Excel binary workbook (.xlsb, BIFF12 records in a zip): one
+/// sheet, text cells as inline strings (BrtCellSt), numbers as BrtCellReal.
+pub fn write_xlsb(path: &Path, sheet: &str, rows: &[Vec<Cell<'_>>]) -> TestResult<PathBuf> {
+    write_xlsb_linking(path, sheet, rows, "rId1")
+}
+
+/// [`write_xlsb`] with the sheet's relationship id in the workbook chosen, so
+/// that a test can make it point nowhere.
+pub fn write_xlsb_linking(
+    path: &Path,
+    sheet: &str,
+    rows: &[Vec<Cell<'_>>],
+    rel_id: &str,
+) -> TestResult<PathBuf> {
+    fn record(out: &mut Vec<u8>, typ: u16, data: &[u8]) {
+        // Record type and size are 7-bit varints.
+        if typ < 0x80 {
+            out.push(typ as u8);
+        } else {
+            out.push((typ & 0x7F) as u8 | 0x80);
+            out.push((typ >> 7) as u8);
+        }
+        let mut size = data.len();
+        loop {
+            let byte = (size & 0x7F) as u8;
+            size >>= 7;
+            if size == 0 {
+                out.push(byte);
+                break;
+            }
+            out.push(byte | 0x80);
+        }
+        out.extend_from_slice(data);
+    }
+    fn wide(text: &str) -> Vec<u8> {
+        let units: Vec<u16> = text.encode_utf16().collect();
+        let mut out = (units.len() as u32).to_le_bytes().to_vec();
+        out.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+        out
+    }
+
+    let mut workbook = Vec::new();
+    let mut bundle = Vec::new();
+    bundle.extend_from_slice(&0u32.to_le_bytes()); // visible
+    bundle.extend_from_slice(&1u32.to_le_bytes()); // sheet id
+    bundle.extend(wide(rel_id));
+    bundle.extend(wide(sheet));
+    record(&mut workbook, 0x009C, &bundle); // BrtBundleSh
+    record(&mut workbook, 0x0090, &[]); // BrtEndBundleShs
+    record(&mut workbook, 0x0084, &[]); // BrtEndBook
+
+    let mut data = Vec::new();
+    let last_row = rows.len().saturating_sub(1) as u32;
+    let last_col = rows
+        .iter()
+        .map(Vec::len)
+        .max()
+        .unwrap_or(1)
+        .saturating_sub(1) as u32;
+    let dimensions: Vec<u8> = [0u32, last_row, 0, last_col]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    record(&mut data, 0x0094, &dimensions); // BrtWsDim
+    record(&mut data, 0x0091, &[]); // BrtBeginSheetData
+    for (r, row) in rows.iter().enumerate() {
+        record(&mut data, 0x0000, &(r as u32).to_le_bytes()); // BrtRowHdr
+        for (c, cell) in row.iter().enumerate() {
+            let mut body = (c as u32).to_le_bytes().to_vec();
+            body.extend_from_slice(&0u32.to_le_bytes()); // style
+            match cell {
+                Text(t) => {
+                    body.extend(wide(t));
+                    record(&mut data, 0x0006, &body); // BrtCellSt
+                }
+                Number(n) => {
+                    body.extend_from_slice(&n.to_le_bytes());
+                    record(&mut data, 0x0005, &body); // BrtCellReal
+                }
+                Empty => {}
+            }
+        }
+    }
+    record(&mut data, 0x0092, &[]); // BrtEndSheetData
+
+    let rels = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
+<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.bin\"/>\
+</Relationships>";
+    let file = std::fs::File::create(path)?;
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file("xl/_rels/workbook.bin.rels", options)?;
+    zip.write_all(rels.as_bytes())?;
+    zip.start_file("xl/workbook.bin", options)?;
+    zip.write_all(&workbook)?;
+    zip.start_file("xl/worksheets/sheet1.bin", options)?;
+    zip.write_all(&data)?;
+    zip.finish()?;
+    Ok(path.to_path_buf())
+}

@@ -35,12 +35,22 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
+    // Panics go to the log, not the terminal: a reader library that panics
+    // on a damaged file is reported as an error by the import itself, and a
+    // bug is reported below in one line.
+    std::panic::set_hook(Box::new(|info| {
+        tracing::error!("panic: {info}");
+    }));
+    match std::panic::catch_unwind(|| run(cli)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(error)) => {
             // One clear line; the chain of causes joined, no backtrace.
             eprintln!("blastdesk-cli: {error:#}");
             ExitCode::FAILURE
+        }
+        Err(_) => {
+            eprintln!("blastdesk-cli: internal error; the details are in the log file");
+            ExitCode::from(2)
         }
     }
 }

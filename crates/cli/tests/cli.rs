@@ -216,3 +216,37 @@ fn the_default_country_setting_applies_to_imports() -> TestResult {
     assert!(String::from_utf8(wrong.stderr)?.contains("not a two-letter country code"));
     Ok(())
 }
+
+#[test]
+fn a_workbook_that_makes_the_reader_panic_is_one_line_too() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    // An .xlsb whose workbook names a relationship that does not exist.
+    let path = dir.path().join("broken.xlsb");
+    {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path)?);
+        let options = zip::write::SimpleFileOptions::default();
+        zip.start_file("xl/_rels/workbook.bin.rels", options)?;
+        zip.write_all(br#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>"#)?;
+        zip.start_file("xl/workbook.bin", options)?;
+        // BrtBundleSh: visible, sheet 1, relId "rId9", name "S"; then BrtEndBundleShs, BrtEndBook.
+        let mut bundle = vec![0, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0];
+        bundle.extend("rId9".encode_utf16().flat_map(u16::to_le_bytes));
+        bundle.extend([1, 0, 0, 0]);
+        bundle.extend("S".encode_utf16().flat_map(u16::to_le_bytes));
+        let mut workbook = vec![0x9C, 0x01, bundle.len() as u8];
+        workbook.extend(bundle);
+        workbook.extend([0x90, 0x01, 0x00, 0x84, 0x01, 0x00]);
+        zip.write_all(&workbook)?;
+        zip.finish()?;
+    }
+    let output = cli(dir.path(), &["import", path.to_str().ok_or("path")?])?;
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8(output.stderr)?;
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("broken.xlsb cannot be read: the file is damaged"),
+        "{stderr}"
+    );
+    Ok(())
+}

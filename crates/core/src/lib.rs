@@ -17,6 +17,7 @@ pub mod import;
 pub mod logging;
 pub mod phone;
 pub mod store;
+pub mod template;
 
 pub use error::ErrorCode;
 pub use store::Store;

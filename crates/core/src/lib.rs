@@ -11,11 +11,14 @@
 //! - [`error`]: the stable error codes every layer above reports with.
 
 pub mod audience;
+pub mod clock;
 pub mod data_dir;
 pub mod error;
 pub mod import;
 pub mod logging;
+pub mod messenger;
 pub mod phone;
+pub mod random;
 pub mod store;
 pub mod template;
 

@@ -15,6 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::audience::Fields;
+use crate::random::SplitMix64;
 
 /// A parsed template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +93,7 @@ impl Template {
         seed: u64,
     ) -> Result<String, RenderError> {
         let mut out = String::new();
-        let mut random = SplitMix64(seed);
+        let mut random = SplitMix64::new(seed);
         render_parts(&self.parts, fields, missing, &mut random, &mut out)?;
         Ok(out)
     }
@@ -200,26 +201,12 @@ fn render_parts(
                 },
             },
             Part::Choice(variants) => {
-                let pick = (random.next() % variants.len() as u64) as usize;
+                let pick = (random.next_u64() % variants.len() as u64) as usize;
                 render_parts(&variants[pick], fields, missing, random, out)?;
             }
         }
     }
     Ok(())
-}
-
-/// A small, fixed pseudo-random sequence: the same seed always picks the same
-/// variants, on every computer and in every version.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
 }
 
 /// The seed for a recipient of a blast: stable across runs and restarts.

@@ -1,0 +1,171 @@
+//! The messenger: what the engine sends through.
+//!
+//! Errors come in three classes that decide what the engine does, and they
+//! are told apart by type, never by the text of a message:
+//! - [`SendError::Transient`]: try again later (a timeout, a dropped connection);
+//! - [`SendError::Recipient`]: this recipient cannot be reached (not on
+//!   WhatsApp, invalid); fail the delivery at once;
+//! - [`SendError::Account`]: the account cannot send now (not connected,
+//!   logged out, rate-limited, temporarily banned); pause the account's blasts.
+//!
+//! [`SimulatedMessenger`] "delivers" into a JSON-lines ledger and can inject
+//! faults: the tests' messenger, and the app's rehearsal mode.
+
+mod simulated;
+
+use std::future::Future;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Millis;
+use crate::phone::Phone;
+
+pub use simulated::{Faults, LedgerEntry, SimulatedMessenger, read_ledger};
+
+/// One message to one recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outgoing {
+    pub blast_id: i64,
+    pub delivery_id: i64,
+    pub to: Phone,
+    /// The text, or the caption when there is media.
+    pub text: String,
+    pub media: Option<Media>,
+}
+
+/// A file sent with a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Media {
+    pub kind: MediaKind,
+    pub path: PathBuf,
+    /// The name the recipient sees (documents).
+    pub file_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MediaKind {
+    Image,
+    Video,
+    Audio,
+    Document,
+}
+
+/// A message the server accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Accepted {
+    pub message_id: String,
+    pub at_ms: Millis,
+}
+
+/// Why a recipient cannot be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecipientProblem {
+    NotOnWhatsapp,
+    InvalidNumber,
+}
+
+/// Why the account cannot send now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum AccountProblem {
+    NotConnected,
+    LoggedOut,
+    RateLimited {
+        retry_after_ms: Option<Millis>,
+    },
+    TemporarilyBanned {
+        until_ms: Option<Millis>,
+        reason_code: Option<u16>,
+    },
+}
+
+/// What the engine does about an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// Retry this delivery later.
+    Transient,
+    /// Fail this delivery now.
+    Recipient,
+    /// Pause the account's blasts.
+    Account,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    #[error("a temporary problem: {detail}")]
+    Transient { detail: String },
+    #[error("{}", recipient_text(*.problem))]
+    Recipient { problem: RecipientProblem },
+    #[error("{}", account_text(.problem))]
+    Account { problem: AccountProblem },
+}
+
+fn recipient_text(problem: RecipientProblem) -> &'static str {
+    match problem {
+        RecipientProblem::NotOnWhatsapp => "this number is not on WhatsApp",
+        RecipientProblem::InvalidNumber => "WhatsApp says this number is invalid",
+    }
+}
+
+fn account_text(problem: &AccountProblem) -> &'static str {
+    match problem {
+        AccountProblem::NotConnected => "the account is not connected",
+        AccountProblem::LoggedOut => "the account was logged out",
+        AccountProblem::RateLimited { .. } => "WhatsApp asked this account to slow down",
+        AccountProblem::TemporarilyBanned { .. } => "WhatsApp has temporarily banned this account",
+    }
+}
+
+impl SendError {
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            SendError::Transient { .. } => ErrorClass::Transient,
+            SendError::Recipient { .. } => ErrorClass::Recipient,
+            SendError::Account { .. } => ErrorClass::Account,
+        }
+    }
+
+    /// A stable code for reports and the UI.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SendError::Transient { .. } => "transient",
+            SendError::Recipient {
+                problem: RecipientProblem::NotOnWhatsapp,
+            } => "not_on_whatsapp",
+            SendError::Recipient {
+                problem: RecipientProblem::InvalidNumber,
+            } => "invalid_number",
+            SendError::Account {
+                problem: AccountProblem::NotConnected,
+            } => "not_connected",
+            SendError::Account {
+                problem: AccountProblem::LoggedOut,
+            } => "logged_out",
+            SendError::Account {
+                problem: AccountProblem::RateLimited { .. },
+            } => "rate_limited",
+            SendError::Account {
+                problem: AccountProblem::TemporarilyBanned { .. },
+            } => "temporarily_banned",
+        }
+    }
+}
+
+/// What the engine sends through: a linked WhatsApp account, or a simulation.
+pub trait Messenger: Send + Sync {
+    /// Hands one message to the server.
+    fn send(&self, message: &Outgoing) -> impl Future<Output = Result<Accepted, SendError>> + Send;
+
+    /// Which of `phones` are on WhatsApp, in the same order.
+    fn check_numbers(
+        &self,
+        phones: &[Phone],
+    ) -> impl Future<Output = Result<Vec<bool>, SendError>> + Send;
+}

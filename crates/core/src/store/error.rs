@@ -55,6 +55,13 @@ pub enum Error {
     #[error("{reason}")]
     InvalidName { reason: &'static str },
 
+    #[error("delivery {delivery_id} cannot take the step {step} from the state {state}")]
+    InvalidStep {
+        delivery_id: i64,
+        step: String,
+        state: String,
+    },
+
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }
@@ -72,7 +79,9 @@ impl Error {
             Error::AudienceExists { .. } => ErrorCode::AudienceExists,
             Error::AudienceNotFound { .. } => ErrorCode::AudienceNotFound,
             Error::InvalidName { .. } => ErrorCode::InvalidInput,
-            Error::Migration { .. } | Error::Sqlite(_) => ErrorCode::Internal,
+            Error::Migration { .. } | Error::InvalidStep { .. } | Error::Sqlite(_) => {
+                ErrorCode::Internal
+            }
         }
     }
 

@@ -10,7 +10,9 @@
 //! Calls are short, synchronous and never held across an `.await`: async
 //! callers run them on a blocking thread.
 
+mod accounts;
 mod audiences;
+pub mod blasts;
 mod error;
 pub mod migrations;
 mod settings;
@@ -22,6 +24,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use accounts::AccountKind;
 pub use audiences::AudienceInfo;
 pub use error::Error;
 pub use migrations::SCHEMA_VERSION;
@@ -123,6 +126,12 @@ impl Store {
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         f(&mut conn)
     }
+}
+
+/// A value as JSON text for a JSON column.
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value)
+        .map_err(|e| Error::Sqlite(rusqlite::Error::ToSqlConversionFailure(e.into())))
 }
 
 /// The first 16 bytes of every SQLite 3 database file.

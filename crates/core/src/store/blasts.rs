@@ -1,0 +1,564 @@
+//! Blasts and their deliveries.
+//!
+//! A blast is written together with one delivery per recipient, in one
+//! transaction. Each delivery moves through a state machine whose every step
+//! is a guarded `UPDATE` (it happens only from the states it may come from),
+//! and only the engine takes those steps:
+//!
+//! ```text
+//! queued ──> sending ──> sent
+//!   ^  │        │ ├────> retry_wait ──> sending ...
+//!   │  │        │ ├────> failed
+//!   │  │        │ └────> queued      (the account could not send: not an attempt)
+//!   │  └──> skipped                  (missing value, not on WhatsApp, cancelled)
+//!   │      sending ──> unknown       (found so after a crash: never re-sent silently)
+//!   └──────── unknown                (only when the person chooses to re-send)
+//! ```
+//!
+//! Progress is counted from the deliveries' states, never kept as a number
+//! of its own; a blast is complete when sent + failed + skipped = total, and
+//! that moment is recorded exactly once.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::{Error, Result, Store};
+use crate::audience::Recipient;
+
+/// A blast to create.
+#[derive(Debug, Clone)]
+pub struct NewBlast<'a> {
+    pub account_id: i64,
+    pub name: &'a str,
+    pub template: &'a str,
+    /// Missing-value policy, media, pacing: JSON.
+    pub options: serde_json::Value,
+    pub simulated: bool,
+    pub recipients: &'a [Recipient],
+}
+
+/// Deliveries of a blast by state, counted from the deliveries themselves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryCounts {
+    pub total: u64,
+    pub queued: u64,
+    pub sending: u64,
+    pub sent: u64,
+    pub retry_wait: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    pub unknown: u64,
+}
+
+impl DeliveryCounts {
+    /// Final outcomes: sent, failed for good, skipped.
+    pub fn finished(&self) -> u64 {
+        self.sent + self.failed + self.skipped
+    }
+
+    /// Every delivery has a final outcome.
+    pub fn is_complete(&self) -> bool {
+        self.total > 0 && self.finished() == self.total
+    }
+}
+
+/// A state a delivery can be in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Queued,
+    Sending,
+    Sent,
+    RetryWait,
+    Failed,
+    Skipped,
+    Unknown,
+}
+
+impl DeliveryState {
+    fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Queued => "queued",
+            DeliveryState::Sending => "sending",
+            DeliveryState::Sent => "sent",
+            DeliveryState::RetryWait => "retry_wait",
+            DeliveryState::Failed => "failed",
+            DeliveryState::Skipped => "skipped",
+            DeliveryState::Unknown => "unknown",
+        }
+    }
+}
+
+/// A step of the state machine: where it may start, where it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Intent recorded before the message is handed to the messenger.
+    StartSending,
+    Sent,
+    RetryLater,
+    Fail,
+    /// The account could not send; the attempt does not count.
+    BackToQueue,
+    Skip,
+    /// A message in flight when the app stopped: its fate is unknown.
+    MarkUnknown,
+    /// The person chose to send an unknown (or failed) one again.
+    Resend,
+}
+
+impl Step {
+    fn allowed_from(self) -> &'static [DeliveryState] {
+        use DeliveryState::*;
+        match self {
+            Step::StartSending => &[Queued, RetryWait],
+            Step::Sent | Step::RetryLater | Step::Fail | Step::BackToQueue | Step::MarkUnknown => {
+                &[Sending]
+            }
+            Step::Skip => &[Queued, RetryWait],
+            Step::Resend => &[Unknown, Failed],
+        }
+    }
+
+    fn target(self) -> DeliveryState {
+        match self {
+            Step::StartSending => DeliveryState::Sending,
+            Step::Sent => DeliveryState::Sent,
+            Step::RetryLater => DeliveryState::RetryWait,
+            Step::Fail => DeliveryState::Failed,
+            Step::BackToQueue | Step::Resend => DeliveryState::Queued,
+            Step::Skip => DeliveryState::Skipped,
+            Step::MarkUnknown => DeliveryState::Unknown,
+        }
+    }
+}
+
+/// What a step records besides the new state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepDetails {
+    pub error_code: Option<String>,
+    pub error_detail: Option<String>,
+    pub message_id: Option<String>,
+    pub next_attempt_at: Option<i64>,
+    pub rendered_text: Option<String>,
+}
+
+impl Store {
+    /// Writes a blast and one queued delivery per recipient, all or nothing.
+    pub fn create_blast(&self, blast: &NewBlast<'_>, now_ms: i64) -> Result<i64> {
+        self.write(|conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO blasts (account_id, name, template, options, state, simulated, created_at)
+                 VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6)",
+                params![
+                    blast.account_id,
+                    blast.name,
+                    blast.template,
+                    blast.options.to_string(),
+                    blast.simulated,
+                    now_ms
+                ],
+            )?;
+            let blast_id = tx.last_insert_rowid();
+            {
+                let mut insert = tx.prepare(
+                    "INSERT INTO deliveries (blast_id, phone, fields, source, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
+                for recipient in blast.recipients {
+                    insert.execute(params![
+                        blast_id,
+                        recipient.phone.as_str(),
+                        super::to_json(&recipient.fields)?,
+                        super::to_json(&recipient.source)?,
+                        now_ms
+                    ])?;
+                }
+            }
+            tx.commit()?;
+            Ok(blast_id)
+        })
+    }
+
+    /// Counts a blast's deliveries by state.
+    pub fn delivery_counts(&self, blast_id: i64) -> Result<DeliveryCounts> {
+        self.read(|conn| {
+            let mut counts = DeliveryCounts::default();
+            let mut statement = conn.prepare_cached(
+                "SELECT state, count(*) FROM deliveries WHERE blast_id = ?1 GROUP BY state",
+            )?;
+            let mut rows = statement.query([blast_id])?;
+            while let Some(row) = rows.next()? {
+                let n = u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0);
+                counts.total += n;
+                match row.get::<_, String>(0)?.as_str() {
+                    "queued" => counts.queued = n,
+                    "sending" => counts.sending = n,
+                    "sent" => counts.sent = n,
+                    "retry_wait" => counts.retry_wait = n,
+                    "failed" => counts.failed = n,
+                    "skipped" => counts.skipped = n,
+                    "unknown" => counts.unknown = n,
+                    _ => {}
+                }
+            }
+            Ok(counts)
+        })
+    }
+
+    /// Takes one step of a delivery's state machine. Fails, changing nothing,
+    /// if the delivery is not in a state the step may start from.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "its caller, the engine, is being built (issue 4)")
+    )]
+    pub(crate) fn step_delivery(
+        &self,
+        delivery_id: i64,
+        step: Step,
+        details: &StepDetails,
+        now_ms: i64,
+    ) -> Result<()> {
+        let from = step.allowed_from();
+        let placeholders = vec!["?"; from.len()].join(", ");
+        let sql = format!(
+            "UPDATE deliveries SET
+                 state = ?1,
+                 attempts = attempts + ?2,
+                 error_code = coalesce(?3, CASE WHEN ?1 IN ('sent', 'queued') THEN NULL ELSE error_code END),
+                 error_detail = coalesce(?4, CASE WHEN ?1 IN ('sent', 'queued') THEN NULL ELSE error_detail END),
+                 message_id = coalesce(?5, message_id),
+                 next_attempt_at = ?6,
+                 rendered_text = coalesce(?7, rendered_text),
+                 sent_at = CASE WHEN ?1 = 'sent' THEN ?8 ELSE sent_at END,
+                 updated_at = ?8
+             WHERE id = ?9 AND state IN ({placeholders})"
+        );
+        let counts_as_attempt = i64::from(step == Step::StartSending);
+        let undo_attempt = -i64::from(step == Step::BackToQueue);
+        self.write(|conn| {
+            let mut values: Vec<Box<dyn rusqlite::ToSql>> = vec![
+                Box::new(step.target().as_str()),
+                Box::new(counts_as_attempt + undo_attempt),
+                Box::new(details.error_code.clone()),
+                Box::new(details.error_detail.clone()),
+                Box::new(details.message_id.clone()),
+                Box::new(details.next_attempt_at),
+                Box::new(details.rendered_text.clone()),
+                Box::new(now_ms),
+                Box::new(delivery_id),
+            ];
+            values.extend(
+                from.iter()
+                    .map(|s| Box::new(s.as_str()) as Box<dyn rusqlite::ToSql>),
+            );
+            let changed = conn.execute(&sql, rusqlite::params_from_iter(values.iter()))?;
+            if changed == 0 {
+                let state: Option<String> = conn
+                    .query_row(
+                        "SELECT state FROM deliveries WHERE id = ?1",
+                        [delivery_id],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                return Err(Error::InvalidStep {
+                    delivery_id,
+                    step: format!("{step:?}"),
+                    state: state.unwrap_or_else(|| "missing".into()),
+                });
+            }
+            Ok(())
+        })
+    }
+
+    /// After a crash: every delivery still "sending" becomes "unknown".
+    /// Returns how many.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "its caller, the engine, is being built (issue 4)")
+    )]
+    pub(crate) fn mark_in_flight_unknown(&self, now_ms: i64) -> Result<u64> {
+        self.write(|conn| {
+            let changed = conn.execute(
+                "UPDATE deliveries SET state = 'unknown', updated_at = ?1 WHERE state = 'sending'",
+                [now_ms],
+            )?;
+            Ok(changed as u64)
+        })
+    }
+
+    /// Records the blast complete if every delivery is final. True only for
+    /// the one call that recorded it: completion is observed exactly once.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "its caller, the engine, is being built (issue 4)")
+    )]
+    pub(crate) fn complete_if_done(&self, blast_id: i64, now_ms: i64) -> Result<bool> {
+        self.write(|conn| {
+            let changed = conn.execute(
+                "UPDATE blasts SET state = 'completed', completed_at = ?2
+                 WHERE id = ?1 AND completed_at IS NULL
+                   AND EXISTS (SELECT 1 FROM deliveries WHERE blast_id = ?1)
+                   AND NOT EXISTS (SELECT 1 FROM deliveries WHERE blast_id = ?1
+                                   AND state NOT IN ('sent', 'failed', 'skipped'))",
+                params![blast_id, now_ms],
+            )?;
+            Ok(changed == 1)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::audience::{Fields, Source};
+    use crate::phone::Phone;
+    use crate::store::AccountKind;
+
+    fn recipients(n: usize) -> Vec<Recipient> {
+        (0..n)
+            .map(|i| Recipient {
+                phone: Phone::from_e164_unchecked(format!("+62812{i:08}")),
+                fields: Fields::new(vec![(Arc::from("nama"), format!("Customer {i}"))]),
+                source: Source::Audience {
+                    audience: Arc::from("Regulars"),
+                },
+            })
+            .collect()
+    }
+
+    fn blast(store: &Store, recipients: &[Recipient]) -> Result<i64> {
+        let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", 0)?;
+        store.create_blast(
+            &NewBlast {
+                account_id: account,
+                name: "Promo",
+                template: "Hi {nama}",
+                options: serde_json::json!({}),
+                simulated: true,
+                recipients,
+            },
+            1,
+        )
+    }
+
+    fn delivery_ids(store: &Store, blast_id: i64) -> Result<Vec<i64>> {
+        store.read(|conn| {
+            let mut statement =
+                conn.prepare("SELECT id FROM deliveries WHERE blast_id = ?1 ORDER BY id")?;
+            let ids = statement.query_map([blast_id], |row| row.get(0))?;
+            Ok(ids.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn force_state(store: &Store, id: i64, state: DeliveryState) -> Result<()> {
+        store.write(|conn| {
+            conn.execute(
+                "UPDATE deliveries SET state = ?1 WHERE id = ?2",
+                params![state.as_str(), id],
+            )?;
+            Ok(())
+        })
+    }
+
+    #[test]
+    fn a_blast_and_its_deliveries_are_written_together_or_not_at_all() -> Result<()> {
+        let store = Store::open_in_memory()?;
+        let id = blast(&store, &recipients(250))?;
+        let counts = store.delivery_counts(id)?;
+        assert_eq!((counts.total, counts.queued), (250, 250));
+
+        // A duplicate number breaks the blast's uniqueness rule: nothing is written.
+        let mut twice = recipients(3);
+        twice.push(twice[0].clone());
+        assert!(blast(&store, &twice).is_err());
+        let blasts: i64 = store
+            .read(|conn| Ok(conn.query_row("SELECT count(*) FROM blasts", [], |r| r.get(0))?))?;
+        let deliveries: i64 = store.read(|conn| {
+            Ok(conn.query_row("SELECT count(*) FROM deliveries", [], |r| r.get(0))?)
+        })?;
+        assert_eq!((blasts, deliveries), (1, 250));
+        Ok(())
+    }
+
+    #[test]
+    fn each_step_is_taken_only_from_the_states_it_may_come_from() -> Result<()> {
+        use DeliveryState::*;
+        let all = [Queued, Sending, Sent, RetryWait, Failed, Skipped, Unknown];
+        let steps = [
+            Step::StartSending,
+            Step::Sent,
+            Step::RetryLater,
+            Step::Fail,
+            Step::BackToQueue,
+            Step::Skip,
+            Step::MarkUnknown,
+            Step::Resend,
+        ];
+        let store = Store::open_in_memory()?;
+        let id = blast(&store, &recipients(1))?;
+        let delivery = delivery_ids(&store, id)?[0];
+        for step in steps {
+            for from in all {
+                force_state(&store, delivery, from)?;
+                let allowed = step.allowed_from().contains(&from);
+                let result = store.step_delivery(delivery, step, &StepDetails::default(), 5);
+                assert_eq!(
+                    result.is_ok(),
+                    allowed,
+                    "{step:?} from {from:?}: {result:?}"
+                );
+                let now: String = store.read(|c| {
+                    Ok(c.query_row(
+                        "SELECT state FROM deliveries WHERE id = ?1",
+                        [delivery],
+                        |r| r.get(0),
+                    )?)
+                })?;
+                let expected = if allowed { step.target() } else { from };
+                assert_eq!(now, expected.as_str(), "{step:?} from {from:?}");
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn completion_counts_final_outcomes_only_and_is_recorded_once() -> Result<()> {
+        let store = Store::open_in_memory()?;
+        let id = blast(&store, &recipients(3))?;
+        let [a, b, c] = delivery_ids(&store, id)?[..] else {
+            panic!("three deliveries")
+        };
+        let none = StepDetails::default();
+        let retry = StepDetails {
+            error_code: Some("transient".into()),
+            next_attempt_at: Some(60_000),
+            ..StepDetails::default()
+        };
+
+        // The seed system's scenario: fail twice, then succeed.
+        for _ in 0..2 {
+            store.step_delivery(a, Step::StartSending, &none, 10)?;
+            store.step_delivery(a, Step::RetryLater, &retry, 11)?;
+            assert!(
+                !store.complete_if_done(id, 12)?,
+                "a retried failure is not an outcome"
+            );
+        }
+        store.step_delivery(a, Step::StartSending, &none, 20)?;
+        store.step_delivery(
+            a,
+            Step::Sent,
+            &StepDetails {
+                message_id: Some("m1".into()),
+                ..none.clone()
+            },
+            21,
+        )?;
+        // A permanent failure and a skip are final outcomes.
+        store.step_delivery(b, Step::StartSending, &none, 30)?;
+        store.step_delivery(
+            b,
+            Step::Fail,
+            &StepDetails {
+                error_code: Some("not_on_whatsapp".into()),
+                ..none.clone()
+            },
+            31,
+        )?;
+        assert!(!store.complete_if_done(id, 32)?);
+        store.step_delivery(
+            c,
+            Step::Skip,
+            &StepDetails {
+                error_code: Some("missing_value".into()),
+                ..none.clone()
+            },
+            40,
+        )?;
+
+        let counts = store.delivery_counts(id)?;
+        assert_eq!(
+            (counts.sent, counts.failed, counts.skipped, counts.total),
+            (1, 1, 1, 3)
+        );
+        assert!(counts.is_complete());
+        assert!(
+            store.complete_if_done(id, 50)?,
+            "completes when the last outcome is in"
+        );
+        assert!(
+            !store.complete_if_done(id, 51)?,
+            "and is observed exactly once"
+        );
+        let attempts: i64 = store.read(|conn| {
+            Ok(
+                conn.query_row("SELECT attempts FROM deliveries WHERE id = ?1", [a], |r| {
+                    r.get(0)
+                })?,
+            )
+        })?;
+        assert_eq!(attempts, 3);
+        Ok(())
+    }
+
+    #[test]
+    fn in_flight_messages_become_unknown_after_a_crash_and_block_completion() -> Result<()> {
+        let store = Store::open_in_memory()?;
+        let id = blast(&store, &recipients(2))?;
+        let [a, b] = delivery_ids(&store, id)?[..] else {
+            panic!("two deliveries")
+        };
+        let none = StepDetails::default();
+        store.step_delivery(a, Step::StartSending, &none, 1)?;
+        store.step_delivery(a, Step::Sent, &none, 2)?;
+        store.step_delivery(b, Step::StartSending, &none, 3)?;
+        // The process dies here; at the next start:
+        assert_eq!(store.mark_in_flight_unknown(4)?, 1);
+        assert_eq!(store.delivery_counts(id)?.unknown, 1);
+        assert!(
+            !store.complete_if_done(id, 5)?,
+            "an unknown fate is not an outcome"
+        );
+        // Never re-sent silently: starting it again is refused ...
+        assert!(
+            store
+                .step_delivery(b, Step::StartSending, &none, 6)
+                .is_err()
+        );
+        // ... until the person chooses to re-send it.
+        store.step_delivery(b, Step::Resend, &none, 7)?;
+        store.step_delivery(b, Step::StartSending, &none, 8)?;
+        Ok(())
+    }
+
+    #[test]
+    fn an_account_error_returns_the_delivery_to_the_queue_without_using_an_attempt() -> Result<()> {
+        let store = Store::open_in_memory()?;
+        let id = blast(&store, &recipients(1))?;
+        let d = delivery_ids(&store, id)?[0];
+        let none = StepDetails::default();
+        store.step_delivery(d, Step::StartSending, &none, 1)?;
+        store.step_delivery(
+            d,
+            Step::BackToQueue,
+            &StepDetails {
+                error_code: Some("logged_out".into()),
+                ..none.clone()
+            },
+            2,
+        )?;
+        let (state, attempts): (String, i64) = store.read(|conn| {
+            Ok(conn.query_row(
+                "SELECT state, attempts FROM deliveries WHERE id = ?1",
+                [d],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })?;
+        assert_eq!((state.as_str(), attempts), ("queued", 0));
+        Ok(())
+    }
+}

@@ -46,3 +46,27 @@ impl Clock for ManualClock {
         self.0.load(Ordering::SeqCst)
     }
 }
+
+/// Wall time that follows tokio's clock from a starting instant: with tokio's
+/// time paused in tests, sleeping and timestamps move together.
+#[derive(Debug, Clone, Copy)]
+pub struct TokioClock {
+    epoch_ms: Millis,
+    start: tokio::time::Instant,
+}
+
+impl TokioClock {
+    /// A clock reading `epoch_ms` now.
+    pub fn starting_at(epoch_ms: Millis) -> TokioClock {
+        TokioClock {
+            epoch_ms,
+            start: tokio::time::Instant::now(),
+        }
+    }
+}
+
+impl Clock for TokioClock {
+    fn now_ms(&self) -> Millis {
+        self.epoch_ms + self.start.elapsed().as_millis() as Millis
+    }
+}

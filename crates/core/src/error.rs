@@ -41,6 +41,8 @@ pub enum ErrorCode {
     AudienceExists,
     /// No audience has that name.
     AudienceNotFound,
+    /// No blast has that id.
+    BlastNotFound,
     /// A value the person gave is not acceptable (a name, a country code, ...).
     InvalidInput,
     /// Anything else: a bug, reported with its details.
@@ -66,6 +68,7 @@ impl ErrorCode {
             ErrorCode::PhoneColumnUnknown => "phone_column_unknown",
             ErrorCode::AudienceExists => "audience_exists",
             ErrorCode::AudienceNotFound => "audience_not_found",
+            ErrorCode::BlastNotFound => "blast_not_found",
             ErrorCode::InvalidInput => "invalid_input",
             ErrorCode::Internal => "internal",
         }
@@ -100,6 +103,7 @@ mod tests {
             ErrorCode::PhoneColumnUnknown,
             ErrorCode::AudienceExists,
             ErrorCode::AudienceNotFound,
+            ErrorCode::BlastNotFound,
             ErrorCode::InvalidInput,
             ErrorCode::Internal,
         ];

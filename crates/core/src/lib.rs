@@ -13,6 +13,7 @@
 pub mod audience;
 pub mod clock;
 pub mod data_dir;
+pub mod engine;
 pub mod error;
 pub mod import;
 pub mod logging;

@@ -209,10 +209,6 @@ impl Store {
 
     /// Takes one step of a delivery's state machine. Fails, changing nothing,
     /// if the delivery is not in a state the step may start from.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "its caller, the engine, is being built (issue 4)")
-    )]
     pub(crate) fn step_delivery(
         &self,
         delivery_id: i64,
@@ -274,10 +270,6 @@ impl Store {
 
     /// After a crash: every delivery still "sending" becomes "unknown".
     /// Returns how many.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "its caller, the engine, is being built (issue 4)")
-    )]
     pub(crate) fn mark_in_flight_unknown(&self, now_ms: i64) -> Result<u64> {
         self.write(|conn| {
             let changed = conn.execute(
@@ -290,10 +282,6 @@ impl Store {
 
     /// Records the blast complete if every delivery is final. True only for
     /// the one call that recorded it: completion is observed exactly once.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "its caller, the engine, is being built (issue 4)")
-    )]
     pub(crate) fn complete_if_done(&self, blast_id: i64, now_ms: i64) -> Result<bool> {
         self.write(|conn| {
             let changed = conn.execute(
@@ -305,6 +293,111 @@ impl Store {
                 params![blast_id, now_ms],
             )?;
             Ok(changed == 1)
+        })
+    }
+}
+
+/// What the engine needs to know of a blast.
+#[derive(Debug, Clone)]
+pub struct BlastToRun {
+    pub id: i64,
+    pub account_id: i64,
+    pub template: String,
+    pub options: serde_json::Value,
+    pub state: String,
+}
+
+/// The next delivery the engine should send.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub id: i64,
+    pub phone: crate::phone::Phone,
+    pub fields: crate::audience::Fields,
+    pub attempts: u32,
+}
+
+impl Store {
+    pub fn blast_to_run(&self, blast_id: i64) -> Result<BlastToRun> {
+        self.read(|conn| {
+            conn.query_row(
+                "SELECT id, account_id, template, options, state FROM blasts WHERE id = ?1",
+                [blast_id],
+                |row| {
+                    let options: String = row.get(3)?;
+                    Ok(BlastToRun {
+                        id: row.get(0)?,
+                        account_id: row.get(1)?,
+                        template: row.get(2)?,
+                        options: serde_json::from_str(&options).unwrap_or_default(),
+                        state: row.get(4)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or(Error::BlastNotFound { blast_id })
+        })
+    }
+
+    /// The oldest delivery that is queued, or waiting to retry and due at `now_ms`.
+    pub(crate) fn next_due_delivery(
+        &self,
+        blast_id: i64,
+        now_ms: i64,
+    ) -> Result<Option<DueDelivery>> {
+        self.read(|conn| {
+            let row = conn
+                .query_row(
+                    "SELECT id, phone, fields, attempts FROM deliveries
+                     WHERE blast_id = ?1
+                       AND (state = 'queued' OR (state = 'retry_wait' AND next_attempt_at <= ?2))
+                     ORDER BY id LIMIT 1",
+                    params![blast_id, now_ms],
+                    |row| {
+                        Ok((
+                            row.get::<_, i64>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, String>(2)?,
+                            row.get::<_, u32>(3)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            Ok(row.map(|(id, phone, fields, attempts)| DueDelivery {
+                id,
+                phone: crate::phone::Phone::from_e164_unchecked(phone),
+                fields: serde_json::from_str(&fields).unwrap_or_default(),
+                attempts,
+            }))
+        })
+    }
+
+    /// When the next waiting retry of a blast is due, if any.
+    pub(crate) fn next_retry_at(&self, blast_id: i64) -> Result<Option<i64>> {
+        self.read(|conn| {
+            Ok(conn.query_row(
+                "SELECT min(next_attempt_at) FROM deliveries WHERE blast_id = ?1 AND state = 'retry_wait'",
+                [blast_id],
+                |row| row.get(0),
+            )?)
+        })
+    }
+
+    /// Sets a blast's state ("running", "paused" with the reason, ...).
+    pub(crate) fn set_blast_state(
+        &self,
+        blast_id: i64,
+        state: &str,
+        reason: Option<&str>,
+        now_ms: i64,
+    ) -> Result<()> {
+        self.write(|conn| {
+            conn.execute(
+                "UPDATE blasts SET state = ?2, pause_reason = ?3,
+                     started_at = coalesce(started_at, CASE WHEN ?2 = 'running' THEN ?4 END)
+                 WHERE id = ?1 AND state NOT IN ('completed', 'cancelled')",
+                params![blast_id, state, reason, now_ms],
+            )?;
+            Ok(())
         })
     }
 }

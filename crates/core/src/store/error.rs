@@ -55,6 +55,9 @@ pub enum Error {
     #[error("{reason}")]
     InvalidName { reason: &'static str },
 
+    #[error("there is no blast {blast_id}")]
+    BlastNotFound { blast_id: i64 },
+
     #[error("delivery {delivery_id} cannot take the step {step} from the state {state}")]
     InvalidStep {
         delivery_id: i64,
@@ -79,6 +82,7 @@ impl Error {
             Error::AudienceExists { .. } => ErrorCode::AudienceExists,
             Error::AudienceNotFound { .. } => ErrorCode::AudienceNotFound,
             Error::InvalidName { .. } => ErrorCode::InvalidInput,
+            Error::BlastNotFound { .. } => ErrorCode::BlastNotFound,
             Error::Migration { .. } | Error::InvalidStep { .. } | Error::Sqlite(_) => {
                 ErrorCode::Internal
             }

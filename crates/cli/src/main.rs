@@ -31,6 +31,8 @@ enum Command {
     Import(cmd::import::Args),
     /// Show or change settings
     Settings(cmd::settings::Args),
+    /// Create, run and follow blasts
+    Blast(cmd::blast::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,7 +44,7 @@ fn main() -> ExitCode {
         tracing::error!("panic: {info}");
     }));
     match std::panic::catch_unwind(|| run(cli)) {
-        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Ok(code)) => code,
         Ok(Err(error)) => {
             // One clear line; the chain of causes joined, no backtrace.
             eprintln!("blastdesk-cli: {error:#}");
@@ -55,7 +57,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data_dir = match cli.data_dir.or_else(data_dir::platform_default) {
         Some(dir) => dir,
         None => anyhow::bail!(
@@ -71,9 +73,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     // Logging is a help, not a requirement: a read-only data folder still gets
     // a precise error from the store below.
     let _log_guard = blastdesk_core::logging::init(&data_dir::logs_dir(&data_dir), echo).ok();
+    let ok = |()| ExitCode::SUCCESS;
     match cli.command {
-        Command::Status(args) => cmd::status::run(&data_dir, args),
-        Command::Import(args) => cmd::import::run(&data_dir, args),
-        Command::Settings(args) => cmd::settings::run(&data_dir, args),
+        Command::Status(args) => cmd::status::run(&data_dir, args).map(ok),
+        Command::Import(args) => cmd::import::run(&data_dir, args).map(ok),
+        Command::Settings(args) => cmd::settings::run(&data_dir, args).map(ok),
+        Command::Blast(args) => cmd::blast::run(&data_dir, args),
     }
 }

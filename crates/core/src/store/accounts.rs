@@ -1,6 +1,6 @@
 //! Accounts: the numbers Blastdesk sends from (or simulated ones, for rehearsals).
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::{Error, Result, Store};
@@ -22,6 +22,29 @@ impl AccountKind {
 }
 
 impl Store {
+    /// The id of the account with this name and kind, added if there is none.
+    pub fn ensure_account(
+        &self,
+        name: &str,
+        kind: AccountKind,
+        time_zone: &str,
+        now_ms: i64,
+    ) -> Result<i64> {
+        let existing: Option<i64> = self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT id FROM accounts WHERE name = ?1 AND kind = ?2 ORDER BY id LIMIT 1",
+                    params![name.trim(), kind.as_str()],
+                    |row| row.get(0),
+                )
+                .optional()?)
+        })?;
+        match existing {
+            Some(id) => Ok(id),
+            None => self.add_account(name, kind, time_zone, now_ms),
+        }
+    }
+
     /// Adds an account and returns its id.
     pub fn add_account(
         &self,

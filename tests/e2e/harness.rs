@@ -33,6 +33,22 @@ struct Guarded(Child);
 
 impl Drop for Guarded {
     fn drop(&mut self) {
+        // SIGTERM first, so that servers clean up after themselves (Xvfb
+        // removes its lock file); SIGKILL if that does not end it.
+        let pid = self.0.id().to_string();
+        let terminated = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .is_ok_and(|s| s.success());
+        if terminated {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if matches!(self.0.try_wait(), Ok(Some(_))) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -343,11 +359,23 @@ fn free_port() -> Result<u16> {
         .port())
 }
 
+/// Whether an X server holds display `:number`. A lock file whose process is
+/// gone (a server that was killed) does not count: Xvfb replaces it.
+fn display_in_use(number: u32) -> bool {
+    let Ok(lock) = std::fs::read_to_string(format!("/tmp/.X{number}-lock")) else {
+        return false;
+    };
+    match lock.trim().parse::<u32>() {
+        Ok(pid) => Path::new(&format!("/proc/{pid}")).exists(),
+        Err(_) => true,
+    }
+}
+
 /// Starts Xvfb on the first free display number from :90.
 fn start_xvfb() -> Result<(String, Guarded)> {
     let xvfb = find_tool("Xvfb")?;
     for number in 90..190 {
-        if Path::new(&format!("/tmp/.X{number}-lock")).exists() {
+        if display_in_use(number) {
             continue;
         }
         let display = format!(":{number}");

@@ -175,14 +175,23 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         self.store
             .set_blast_state(blast_id, "running", None, self.clock.now_ms())?;
         emit(Event::BlastStarted { blast_id });
+        // Progress is counted from the deliveries' states; counting is a scan,
+        // so it is reported every 0.5% of the blast or every second, and at the end.
+        let total = self.store.delivery_counts(blast_id)?.total;
+        let report_every = (total / 200).max(1);
+        let mut since_report = 0u64;
+        let mut last_report = self.clock.now_ms();
         loop {
             let now = self.clock.now_ms();
-            if self.store.complete_if_done(blast_id, now)? {
-                let counts = self.store.delivery_counts(blast_id)?;
-                emit(Event::BlastCompleted { blast_id, counts });
-                return Ok(RunEnd::Completed);
-            }
+            // While something is due the blast cannot be complete: completion
+            // is checked only when nothing is.
             let Some(delivery) = self.store.next_due_delivery(blast_id, now)? else {
+                if self.store.complete_if_done(blast_id, now)? {
+                    let counts = self.store.delivery_counts(blast_id)?;
+                    emit(Event::Progress { blast_id, counts });
+                    emit(Event::BlastCompleted { blast_id, counts });
+                    return Ok(RunEnd::Completed);
+                }
                 match self.store.next_retry_at(blast_id)? {
                     Some(at) => {
                         tokio::time::sleep(Duration::from_millis(
@@ -222,10 +231,16 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
                 delivery_id: delivery.id,
                 outcome,
             });
-            emit(Event::Progress {
-                blast_id,
-                counts: self.store.delivery_counts(blast_id)?,
-            });
+            since_report += 1;
+            let now = self.clock.now_ms();
+            if since_report >= report_every || now - last_report >= 1_000 || end.is_some() {
+                emit(Event::Progress {
+                    blast_id,
+                    counts: self.store.delivery_counts(blast_id)?,
+                });
+                since_report = 0;
+                last_report = now;
+            }
             if let Some((code, reason)) = end {
                 self.store.set_blast_state(
                     blast_id,

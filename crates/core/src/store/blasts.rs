@@ -249,7 +249,9 @@ impl Store {
                 from.iter()
                     .map(|s| Box::new(s.as_str()) as Box<dyn rusqlite::ToSql>),
             );
-            let changed = conn.execute(&sql, rusqlite::params_from_iter(values.iter()))?;
+            let changed = conn
+                .prepare_cached(&sql)?
+                .execute(rusqlite::params_from_iter(values.iter()))?;
             if changed == 0 {
                 let state: Option<String> = conn
                     .query_row(
@@ -284,14 +286,15 @@ impl Store {
     /// the one call that recorded it: completion is observed exactly once.
     pub(crate) fn complete_if_done(&self, blast_id: i64, now_ms: i64) -> Result<bool> {
         self.write(|conn| {
-            let changed = conn.execute(
-                "UPDATE blasts SET state = 'completed', completed_at = ?2
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE blasts SET state = 'completed', completed_at = ?2
                  WHERE id = ?1 AND completed_at IS NULL
                    AND EXISTS (SELECT 1 FROM deliveries WHERE blast_id = ?1)
                    AND NOT EXISTS (SELECT 1 FROM deliveries WHERE blast_id = ?1
-                                   AND state NOT IN ('sent', 'failed', 'skipped'))",
-                params![blast_id, now_ms],
-            )?;
+                                   AND state IN ('queued', 'sending', 'retry_wait', 'unknown'))",
+                )?
+                .execute(params![blast_id, now_ms])?;
             Ok(changed == 1)
         })
     }
@@ -344,25 +347,32 @@ impl Store {
         blast_id: i64,
         now_ms: i64,
     ) -> Result<Option<DueDelivery>> {
+        // One lookup per state, each in the (blast_id, state) index's order:
+        // constant work per delivery, however far the blast has got.
+        const QUEUED: &str = "SELECT id, phone, fields, attempts FROM deliveries
+             WHERE blast_id = ?1 AND state = 'queued' ORDER BY id LIMIT 1";
+        const DUE_RETRY: &str = "SELECT id, phone, fields, attempts FROM deliveries
+             WHERE blast_id = ?1 AND state = 'retry_wait' AND next_attempt_at <= ?2 ORDER BY id LIMIT 1";
         self.read(|conn| {
-            let row = conn
-                .query_row(
-                    "SELECT id, phone, fields, attempts FROM deliveries
-                     WHERE blast_id = ?1
-                       AND (state = 'queued' OR (state = 'retry_wait' AND next_attempt_at <= ?2))
-                     ORDER BY id LIMIT 1",
-                    params![blast_id, now_ms],
-                    |row| {
+            let pick = |sql: &str, args: &[&dyn rusqlite::ToSql]| {
+                conn.prepare_cached(sql)?
+                    .query_row(args, |row| {
                         Ok((
                             row.get::<_, i64>(0)?,
                             row.get::<_, String>(1)?,
                             row.get::<_, String>(2)?,
                             row.get::<_, u32>(3)?,
                         ))
-                    },
-                )
-                .optional()?;
-            Ok(row.map(|(id, phone, fields, attempts)| DueDelivery {
+                    })
+                    .optional()
+            };
+            let queued = pick(QUEUED, &[&blast_id])?;
+            let retry = pick(DUE_RETRY, &[&blast_id, &now_ms])?;
+            let first = match (queued, retry) {
+                (Some(q), Some(r)) => Some(if r.0 < q.0 { r } else { q }),
+                (q, r) => q.or(r),
+            };
+            Ok(first.map(|(id, phone, fields, attempts)| DueDelivery {
                 id,
                 phone: crate::phone::Phone::from_e164_unchecked(phone),
                 fields: serde_json::from_str(&fields).unwrap_or_default(),

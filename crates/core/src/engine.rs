@@ -167,6 +167,10 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         emit: &mut (impl FnMut(Event) + Send),
     ) -> Result<RunEnd, EngineError> {
         let blast = self.store.blast_to_run(blast_id)?;
+        if blast.state == "completed" {
+            // Already complete: nothing to send, and completion was reported then.
+            return Ok(RunEnd::Completed);
+        }
         let template = Template::parse(&blast.template)?;
         let missing: MissingValue = serde_json::from_value(blast.options["missingValue"].clone())
             .unwrap_or(MissingValue::Fallback {

@@ -69,19 +69,19 @@ fn killing_the_sender_at_random_points_never_sends_anyone_twice() -> TestResult 
         let blast: serde_json::Value = serde_json::from_slice(&created.stdout)?;
         let blast = blast["blast"].as_i64().ok_or("no blast id")?.to_string();
 
-        // Kill the sender once the ledger has reached each kill point ...
-        for point in kill_points(round) {
-            let mut child = cli(&data)
+        // The sender, with 5% temporary failures and short retry waits.
+        let sender = || {
+            let mut command = cli(&data);
+            command
                 .args(["blast", "run", &blast, "--ledger"])
                 .arg(&ledger)
-                .args([
-                    "--fault-seed",
-                    &round.to_string(),
-                    "--transient",
-                    "0.05",
-                    "--first-retry-ms",
-                    "5",
-                ])
+                .args(["--fault-seed", &round.to_string(), "--transient", "0.05"])
+                .args(["--first-retry-ms", "5"]);
+            command
+        };
+        // Kill the sender once the ledger has reached each kill point ...
+        for point in kill_points(round) {
+            let mut child = sender()
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()?;
@@ -100,18 +100,7 @@ fn killing_the_sender_at_random_points_never_sends_anyone_twice() -> TestResult 
             child.wait()?;
         }
         // ... then let it finish.
-        let finished = cli(&data)
-            .args(["blast", "run", &blast, "--ledger"])
-            .arg(&ledger)
-            .args([
-                "--fault-seed",
-                &round.to_string(),
-                "--transient",
-                "0.05",
-                "--first-retry-ms",
-                "5",
-            ])
-            .output()?;
+        let finished = sender().output()?;
         let code = finished.status.code();
         assert!(
             code == Some(0) || code == Some(4),

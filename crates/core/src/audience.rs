@@ -263,6 +263,20 @@ pub struct PreviewRequest {
     pub files: Vec<(std::path::PathBuf, crate::import::ImportOptions)>,
 }
 
+impl PreviewRequest {
+    /// Saved audiences and files, every file read with the same options.
+    pub fn same_options(
+        audiences: &[String],
+        files: &[std::path::PathBuf],
+        options: &crate::import::ImportOptions,
+    ) -> PreviewRequest {
+        PreviewRequest {
+            audiences: audiences.to_vec(),
+            files: files.iter().map(|f| (f.clone(), options.clone())).collect(),
+        }
+    }
+}
+
 /// Why a preview could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum PreviewError {

@@ -56,6 +56,17 @@ fn new_blast(
     )?)
 }
 
+/// An engine on `store` sending through a simulated messenger into `ledger`.
+fn simulated_engine(
+    store: &Store,
+    ledger: &Path,
+    faults: Faults,
+    clock: TokioClock,
+) -> Result<Engine<SimulatedMessenger<TokioClock>, TokioClock>, Box<dyn std::error::Error>> {
+    let messenger = SimulatedMessenger::open(ledger, faults, clock)?;
+    Ok(Engine::new(store.clone(), messenger, clock, no_jitter()))
+}
+
 fn no_jitter() -> RetryPolicy {
     RetryPolicy {
         jitter: 0.0,
@@ -93,12 +104,7 @@ async fn a_blast_sends_everyone_once_and_completes_once() -> TestResult {
     let blast = new_blast(&store, &recipients(50), serde_json::json!({}))?;
     let ledger = dir.path().join("ledger.jsonl");
     let clock = TokioClock::starting_at(START);
-    let engine = Engine::new(
-        store.clone(),
-        SimulatedMessenger::open(&ledger, Faults::default(), clock)?,
-        clock,
-        no_jitter(),
-    );
+    let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
 
     let (end, events) = run(&engine, blast).await?;
     assert_eq!(end, RunEnd::Completed);
@@ -279,12 +285,7 @@ async fn a_logout_pauses_the_blast_and_a_resume_sends_no_one_twice() -> TestResu
         logout_after: Some(2),
         ..Faults::default()
     };
-    let engine = Engine::new(
-        store.clone(),
-        SimulatedMessenger::open(&first_ledger, faults, clock)?,
-        clock,
-        no_jitter(),
-    );
+    let engine = simulated_engine(&store, &first_ledger, faults, clock)?;
 
     let (end, events) = run(&engine, blast).await?;
     assert_eq!(
@@ -307,12 +308,7 @@ async fn a_logout_pauses_the_blast_and_a_resume_sends_no_one_twice() -> TestResu
 
     // The account is linked again; the blast resumes.
     let second_ledger = dir.path().join("second.jsonl");
-    let engine = Engine::new(
-        store.clone(),
-        SimulatedMessenger::open(&second_ledger, Faults::default(), clock)?,
-        clock,
-        no_jitter(),
-    );
+    let engine = simulated_engine(&store, &second_ledger, Faults::default(), clock)?;
     let (end, _) = run(&engine, blast).await?;
     assert_eq!(end, RunEnd::Completed);
     let mut all = ledger_phones(&first_ledger)?;
@@ -335,12 +331,7 @@ async fn a_missing_value_skips_the_recipient_when_the_blast_says_so() -> TestRes
     )?;
     let ledger = dir.path().join("ledger.jsonl");
     let clock = TokioClock::starting_at(START);
-    let engine = Engine::new(
-        store.clone(),
-        SimulatedMessenger::open(&ledger, Faults::default(), clock)?,
-        clock,
-        no_jitter(),
-    );
+    let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
     let (end, events) = run(&engine, blast).await?;
     assert_eq!(end, RunEnd::Completed);
     assert!(events.iter().any(|e| matches!(
@@ -366,12 +357,7 @@ async fn a_message_in_flight_at_a_crash_is_never_resent_silently() -> TestResult
     }
     let ledger = dir.path().join("ledger.jsonl");
     let clock = TokioClock::starting_at(START);
-    let engine = Engine::new(
-        store.clone(),
-        SimulatedMessenger::open(&ledger, Faults::default(), clock)?,
-        clock,
-        no_jitter(),
-    );
+    let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
     assert_eq!(engine.recover()?, 1);
     let (end, events) = run(&engine, blast).await?;
     assert_eq!(end, RunEnd::WaitingForDecision { unknown: 1 });

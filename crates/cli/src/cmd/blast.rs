@@ -108,14 +108,7 @@ fn create(store: &Store, args: CreateArgs) -> anyhow::Result<()> {
         country,
         ..ImportOptions::default()
     };
-    let request = PreviewRequest {
-        audiences: args.audiences.clone(),
-        files: args
-            .files
-            .iter()
-            .map(|f| (f.clone(), options.clone()))
-            .collect(),
-    };
+    let request = PreviewRequest::same_options(&args.audiences, &args.files, &options);
     let (preview, _) = audience::preview(store, &request)?;
     if preview.recipients.is_empty() {
         anyhow::bail!("no one to send to: the files and audiences hold no usable number");

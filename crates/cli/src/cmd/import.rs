@@ -66,14 +66,7 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<()> {
             header_row: args.header_row,
         }),
     };
-    let request = PreviewRequest {
-        audiences: args.audiences.clone(),
-        files: args
-            .files
-            .iter()
-            .map(|f| (f.clone(), options.clone()))
-            .collect(),
-    };
+    let request = PreviewRequest::same_options(&args.audiences, &args.files, &options);
     let (preview, files) = audience::preview(&store, &request).map_err(|e| match e {
         audience::PreviewError::Import(blastdesk_core::import::ImportError::PhoneColumnUnknown { file, columns, .. }) => {
             let listed: Vec<String> = columns

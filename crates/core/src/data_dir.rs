@@ -34,8 +34,13 @@ pub fn logs_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("logs")
 }
 
-/// Creates the data directory (and its parents) if needed, readable by its owner only on Unix.
+/// Creates the data directory (and its parents) if needed. A directory it
+/// creates is readable by its owner only (Unix); an existing one, which the
+/// person chose (`--data-dir`), keeps its permissions.
 pub fn ensure(data_dir: &Path) -> std::io::Result<()> {
+    if data_dir.is_dir() {
+        return Ok(());
+    }
     std::fs::create_dir_all(data_dir)?;
     #[cfg(unix)]
     {
@@ -43,4 +48,35 @@ pub fn ensure(data_dir: &Path) -> std::io::Result<()> {
         std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))?;
     }
     Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::ensure;
+
+    fn mode(path: &std::path::Path) -> std::io::Result<u32> {
+        Ok(std::fs::metadata(path)?.permissions().mode() & 0o777)
+    }
+
+    #[test]
+    fn a_new_directory_is_private_and_an_existing_one_keeps_its_permissions() -> std::io::Result<()>
+    {
+        let dir = tempfile::tempdir()?;
+        let new = dir.path().join("a").join("data");
+        ensure(&new)?;
+        assert_eq!(mode(&new)?, 0o700);
+
+        let shared = dir.path().join("shared");
+        std::fs::create_dir(&shared)?;
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755))?;
+        ensure(&shared)?;
+        assert_eq!(
+            mode(&shared)?,
+            0o755,
+            "a folder the person chose is left as it was"
+        );
+        Ok(())
+    }
 }

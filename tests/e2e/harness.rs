@@ -258,26 +258,24 @@ impl App {
         }
     }
 
-    /// The text of the element at `css`.
-    pub async fn text(&self, css: &str) -> Result<String> {
-        let element = self
+    /// The element at `css`, once it is there.
+    pub async fn element(&self, css: &str) -> Result<fantoccini::elements::Element> {
+        Ok(self
             .client
             .wait()
             .at_most(UI_TIMEOUT)
             .for_element(Locator::Css(css))
-            .await?;
-        Ok(element.text().await?)
+            .await?)
+    }
+
+    /// The text of the element at `css`.
+    pub async fn text(&self, css: &str) -> Result<String> {
+        Ok(self.element(css).await?.text().await?)
     }
 
     /// Clicks the element at `css`.
     pub async fn click(&self, css: &str) -> Result {
-        let element = self
-            .client
-            .wait()
-            .at_most(UI_TIMEOUT)
-            .for_element(Locator::Css(css))
-            .await?;
-        element.click().await?;
+        self.element(css).await?.click().await?;
         Ok(())
     }
 

@@ -141,11 +141,7 @@ async fn mapping_and_country() -> Result {
 
     // Numbers without a country code are Malaysian from now on.
     app.click("#nav a[data-screen=settings]").await?;
-    let select = app
-        .client
-        .wait()
-        .for_element(Locator::Css("[data-testid=default-country]"))
-        .await?;
+    let select = app.element("[data-testid=default-country]").await?;
     select.select_by_value("MY").await?;
     app.wait_for_text(
         "[data-testid=country-status]",

@@ -185,14 +185,10 @@ impl Store {
     pub fn delivery_counts(&self, blast_id: i64) -> Result<DeliveryCounts> {
         self.read(|conn| {
             let mut counts = DeliveryCounts::default();
-            let mut statement = conn.prepare_cached(
-                "SELECT state, count(*) FROM deliveries WHERE blast_id = ?1 GROUP BY state",
-            )?;
-            let mut rows = statement.query([blast_id])?;
-            while let Some(row) = rows.next()? {
-                let n = u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0);
+            let sql = "SELECT state, count(*) FROM deliveries WHERE blast_id = ?1 GROUP BY state";
+            for (state, n) in super::counts_by_state(conn, sql, [blast_id])? {
                 counts.total += n;
-                match row.get::<_, String>(0)?.as_str() {
+                match state.as_str() {
                     "queued" => counts.queued = n,
                     "sending" => counts.sending = n,
                     "sent" => counts.sent = n,

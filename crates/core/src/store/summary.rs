@@ -63,11 +63,8 @@ fn count(conn: &Connection, sql: &str) -> Result<u64> {
 
 fn blast_counts(conn: &Connection) -> Result<BlastCounts> {
     let mut counts = BlastCounts::default();
-    let mut statement = conn.prepare_cached("SELECT state, count(*) FROM blasts GROUP BY state")?;
-    let mut rows = statement.query([])?;
-    while let Some(row) = rows.next()? {
-        let state: String = row.get(0)?;
-        let n = u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0);
+    let sql = "SELECT state, count(*) FROM blasts GROUP BY state";
+    for (state, n) in super::counts_by_state(conn, sql, [])? {
         counts.total += n;
         match state.as_str() {
             "draft" => counts.draft = n,

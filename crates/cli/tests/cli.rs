@@ -250,3 +250,279 @@ fn a_workbook_that_makes_the_reader_panic_is_one_line_too() -> TestResult {
     );
     Ok(())
 }
+
+fn json(output: &Output) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    Ok(serde_json::from_slice(&output.stdout)?)
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_blast_is_created_run_paused_by_a_logout_resumed_and_reported() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let list = dir.path().join("pelanggan.csv");
+    std::fs::write(
+        &list,
+        "Nama,HP\nDewi,0812 1111 0001\nBudi,0812 1111 0002\nSari,0812 1111 0003\n",
+    )?;
+    let picture = dir.path().join("promo.png");
+    std::fs::write(&picture, b"\x89PNG not really")?;
+    let list_arg = list.to_str().ok_or("path")?;
+    let created = cli(
+        &data,
+        &[
+            "blast",
+            "create",
+            list_arg,
+            "--simulate",
+            "--json",
+            "--template",
+            "Halo {Nama}!",
+            "--attach",
+            picture.to_str().ok_or("path")?,
+        ],
+    )?;
+    assert!(created.status.success(), "{created:?}");
+    let created = json(&created)?;
+    assert_eq!(created["recipients"], 3);
+    // A rehearsal account is not paced, and says so.
+    assert_eq!(created["risks"], serde_json::json!(["pacing_off"]));
+    assert!(created["finishEstimateMs"].is_i64());
+    let blast = created["blast"].to_string();
+    let ledger = dir.path().join("ledger.jsonl");
+    let ledger_arg = ledger.to_str().ok_or("path")?;
+
+    // The account is logged out after the first message: the blast pauses.
+    let run = cli(
+        &data,
+        &[
+            "blast",
+            "run",
+            &blast,
+            "--ledger",
+            ledger_arg,
+            "--no-pacing",
+            "--logout-after",
+            "1",
+        ],
+    )?;
+    assert_eq!(run.status.code(), Some(3), "{run:?}");
+    assert!(
+        stderr(&run).contains("paused (logged_out): the account was logged out."),
+        "{}",
+        stderr(&run)
+    );
+    let status = json(&cli(&data, &["blast", "status", &blast, "--json"])?)?;
+    assert_eq!(
+        (
+            status["state"].as_str(),
+            status["sent"].as_u64(),
+            status["queued"].as_u64()
+        ),
+        (Some("paused"), Some(1), Some(2))
+    );
+    assert_eq!(status["pauseCode"], "logged_out");
+
+    // Running it again does not send while it is paused; resuming does.
+    let run = cli(
+        &data,
+        &[
+            "blast",
+            "run",
+            &blast,
+            "--ledger",
+            ledger_arg,
+            "--no-pacing",
+        ],
+    )?;
+    assert_eq!(run.status.code(), Some(3));
+    assert!(cli(&data, &["blast", "resume", &blast])?.status.success());
+    let run = cli(
+        &data,
+        &[
+            "blast",
+            "run",
+            &blast,
+            "--ledger",
+            ledger_arg,
+            "--no-pacing",
+        ],
+    )?;
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    let ledger_lines = std::fs::read_to_string(&ledger)?;
+    assert_eq!(ledger_lines.lines().count(), 3);
+    assert!(
+        ledger_lines.contains("promo.png"),
+        "the attachment went along"
+    );
+
+    // The report, as CSV.
+    let report = dir.path().join("report.csv");
+    let export = cli(
+        &data,
+        &[
+            "blast",
+            "export",
+            &blast,
+            "--out",
+            report.to_str().ok_or("path")?,
+        ],
+    )?;
+    assert!(export.status.success(), "{export:?}");
+    let mut reader = csv::Reader::from_path(&report)?;
+    let column = reader
+        .headers()?
+        .iter()
+        .position(|h| h == "Outcome")
+        .ok_or("no Outcome column")?;
+    let outcomes: Vec<String> = reader
+        .records()
+        .map(|r| r.map(|r| r[column].to_owned()))
+        .collect::<Result<_, _>>()?;
+    assert_eq!(outcomes, ["sent", "sent", "sent"]);
+    let bad = cli(&data, &["blast", "export", &blast, "--out", "report.txt"])?;
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("use .xlsx or .csv"),
+        "{}",
+        stderr(&bad)
+    );
+
+    // A completed blast cannot be cancelled; the error says why.
+    let cancel = cli(&data, &["blast", "cancel", &blast])?;
+    assert_eq!(cancel.status.code(), Some(1));
+    assert!(
+        stderr(&cancel).contains("is completed; it cannot be cancelled"),
+        "{}",
+        stderr(&cancel)
+    );
+
+    let listed = json(&cli(&data, &["blast", "list", "--json"])?)?;
+    assert_eq!(listed[0]["state"], "completed");
+    assert_eq!(listed[0]["counts"]["sent"], 3);
+    Ok(())
+}
+
+#[test]
+fn a_blast_can_be_paused_and_cancelled_before_it_runs() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let list = dir.path().join("pelanggan.csv");
+    std::fs::write(&list, "Nama,HP\nDewi,0812 1111 0001\nBudi,0812 1111 0002\n")?;
+    let created = json(&cli(
+        dir.path(),
+        &[
+            "blast",
+            "create",
+            list.to_str().ok_or("path")?,
+            "--simulate",
+            "--json",
+            "--template",
+            "Hi",
+        ],
+    )?)?;
+    let blast = created["blast"].to_string();
+    assert!(
+        cli(dir.path(), &["blast", "pause", &blast])?
+            .status
+            .success()
+    );
+    let status = json(&cli(dir.path(), &["blast", "status", &blast, "--json"])?)?;
+    assert_eq!(
+        (status["state"].as_str(), status["pauseCode"].as_str()),
+        (Some("paused"), Some("paused_by_you"))
+    );
+    let cancel = cli(dir.path(), &["blast", "cancel", &blast])?;
+    assert!(String::from_utf8_lossy(&cancel.stdout).contains("2 messages will not be sent"));
+    let ledger = dir.path().join("ledger.jsonl");
+    let run = cli(
+        dir.path(),
+        &[
+            "blast",
+            "run",
+            &blast,
+            "--ledger",
+            ledger.to_str().ok_or("path")?,
+        ],
+    )?;
+    assert_eq!(run.status.code(), Some(5));
+    assert!(!ledger.exists() || std::fs::read_to_string(&ledger)?.is_empty());
+    let status = json(&cli(dir.path(), &["blast", "status", &blast, "--json"])?)?;
+    assert_eq!(
+        (status["state"].as_str(), status["skipped"].as_u64()),
+        (Some("cancelled"), Some(2))
+    );
+    Ok(())
+}
+
+#[test]
+fn pacing_settings_are_shown_changed_checked_and_warned_about() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let list = dir.path().join("pelanggan.csv");
+    std::fs::write(&list, "Nama,HP\nDewi,0812 1111 0001\n")?;
+    let created = json(&cli(
+        dir.path(),
+        &[
+            "blast",
+            "create",
+            list.to_str().ok_or("path")?,
+            "--simulate",
+            "--json",
+            "--template",
+            "Hi",
+        ],
+    )?)?;
+    assert!(created["blast"].is_i64());
+    let account = "1";
+
+    let changed = cli(
+        dir.path(),
+        &[
+            "settings",
+            "pacing",
+            account,
+            r#"{"enabled": true, "minDelayS": 5, "maxDelayS": 40}"#,
+        ],
+    )?;
+    assert!(changed.status.success(), "{changed:?}");
+    let pacing = json(&changed)?;
+    assert_eq!(
+        (
+            pacing["minDelayS"].as_u64(),
+            pacing["window"]["start"].as_str()
+        ),
+        (Some(5), Some("09:00"))
+    );
+    assert!(
+        stderr(&changed).contains("warning: Less than 15 seconds between messages"),
+        "{}",
+        stderr(&changed)
+    );
+
+    for (change, says) in [
+        (
+            r#"{"minDelayS": 50, "maxDelayS": 20}"#,
+            "the smallest delay is larger than the largest",
+        ),
+        (
+            r#"{"window": {"start": "9am", "end": "20:00"}}"#,
+            "\"9am\" is not a time of day like 09:00",
+        ),
+        (r#"{"speed": 3}"#, "\"speed\" is not a pacing setting"),
+        ("fast", "not valid JSON"),
+    ] {
+        let refused = cli(dir.path(), &["settings", "pacing", account, change])?;
+        assert_eq!(refused.status.code(), Some(1), "{change}");
+        assert!(
+            stderr(&refused).contains(says),
+            "{change}: {}",
+            stderr(&refused)
+        );
+    }
+    // What was refused changed nothing.
+    let shown = json(&cli(dir.path(), &["settings", "pacing", account])?)?;
+    assert_eq!(shown["minDelayS"], 5);
+    Ok(())
+}

@@ -85,19 +85,35 @@ impl Serialize for Fields {
 }
 
 impl<'de> Deserialize<'de> for Fields {
+    /// Reads a JSON object in its own order (a column order is part of the
+    /// data); values that are not text are kept as their JSON.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Fields, D::Error> {
-        let map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
-        Ok(Fields(
-            map.into_iter()
-                .map(|(k, v)| {
-                    let text = match v {
+        struct InOrder;
+
+        impl<'de> serde::de::Visitor<'de> for InOrder {
+            type Value = Fields;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of column names and values")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Fields, A::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
+                    let text = match value {
                         serde_json::Value::String(s) => s,
                         other => other.to_string(),
                     };
-                    (Arc::from(k), text)
-                })
-                .collect(),
-        ))
+                    pairs.push((Arc::from(key), text));
+                }
+                Ok(Fields(pairs))
+            }
+        }
+
+        deserializer.deserialize_map(InOrder)
     }
 }
 

@@ -1,25 +1,32 @@
 //! The send engine: takes a blast's deliveries through the state machine in
-//! `store::blasts`, one message at a time, through a [`Messenger`].
+//! `store::blasts`, one message at a time, through a [`Messenger`], paced by
+//! the account's [`Pacer`].
 //!
 //! For each delivery: render the text (a missing value skips the recipient
-//! with the reason, if the blast says so), record the intent, hand the
-//! message over, record the outcome. Transient errors are retried with
-//! exponential backoff and jitter up to a set number of attempts; an error
-//! for the recipient fails it at once; an account error puts the delivery
-//! back in the queue and pauses the blast with the reason. Completion is
-//! recorded exactly once, when every delivery has a final outcome.
+//! with the reason, if the blast says so), wait for pacing, record the
+//! intent, hand the message over, record the outcome. Transient errors are
+//! retried with exponential backoff and jitter up to a set number of
+//! attempts; an error for the recipient fails it at once; an account error
+//! (and a run of failures) puts the delivery back in the queue and pauses
+//! every blast of the account with the reason. Completion is recorded
+//! exactly once, when every delivery has a final outcome.
 //!
-//! Pacing between messages (rate, delays, caps, sending window) is not here
-//! yet: this engine sends as fast as the messenger accepts.
+//! [`Control`] pauses, resumes and cancels blasts durably (the store first,
+//! then a wake-up for a waiting engine); the engine reads a blast's state
+//! before every message, so a pause takes effect before the next one.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
+use tokio::sync::Notify;
 
 use crate::clock::{Clock, Millis};
-use crate::messenger::{ErrorClass, Messenger, Outgoing};
+use crate::messenger::{ErrorClass, Media, Messenger, Outgoing, SendError};
+use crate::pacing::{Pacer, Pacing, WaitReason};
 use crate::random::SplitMix64;
 use crate::store::blasts::{DeliveryCounts, Step, StepDetails};
+use crate::store::runs::{PauseReason, UnknownDecision};
 use crate::store::{self, Store};
 use crate::template::{self, MissingValue, Template};
 
@@ -82,7 +89,8 @@ pub enum Outcome {
     },
 }
 
-/// What the engine reports. The shell forwards these to the window and tray.
+/// What the engine reports: one closed set. The shell forwards these to
+/// the window, the tray and notifications; the CLI prints them as JSON lines.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "camelCase")]
 pub enum Event {
@@ -94,16 +102,32 @@ pub enum Event {
         delivery_id: i64,
         outcome: Outcome,
     },
+    /// Counts from the deliveries' states, the sending rate of this run and
+    /// when the rest would be sent if all goes well.
     #[serde(rename_all = "camelCase")]
     Progress {
         blast_id: i64,
         counts: DeliveryCounts,
+        per_hour: Option<u32>,
+        finish_estimate_ms: Option<Millis>,
+    },
+    /// Pacing holds the next message until `until_ms`.
+    #[serde(rename_all = "camelCase")]
+    Waiting {
+        blast_id: i64,
+        until_ms: Millis,
+        reason: WaitReason,
     },
     #[serde(rename_all = "camelCase")]
     BlastPaused {
         blast_id: i64,
         code: String,
         reason: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    BlastCancelled {
+        blast_id: i64,
+        counts: DeliveryCounts,
     },
     #[serde(rename_all = "camelCase")]
     BlastCompleted {
@@ -120,7 +144,17 @@ pub enum Event {
 pub enum RunEnd {
     Completed,
     Paused { code: String },
+    Cancelled,
     WaitingForDecision { unknown: u64 },
+}
+
+/// Pause codes the engine itself uses (account errors use their own codes).
+pub mod pause_code {
+    pub const BY_YOU: &str = "paused_by_you";
+    pub const ERROR_STREAK: &str = "error_streak";
+    pub const NEEDS_DECISION: &str = "needs_decision";
+    pub const ATTACHMENT_UNREADABLE: &str = "attachment_unreadable";
+    pub const TEMPLATE_INVALID: &str = "template_invalid";
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,21 +165,145 @@ pub enum EngineError {
     Template(#[from] template::TemplateError),
 }
 
+/// The longest the engine sleeps before looking at the clock again: after a
+/// computer sleeps or its clock jumps, pacing is recomputed within a minute.
+const MAX_NAP: Millis = 60_000;
+
+/// Pause, resume, cancel and decide, durably. Cheap to clone; the shell and
+/// the CLI hold one, every engine sharing its wake-up.
+#[derive(Clone)]
+pub struct Control {
+    store: Store,
+    wake: Arc<Notify>,
+}
+
+impl Control {
+    pub fn new(store: Store) -> Control {
+        Control {
+            store,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Pauses a blast; a running engine stops before its next message.
+    pub fn pause(&self, blast_id: i64) -> Result<(), store::Error> {
+        self.store.pause_blast(
+            blast_id,
+            &PauseReason {
+                code: pause_code::BY_YOU,
+                reason: "Paused by you.",
+            },
+        )?;
+        self.wake();
+        Ok(())
+    }
+
+    /// Lets a paused blast go on.
+    pub fn resume(&self, blast_id: i64) -> Result<(), store::Error> {
+        self.store.resume_blast(blast_id)?;
+        self.wake();
+        Ok(())
+    }
+
+    /// Cancels a blast; returns how many messages will not be sent.
+    pub fn cancel(&self, blast_id: i64, now_ms: Millis) -> Result<u64, store::Error> {
+        let skipped = self.store.cancel_blast(blast_id, now_ms)?;
+        self.wake();
+        Ok(skipped)
+    }
+
+    /// Re-sends, or leaves unsent, the messages of unknown fate; returns how many.
+    pub fn decide_unknown(
+        &self,
+        blast_id: i64,
+        decision: UnknownDecision,
+        now_ms: Millis,
+    ) -> Result<u64, store::Error> {
+        let changed = self.store.decide_unknown(blast_id, decision, now_ms)?;
+        self.wake();
+        Ok(changed)
+    }
+
+    /// Wakes every waiting engine to look at its blasts again.
+    pub fn wake(&self) {
+        self.wake.notify_waiters();
+    }
+}
+
+/// When `messages` more messages from an account would all be sent, starting
+/// now, if none failed: the estimate shown before sending.
+pub fn estimate_finish(
+    store: &Store,
+    account_id: i64,
+    messages: u64,
+    now_ms: Millis,
+) -> Result<Millis, store::Error> {
+    let pacer = account_pacer(store, account_id, None, now_ms)?;
+    Ok(pacer.estimate_finish(now_ms, messages))
+}
+
+fn account_pacer(
+    store: &Store,
+    account_id: i64,
+    policy: Option<&Pacing>,
+    now_ms: Millis,
+) -> Result<Pacer, store::Error> {
+    let account = store.account_pacing(account_id)?;
+    let history = store.recent_sends(account_id, now_ms - 26 * 3_600_000)?;
+    Ok(Pacer::new(
+        policy.cloned().unwrap_or(account.pacing),
+        account.time_zone,
+        account.since_ms,
+        &history,
+        account_id as u64,
+    ))
+}
+
 pub struct Engine<M, C> {
     store: Store,
     messenger: M,
     clock: C,
     retry: RetryPolicy,
+    /// Replaces the account's pacing (e.g. off, for tests).
+    pacing: Option<Pacing>,
+    control: Control,
+}
+
+/// What a delivery's attempt means for the blast.
+enum Consequence {
+    Carry,
+    /// A send failed: counts towards the error streak.
+    Failure(String),
+    /// The account cannot send: pause its blasts.
+    AccountStop(SendError),
 }
 
 impl<M: Messenger, C: Clock> Engine<M, C> {
     pub fn new(store: Store, messenger: M, clock: C, retry: RetryPolicy) -> Engine<M, C> {
         Engine {
+            control: Control::new(store.clone()),
             store,
             messenger,
             clock,
             retry,
+            pacing: None,
         }
+    }
+
+    /// Paces with these settings instead of the account's.
+    pub fn with_pacing(mut self, pacing: Pacing) -> Engine<M, C> {
+        self.pacing = Some(pacing);
+        self
+    }
+
+    /// Shares a [`Control`] (and so its wake-up) with other engines.
+    pub fn with_control(mut self, control: Control) -> Engine<M, C> {
+        self.control = control;
+        self
+    }
+
+    pub fn control(&self) -> &Control {
+        &self.control
     }
 
     /// The messenger this engine sends through.
@@ -160,60 +318,144 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         Ok(self.store.mark_in_flight_unknown(self.clock.now_ms())?)
     }
 
-    /// Sends a blast until it completes, pauses, or only unknown ones are left.
+    /// Sends the account's waiting blasts, oldest first, for as long as the
+    /// future is polled; waits for a wake-up when there is nothing to send.
+    pub async fn run_account(
+        &self,
+        account_id: i64,
+        emit: &mut (impl FnMut(Event) + Send),
+    ) -> Result<(), EngineError> {
+        loop {
+            let woken = self.control.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            let Some(blast_id) = self.store.next_blast_for_account(account_id)? else {
+                woken.await;
+                continue;
+            };
+            match self.run_blast(blast_id, emit).await {
+                Ok(_) => {}
+                Err(EngineError::Template(error)) => {
+                    let reason = error.to_string();
+                    self.pause(blast_id, pause_code::TEMPLATE_INVALID, &reason, emit)?;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Sends a blast until it completes, pauses, is cancelled, or only
+    /// messages of unknown fate are left.
     pub async fn run_blast(
         &self,
         blast_id: i64,
         emit: &mut (impl FnMut(Event) + Send),
     ) -> Result<RunEnd, EngineError> {
         let blast = self.store.blast_to_run(blast_id)?;
-        if blast.state == "completed" {
+        match blast.state.as_str() {
             // Already complete: nothing to send, and completion was reported then.
-            return Ok(RunEnd::Completed);
+            "completed" => return Ok(RunEnd::Completed),
+            "cancelled" => return Ok(RunEnd::Cancelled),
+            "paused" => {
+                let (_, code) = self.store.blast_state(blast_id)?;
+                if code.as_deref() == Some(pause_code::NEEDS_DECISION) {
+                    let unknown = self.store.delivery_counts(blast_id)?.unknown;
+                    return Ok(RunEnd::WaitingForDecision { unknown });
+                }
+                return Ok(RunEnd::Paused {
+                    code: code.unwrap_or_else(|| pause_code::BY_YOU.into()),
+                });
+            }
+            _ => {}
         }
         let template = Template::parse(&blast.template)?;
         let missing: MissingValue = serde_json::from_value(blast.options["missingValue"].clone())
             .unwrap_or(MissingValue::Fallback {
                 text: String::new(),
             });
-        self.store
-            .set_blast_state(blast_id, "running", None, self.clock.now_ms())?;
+        let media: Option<Media> = serde_json::from_value(blast.options["media"].clone()).ok();
+        if let Some(media) = &media
+            && let Err(error) = std::fs::File::open(&media.path)
+        {
+            let reason = format!(
+                "The attachment {} cannot be read: {error}.",
+                media.path.display()
+            );
+            self.pause(blast_id, pause_code::ATTACHMENT_UNREADABLE, &reason, emit)?;
+            return Ok(RunEnd::Paused {
+                code: pause_code::ATTACHMENT_UNREADABLE.into(),
+            });
+        }
+        let started = self.clock.now_ms();
+        let mut pacer =
+            account_pacer(&self.store, blast.account_id, self.pacing.as_ref(), started)?;
+        self.store.mark_running(blast_id, started)?;
         emit(Event::BlastStarted { blast_id });
+
         // Progress is counted from the deliveries' states; counting is a scan,
         // so it is reported every 0.5% of the blast or every second, and at the end.
         let total = self.store.delivery_counts(blast_id)?.total;
         let report_every = (total / 200).max(1);
         let mut since_report = 0u64;
-        let mut last_report = self.clock.now_ms();
+        let mut last_report = started;
+        let mut sent_this_run = 0u64;
+        let mut streak = 0u32;
+        let mut last_wait = None;
         loop {
+            // Armed before the state is read, so a pause in between still wakes us.
+            let woken = self.control.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            match self.store.blast_state(blast_id)? {
+                (state, code) if state == "paused" => {
+                    let code = code.unwrap_or_else(|| pause_code::BY_YOU.into());
+                    let reason = self.store.blast_summary(blast_id)?.pause_reason;
+                    emit(Event::BlastPaused {
+                        blast_id,
+                        code: code.clone(),
+                        reason: reason.unwrap_or_default(),
+                    });
+                    return Ok(RunEnd::Paused { code });
+                }
+                (state, _) if state == "cancelled" => {
+                    let counts = self.store.delivery_counts(blast_id)?;
+                    emit(Event::BlastCancelled { blast_id, counts });
+                    return Ok(RunEnd::Cancelled);
+                }
+                _ => {}
+            }
             let now = self.clock.now_ms();
             // While something is due the blast cannot be complete: completion
             // is checked only when nothing is.
             let Some(delivery) = self.store.next_due_delivery(blast_id, now)? else {
                 if self.store.complete_if_done(blast_id, now)? {
                     let counts = self.store.delivery_counts(blast_id)?;
-                    emit(Event::Progress { blast_id, counts });
+                    emit(self.progress(blast_id, counts, &pacer, started, sent_this_run));
                     emit(Event::BlastCompleted { blast_id, counts });
                     return Ok(RunEnd::Completed);
                 }
-                match self.store.next_retry_at(blast_id)? {
-                    Some(at) => {
-                        tokio::time::sleep(Duration::from_millis(
-                            u64::try_from(at - now).unwrap_or(0),
-                        ))
-                        .await;
-                        continue;
-                    }
-                    None => {
-                        let unknown = self.store.delivery_counts(blast_id)?.unknown;
-                        emit(Event::NeedsDecision { blast_id, unknown });
-                        return Ok(RunEnd::WaitingForDecision { unknown });
-                    }
+                if let Some(at) = self.store.next_retry_at(blast_id)? {
+                    self.nap(now, at, woken).await;
+                    continue;
                 }
+                let unknown = self.store.delivery_counts(blast_id)?.unknown;
+                let reason = format!(
+                    "{unknown} messages may or may not have gone out when Blastdesk stopped. Choose whether to send them again."
+                );
+                self.store.pause_blast(
+                    blast_id,
+                    &PauseReason {
+                        code: pause_code::NEEDS_DECISION,
+                        reason: &reason,
+                    },
+                )?;
+                emit(Event::NeedsDecision { blast_id, unknown });
+                return Ok(RunEnd::WaitingForDecision { unknown });
             };
 
             let seed = template::seed_for(blast_id, delivery.phone.as_str());
-            let (outcome, end) = match template.render(&delivery.fields, &missing, seed) {
+            let rendered = template.render(&delivery.fields, &missing, seed);
+            let (outcome, consequence) = match rendered {
                 Err(error) => {
                     let details = StepDetails {
                         error_code: Some("missing_value".into()),
@@ -226,32 +468,87 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
                         code: "missing_value".into(),
                         detail: error.to_string(),
                     };
-                    (outcome, None)
+                    (outcome, Consequence::Carry)
                 }
-                Ok(text) => self.send_one(blast_id, &delivery, text).await?,
+                Ok(text) => {
+                    let slot = pacer.next_slot(now);
+                    let admitted = if slot.at > now {
+                        Err((slot.at, slot.reason.unwrap_or(WaitReason::Delay)))
+                    } else {
+                        pacer
+                            .admit(now)
+                            .map_err(|at| (at, WaitReason::PerMinuteLimit))
+                    };
+                    if let Err((until, reason)) = admitted {
+                        if last_wait != Some((until, reason)) {
+                            emit(Event::Waiting {
+                                blast_id,
+                                until_ms: until,
+                                reason,
+                            });
+                            last_wait = Some((until, reason));
+                        }
+                        self.nap(now, until, woken).await;
+                        continue;
+                    }
+                    pacer.record_send(now);
+                    self.send_one(blast_id, &delivery, text, media.clone())
+                        .await?
+                }
             };
+            if matches!(outcome, Outcome::Sent { .. }) {
+                sent_this_run += 1;
+            }
             emit(Event::Delivery {
                 blast_id,
                 delivery_id: delivery.id,
                 outcome,
             });
+            let stop = match consequence {
+                Consequence::Carry => {
+                    streak = 0;
+                    None
+                }
+                Consequence::Failure(detail) => {
+                    streak += 1;
+                    let limit = pacer.policy().error_streak;
+                    (pacer.policy().enabled && limit > 0 && streak >= limit).then(|| {
+                        (
+                            pause_code::ERROR_STREAK.to_owned(),
+                            format!(
+                                "{streak} messages in a row failed (the last: {detail}). This can be the first sign of a ban: check the account before resuming."
+                            ),
+                        )
+                    })
+                }
+                Consequence::AccountStop(error) => Some((
+                    error.code().to_owned(),
+                    account_reason(&error, pacer.time_zone(), self.clock.now_ms()),
+                )),
+            };
             since_report += 1;
             let now = self.clock.now_ms();
-            if since_report >= report_every || now - last_report >= 1_000 || end.is_some() {
-                emit(Event::Progress {
-                    blast_id,
-                    counts: self.store.delivery_counts(blast_id)?,
-                });
+            if since_report >= report_every || now - last_report >= 1_000 || stop.is_some() {
+                let counts = self.store.delivery_counts(blast_id)?;
+                emit(self.progress(blast_id, counts, &pacer, started, sent_this_run));
                 since_report = 0;
                 last_report = now;
             }
-            if let Some((code, reason)) = end {
-                self.store.set_blast_state(
-                    blast_id,
-                    "paused",
-                    Some(&reason),
-                    self.clock.now_ms(),
+            if let Some((code, reason)) = stop {
+                let paused = self.store.pause_account_blasts(
+                    blast.account_id,
+                    &PauseReason {
+                        code: &code,
+                        reason: &reason,
+                    },
                 )?;
+                for id in paused.into_iter().filter(|&id| id != blast_id) {
+                    emit(Event::BlastPaused {
+                        blast_id: id,
+                        code: code.clone(),
+                        reason: reason.clone(),
+                    });
+                }
                 emit(Event::BlastPaused {
                     blast_id,
                     code: code.clone(),
@@ -262,14 +559,66 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         }
     }
 
+    fn progress(
+        &self,
+        blast_id: i64,
+        counts: DeliveryCounts,
+        pacer: &Pacer,
+        started: Millis,
+        sent_this_run: u64,
+    ) -> Event {
+        let now = self.clock.now_ms();
+        let elapsed = now - started;
+        let per_hour = (elapsed >= 60_000)
+            .then(|| (sent_this_run as f64 * 3_600_000.0 / elapsed as f64).round() as u32);
+        let pending = counts.pending();
+        Event::Progress {
+            blast_id,
+            counts,
+            per_hour,
+            finish_estimate_ms: (pending > 0).then(|| pacer.estimate_finish(now, pending)),
+        }
+    }
+
+    fn pause(
+        &self,
+        blast_id: i64,
+        code: &str,
+        reason: &str,
+        emit: &mut (impl FnMut(Event) + Send),
+    ) -> Result<(), store::Error> {
+        self.store
+            .pause_blast(blast_id, &PauseReason { code, reason })?;
+        emit(Event::BlastPaused {
+            blast_id,
+            code: code.into(),
+            reason: reason.into(),
+        });
+        Ok(())
+    }
+
+    /// Sleeps until `until` (at most [`MAX_NAP`]) or a wake-up, whichever is first.
+    async fn nap(
+        &self,
+        now: Millis,
+        until: Millis,
+        woken: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>,
+    ) {
+        let ms = (until - now).clamp(0, MAX_NAP);
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(ms as u64)) => {}
+            () = woken => {}
+        }
+    }
+
     /// Records the intent, hands the message over, records the outcome.
-    /// Returns the outcome and, for an account error, why the blast pauses.
     async fn send_one(
         &self,
         blast_id: i64,
         delivery: &store::blasts::DueDelivery,
         text: String,
-    ) -> Result<(Outcome, Option<(String, String)>), EngineError> {
+        media: Option<Media>,
+    ) -> Result<(Outcome, Consequence), EngineError> {
         let intent = StepDetails {
             rendered_text: Some(text.clone()),
             ..StepDetails::default()
@@ -285,12 +634,12 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             delivery_id: delivery.id,
             to: delivery.phone.clone(),
             text,
-            media: None,
+            media,
         };
         let result = self.messenger.send(&message).await;
         let now = self.clock.now_ms();
         let attempts = delivery.attempts + 1;
-        Ok(match result {
+        let error = match result {
             Ok(accepted) => {
                 let details = StepDetails {
                     message_id: Some(accepted.message_id.clone()),
@@ -298,46 +647,74 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
                 };
                 self.store
                     .step_delivery(delivery.id, Step::Sent, &details, now)?;
+                let outcome = Outcome::Sent {
+                    message_id: accepted.message_id,
+                };
+                return Ok((outcome, Consequence::Carry));
+            }
+            Err(error) => error,
+        };
+        let code = error.code().to_owned();
+        let mut details = StepDetails {
+            error_code: Some(code.clone()),
+            error_detail: Some(error.to_string()),
+            ..StepDetails::default()
+        };
+        Ok(match error.class() {
+            ErrorClass::Transient if attempts < self.retry.max_attempts => {
+                let mut random = SplitMix64::new(delivery.id as u64 ^ (u64::from(attempts) << 32));
+                let at = now + self.retry.delay_ms(attempts, &mut random);
+                details.next_attempt_at = Some(at);
+                self.store
+                    .step_delivery(delivery.id, Step::RetryLater, &details, now)?;
                 (
-                    Outcome::Sent {
-                        message_id: accepted.message_id,
-                    },
-                    None,
+                    Outcome::WillRetry { at_ms: at, code },
+                    Consequence::Failure(error.to_string()),
                 )
             }
-            Err(error) => {
-                let code = error.code().to_owned();
-                let mut details = StepDetails {
-                    error_code: Some(code.clone()),
-                    error_detail: Some(error.to_string()),
-                    ..StepDetails::default()
-                };
-                match error.class() {
-                    ErrorClass::Transient if attempts < self.retry.max_attempts => {
-                        let mut random =
-                            SplitMix64::new(delivery.id as u64 ^ (u64::from(attempts) << 32));
-                        let at = now + self.retry.delay_ms(attempts, &mut random);
-                        details.next_attempt_at = Some(at);
-                        self.store
-                            .step_delivery(delivery.id, Step::RetryLater, &details, now)?;
-                        (Outcome::WillRetry { at_ms: at, code }, None)
-                    }
-                    ErrorClass::Transient | ErrorClass::Recipient => {
-                        self.store
-                            .step_delivery(delivery.id, Step::Fail, &details, now)?;
-                        (Outcome::Failed { code }, None)
-                    }
-                    ErrorClass::Account => {
-                        self.store
-                            .step_delivery(delivery.id, Step::BackToQueue, &details, now)?;
-                        let reason = error.to_string();
-                        (
-                            Outcome::Requeued { code: code.clone() },
-                            Some((code, reason)),
-                        )
-                    }
-                }
+            ErrorClass::Transient | ErrorClass::Recipient => {
+                self.store
+                    .step_delivery(delivery.id, Step::Fail, &details, now)?;
+                (
+                    Outcome::Failed { code },
+                    Consequence::Failure(error.to_string()),
+                )
+            }
+            ErrorClass::Account => {
+                self.store
+                    .step_delivery(delivery.id, Step::BackToQueue, &details, now)?;
+                (Outcome::Requeued { code }, Consequence::AccountStop(error))
             }
         })
+    }
+}
+
+/// Why an account stopped, in words, with when it may send again if known
+/// (in the account's time zone).
+fn account_reason(error: &SendError, tz: chrono_tz::Tz, now: Millis) -> String {
+    use crate::messenger::AccountProblem;
+    let until = match error {
+        SendError::Account {
+            problem:
+                AccountProblem::TemporarilyBanned {
+                    until_ms: Some(until),
+                    ..
+                },
+        } => Some(*until),
+        SendError::Account {
+            problem:
+                AccountProblem::RateLimited {
+                    retry_after_ms: Some(after),
+                },
+        } => Some(now + after),
+        _ => None,
+    };
+    match until {
+        Some(until) => format!(
+            "{error}, until {} ({}).",
+            crate::zone::local(tz, until).format("%Y-%m-%d %H:%M"),
+            tz.name()
+        ),
+        None => format!("{error}."),
     }
 }

@@ -43,6 +43,14 @@ pub enum ErrorCode {
     AudienceNotFound,
     /// No blast has that id.
     BlastNotFound,
+    /// No account has that id.
+    AccountNotFound,
+    /// Pacing settings that cannot work (a reversed range, an empty window).
+    PacingInvalid,
+    /// The blast is completed or cancelled: it cannot be paused, resumed or cancelled.
+    BlastFinished,
+    /// The blast's attachment is missing or unreadable.
+    AttachmentUnreadable,
     /// A value the person gave is not acceptable (a name, a country code, ...).
     InvalidInput,
     /// Anything else: a bug, reported with its details.
@@ -69,6 +77,10 @@ impl ErrorCode {
             ErrorCode::AudienceExists => "audience_exists",
             ErrorCode::AudienceNotFound => "audience_not_found",
             ErrorCode::BlastNotFound => "blast_not_found",
+            ErrorCode::AccountNotFound => "account_not_found",
+            ErrorCode::PacingInvalid => "pacing_invalid",
+            ErrorCode::BlastFinished => "blast_finished",
+            ErrorCode::AttachmentUnreadable => "attachment_unreadable",
             ErrorCode::InvalidInput => "invalid_input",
             ErrorCode::Internal => "internal",
         }
@@ -104,6 +116,10 @@ mod tests {
             ErrorCode::AudienceExists,
             ErrorCode::AudienceNotFound,
             ErrorCode::BlastNotFound,
+            ErrorCode::AccountNotFound,
+            ErrorCode::PacingInvalid,
+            ErrorCode::BlastFinished,
+            ErrorCode::AttachmentUnreadable,
             ErrorCode::InvalidInput,
             ErrorCode::Internal,
         ];

@@ -18,10 +18,13 @@ pub mod error;
 pub mod import;
 pub mod logging;
 pub mod messenger;
+pub mod pacing;
 pub mod phone;
 pub mod random;
+pub mod report;
 pub mod store;
 pub mod template;
+pub mod zone;
 
 pub use error::ErrorCode;
 pub use store::Store;

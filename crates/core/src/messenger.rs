@@ -77,6 +77,7 @@ pub enum AccountProblem {
     NotConnected,
     LoggedOut,
     RateLimited {
+        /// How long WhatsApp asks to wait, if it says.
         retry_after_ms: Option<Millis>,
     },
     TemporarilyBanned {

@@ -22,4 +22,16 @@ impl SplitMix64 {
     pub fn next_f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
+
+    /// A number from `low` to `high`, both included (`low` if `high < low`).
+    pub fn between(&mut self, low: u64, high: u64) -> u64 {
+        if high <= low {
+            return low;
+        }
+        let span = high - low;
+        match span.checked_add(1) {
+            Some(n) => low + self.next_u64() % n,
+            None => self.next_u64(),
+        }
+    }
 }

@@ -8,14 +8,17 @@ use std::sync::{Arc, Mutex};
 use blastdesk_core::Store;
 use blastdesk_core::audience::{Fields, Recipient, Source};
 use blastdesk_core::clock::{Clock, Millis, TokioClock};
-use blastdesk_core::engine::{Engine, Event, Outcome, RetryPolicy, RunEnd};
+use blastdesk_core::engine::{self, Control, Engine, Event, Outcome, RetryPolicy, RunEnd};
 use blastdesk_core::messenger::{
-    Accepted, Faults, Messenger, Outgoing, RecipientProblem, SendError, SimulatedMessenger,
-    read_ledger,
+    Accepted, Faults, MediaKind, Messenger, Outgoing, RecipientProblem, SendError,
+    SimulatedMessenger, read_ledger,
 };
+use blastdesk_core::pacing::{LocalTime, Pacing, WaitReason, Window};
 use blastdesk_core::phone::Phone;
 use blastdesk_core::store::AccountKind;
 use blastdesk_core::store::blasts::NewBlast;
+use blastdesk_core::store::runs::UnknownDecision;
+use blastdesk_core::zone;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -43,6 +46,15 @@ fn new_blast(
     options: serde_json::Value,
 ) -> Result<i64, Box<dyn std::error::Error>> {
     let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    new_blast_for(store, account, recipients, options)
+}
+
+fn new_blast_for(
+    store: &Store,
+    account: i64,
+    recipients: &[Recipient],
+    options: serde_json::Value,
+) -> Result<i64, Box<dyn std::error::Error>> {
     Ok(store.create_blast(
         &NewBlast {
             account_id: account,
@@ -306,9 +318,29 @@ async fn a_logout_pauses_the_blast_and_a_resume_sends_no_one_twice() -> TestResu
         "the refused message went back to the queue"
     );
 
-    // The account is linked again; the blast resumes.
+    // The pause is durable: running again sends nothing until it is resumed.
+    let summary = store.blast_summary(blast)?;
+    assert_eq!(
+        (summary.state.as_str(), summary.pause_code.as_deref()),
+        ("paused", Some("logged_out"))
+    );
+    assert_eq!(
+        summary.pause_reason.as_deref(),
+        Some("the account was logged out.")
+    );
     let second_ledger = dir.path().join("second.jsonl");
     let engine = simulated_engine(&store, &second_ledger, Faults::default(), clock)?;
+    let (end, _) = run(&engine, blast).await?;
+    assert_eq!(
+        end,
+        RunEnd::Paused {
+            code: "logged_out".into()
+        }
+    );
+    assert!(ledger_phones(&second_ledger)?.is_empty());
+
+    // The account is linked again; the blast resumes.
+    engine.control().resume(blast)?;
     let (end, _) = run(&engine, blast).await?;
     assert_eq!(end, RunEnd::Completed);
     let mut all = ledger_phones(&first_ledger)?;
@@ -342,19 +374,24 @@ async fn a_missing_value_skips_the_recipient_when_the_blast_says_so() -> TestRes
     Ok(())
 }
 
+/// As if the previous run died after recording the intent for a blast's
+/// first delivery, before its outcome.
+fn died_while_sending_the_first(data: &Path, blast: i64) -> TestResult {
+    let conn = rusqlite::Connection::open(data.join(blastdesk_core::store::FILE_NAME))?;
+    conn.execute(
+        "UPDATE deliveries SET state = 'sending', attempts = 1
+         WHERE id = (SELECT min(id) FROM deliveries WHERE blast_id = ?1)",
+        [blast],
+    )?;
+    Ok(())
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_message_in_flight_at_a_crash_is_never_resent_silently() -> TestResult {
     let dir = tempfile::tempdir()?;
     let store = Store::open_in(dir.path())?;
     let blast = new_blast(&store, &recipients(3), serde_json::json!({}))?;
-    // The previous run died after recording the intent for the first delivery.
-    {
-        let conn = rusqlite::Connection::open(dir.path().join(blastdesk_core::store::FILE_NAME))?;
-        conn.execute(
-            "UPDATE deliveries SET state = 'sending', attempts = 1 WHERE id = (SELECT min(id) FROM deliveries WHERE blast_id = ?1)",
-            [blast],
-        )?;
-    }
+    died_while_sending_the_first(dir.path(), blast)?;
     let ledger = dir.path().join("ledger.jsonl");
     let clock = TokioClock::starting_at(START);
     let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
@@ -367,5 +404,467 @@ async fn a_message_in_flight_at_a_crash_is_never_resent_silently() -> TestResult
         "not complete while a fate is unknown"
     );
     assert_eq!(ledger_phones(&ledger)?, [phone(1), phone(2)]);
+    let summary = store.blast_summary(blast)?;
+    assert_eq!(summary.pause_code.as_deref(), Some("needs_decision"));
+    // It keeps waiting for the decision, run after run.
+    assert_eq!(
+        run(&engine, blast).await?.0,
+        RunEnd::WaitingForDecision { unknown: 1 }
+    );
+
+    // The person decides to leave it unsent: the blast completes without it.
+    let decided = engine
+        .control()
+        .decide_unknown(blast, UnknownDecision::LeaveUnsent, START)?;
+    assert_eq!(decided, 1);
+    let (end, events) = run(&engine, blast).await?;
+    assert_eq!(end, RunEnd::Completed);
+    assert_eq!(completions(&events), 1);
+    let counts = store.delivery_counts(blast)?;
+    assert_eq!((counts.sent, counts.skipped, counts.unknown), (2, 1, 0));
+    assert_eq!(ledger_phones(&ledger)?, [phone(1), phone(2)]);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_message_of_unknown_fate_is_sent_again_when_the_person_chooses() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let blast = new_blast(&store, &recipients(2), serde_json::json!({}))?;
+    died_while_sending_the_first(dir.path(), blast)?;
+    let ledger = dir.path().join("ledger.jsonl");
+    let engine = simulated_engine(
+        &store,
+        &ledger,
+        Faults::default(),
+        TokioClock::starting_at(START),
+    )?;
+    engine.recover()?;
+    assert_eq!(
+        run(&engine, blast).await?.0,
+        RunEnd::WaitingForDecision { unknown: 1 }
+    );
+    engine
+        .control()
+        .decide_unknown(blast, UnknownDecision::Resend, START)?;
+    assert_eq!(run(&engine, blast).await?.0, RunEnd::Completed);
+    assert_eq!(ledger_phones(&ledger)?, [phone(1), phone(0)]);
+    Ok(())
+}
+
+/// Settings whose every gap is known: 30 s apart, a 5-minute rest after
+/// every 20, 09:00-17:00 in Jakarta, at most 300 a day.
+fn fixed_pacing() -> Pacing {
+    Pacing {
+        enabled: true,
+        min_delay_s: 30,
+        max_delay_s: 30,
+        batch_min: 20,
+        batch_max: 20,
+        rest_min_s: 300,
+        rest_max_s: 300,
+        per_minute: 6,
+        hourly_cap: 0,
+        daily_cap: 300,
+        warm_up_days: 0,
+        window: Some(Window {
+            start: LocalTime::hm(9, 0),
+            end: LocalTime::hm(17, 0),
+        }),
+        error_streak: 5,
+    }
+}
+
+fn jakarta(ms: Millis) -> String {
+    let tz = zone::parse("Asia/Jakarta").unwrap_or(chrono_tz::Tz::UTC);
+    zone::local(tz, ms).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+#[tokio::test(start_paused = true)]
+async fn pacing_sends_exactly_the_configured_pattern_over_a_simulated_day() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    store.set_account_pacing(account, &fixed_pacing())?;
+    let blast = new_blast_for(&store, account, &recipients(320), serde_json::json!({}))?;
+    let ledger = dir.path().join("ledger.jsonl");
+    // 05:13:20 in Jakarta: the window opens at 09:00.
+    let clock = TokioClock::starting_at(START);
+    let messenger = SimulatedMessenger::open(&ledger, Faults::default(), clock)?;
+    let engine = Engine::new(store.clone(), messenger, clock, no_jitter());
+
+    let (end, events) = run(&engine, blast).await?;
+    assert_eq!(end, RunEnd::Completed);
+    let times: Vec<Millis> = read_ledger(&ledger)?.iter().map(|e| e.at_ms).collect();
+    assert_eq!(times.len(), 320);
+    // A batch every 14.5 minutes from 09:00, 30 s apart within it; the daily
+    // cap stops the day at 300, and the rest go at 09:00 the next day.
+    let nine = times[0];
+    assert_eq!(jakarta(nine), "2023-11-15 09:00:00");
+    for (i, &t) in times[..300].iter().enumerate() {
+        let i = i as Millis;
+        let expected = nine + (i / 20) * 870_000 + (i % 20) * 30_000;
+        assert_eq!(t, expected, "message {i} at {}", jakarta(t));
+    }
+    assert_eq!(jakarta(times[299]), "2023-11-15 12:32:30");
+    assert_eq!(jakarta(times[300]), "2023-11-16 09:00:00");
+    assert_eq!(times[319] - times[300], 19 * 30_000);
+
+    // The waits were reported with their reasons.
+    let reasons: HashSet<WaitReason> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Waiting { reason, .. } => Some(*reason),
+            _ => None,
+        })
+        .collect();
+    let expected: HashSet<WaitReason> = [
+        WaitReason::OutsideWindow,
+        WaitReason::Delay,
+        WaitReason::BatchRest,
+        WaitReason::DailyCap,
+    ]
+    .into();
+    assert_eq!(reasons, expected);
+    // Progress carried an estimate that the run then met.
+    let first_estimate = events.iter().find_map(|e| match e {
+        Event::Progress {
+            finish_estimate_ms: Some(at),
+            ..
+        } => Some(*at),
+        _ => None,
+    });
+    assert_eq!(first_estimate, Some(times[319]));
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_estimate_before_sending_is_when_pacing_would_finish() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    store.set_account_pacing(account, &fixed_pacing())?;
+    let finish = engine::estimate_finish(&store, account, 320, START)?;
+    assert_eq!(jakarta(finish), "2023-11-16 09:09:30");
+    Ok(())
+}
+
+/// Runs a blast, calling `act` with the engine's control on each event.
+async fn run_with(
+    engine: &Engine<impl Messenger, impl Clock>,
+    blast: i64,
+    mut act: impl FnMut(&Control, &Event) + Send,
+) -> Result<(RunEnd, Vec<Event>), Box<dyn std::error::Error>> {
+    let control = engine.control().clone();
+    let mut events = Vec::new();
+    let end = engine
+        .run_blast(blast, &mut |e| {
+            act(&control, &e);
+            events.push(e);
+        })
+        .await?;
+    Ok((end, events))
+}
+
+fn sent_count(events: &[Event]) -> usize {
+    events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Event::Delivery {
+                    outcome: Outcome::Sent { .. },
+                    ..
+                }
+            )
+        })
+        .count()
+}
+
+#[tokio::test(start_paused = true)]
+async fn pause_takes_effect_before_the_next_message_and_resume_goes_on() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let blast = new_blast(&store, &recipients(10), serde_json::json!({}))?;
+    let ledger = dir.path().join("ledger.jsonl");
+    let clock = TokioClock::starting_at(START);
+    let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
+
+    let mut sent = 0;
+    let (end, _) = run_with(&engine, blast, |control, event| {
+        if matches!(event, Event::Delivery { .. }) {
+            sent += 1;
+            if sent == 3 {
+                control.pause(blast).ok();
+            }
+        }
+    })
+    .await?;
+    assert_eq!(
+        end,
+        RunEnd::Paused {
+            code: "paused_by_you".into()
+        }
+    );
+    assert_eq!(read_ledger(&ledger)?.len(), 3);
+    // Still paused in a new run (as after a restart).
+    assert!(matches!(
+        run(&engine, blast).await?.0,
+        RunEnd::Paused { .. }
+    ));
+
+    engine.control().resume(blast)?;
+    let (end, events) = run(&engine, blast).await?;
+    assert_eq!((end, sent_count(&events)), (RunEnd::Completed, 7));
+    assert_eq!(ledger_phones(&ledger)?.len(), 10);
+    // A finished blast cannot be paused or resumed.
+    let error = engine.control().pause(blast).err().map(|e| e.code());
+    assert_eq!(error, Some(blastdesk_core::ErrorCode::BlastFinished));
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_skips_what_was_not_sent_and_never_completes() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let blast = new_blast(&store, &recipients(10), serde_json::json!({}))?;
+    let ledger = dir.path().join("ledger.jsonl");
+    let clock = TokioClock::starting_at(START);
+    let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
+    let (end, events) = run_with(&engine, blast, |control, event| {
+        if matches!(event, Event::Delivery { .. }) && read_ledger_len(&ledger) == 4 {
+            control.cancel(blast, START).ok();
+        }
+    })
+    .await?;
+    assert_eq!(end, RunEnd::Cancelled);
+    assert_eq!(completions(&events), 0);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::BlastCancelled { .. }))
+    );
+    let summary = store.blast_summary(blast)?;
+    assert_eq!(summary.state, "cancelled");
+    assert_eq!((summary.counts.sent, summary.counts.skipped), (4, 6));
+    // Nothing more is sent, whatever is asked.
+    assert_eq!(run(&engine, blast).await?.0, RunEnd::Cancelled);
+    assert!(engine.control().resume(blast).is_err());
+    assert_eq!(read_ledger(&ledger)?.len(), 4);
+    Ok(())
+}
+
+fn read_ledger_len(path: &Path) -> usize {
+    read_ledger(path).map_or(0, |l| l.len())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_of_failures_pauses_every_blast_of_the_account() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    store.set_account_pacing(
+        account,
+        &Pacing {
+            window: None,
+            daily_cap: 0,
+            ..fixed_pacing()
+        },
+    )?;
+    let first = new_blast_for(&store, account, &recipients(20), serde_json::json!({}))?;
+    let second = new_blast_for(&store, account, &recipients(5), serde_json::json!({}))?;
+    let ledger = dir.path().join("ledger.jsonl");
+    let clock = TokioClock::starting_at(START);
+    let faults = Faults {
+        permanent_share: 1.0,
+        ..Faults::default()
+    };
+    let engine = simulated_engine(&store, &ledger, faults, clock)?.with_pacing(Pacing {
+        window: None,
+        daily_cap: 0,
+        ..fixed_pacing()
+    });
+    let (end, events) = run(&engine, first).await?;
+    assert_eq!(
+        end,
+        RunEnd::Paused {
+            code: "error_streak".into()
+        }
+    );
+    assert_eq!(store.delivery_counts(first)?.failed, 5);
+    let paused: Vec<i64> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::BlastPaused { blast_id, .. } => Some(*blast_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(paused, [second, first]);
+    let reason = store
+        .blast_summary(second)?
+        .pause_reason
+        .unwrap_or_default();
+    assert!(reason.starts_with("5 messages in a row failed"), "{reason}");
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_ban_pauses_with_its_end_in_the_account_zone() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let blast = new_blast(&store, &recipients(5), serde_json::json!({}))?;
+    let ledger = dir.path().join("ledger.jsonl");
+    let clock = TokioClock::starting_at(START);
+    let faults = Faults {
+        ban_after: Some(2),
+        ban_for_ms: 24 * 3_600_000,
+        ..Faults::default()
+    };
+    let engine = simulated_engine(&store, &ledger, faults, clock)?;
+    let (end, _) = run(&engine, blast).await?;
+    assert_eq!(
+        end,
+        RunEnd::Paused {
+            code: "temporarily_banned".into()
+        }
+    );
+    let reason = store.blast_summary(blast)?.pause_reason.unwrap_or_default();
+    assert_eq!(
+        reason,
+        "WhatsApp has temporarily banned this account, until 2023-11-16 05:13 (Asia/Jakarta)."
+    );
+    assert_eq!(store.delivery_counts(blast)?.queued, 3);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_account_worker_sends_its_blasts_in_order_and_wakes_for_new_ones() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    let first = new_blast_for(&store, account, &recipients(3), serde_json::json!({}))?;
+    let second = new_blast_for(&store, account, &recipients(2), serde_json::json!({}))?;
+    let ledger = dir.path().join("ledger.jsonl");
+    let clock = TokioClock::starting_at(START);
+    let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
+    let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
+    let mut emit = move |e: Event| {
+        events.send(e).ok();
+    };
+    let completed = async {
+        let mut done = Vec::new();
+        while let Some(event) = received.recv().await {
+            if let Event::BlastCompleted { blast_id, .. } = event {
+                done.push(blast_id);
+                if done.len() == 2 {
+                    // Idle now; a new blast and a wake-up start it.
+                    let third =
+                        new_blast_for(&store, account, &recipients(4), serde_json::json!({}))
+                            .unwrap_or(0);
+                    engine.control().wake();
+                    done.push(-third);
+                }
+                if done.len() == 4 {
+                    return done;
+                }
+            }
+        }
+        done
+    };
+    let done = tokio::select! {
+        result = engine.run_account(account, &mut emit) => panic!("the worker stopped: {result:?}"),
+        done = completed => done,
+    };
+    assert_eq!(done[..2], [first, second]);
+    assert_eq!(done[3], -done[2]);
+    assert_eq!(read_ledger(&ledger)?.len(), 9);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn media_goes_with_its_caption_and_a_missing_file_pauses_the_blast() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let picture = dir.path().join("promo.jpg");
+    std::fs::write(&picture, b"\xFF\xD8\xFF\xE0 not really a jpeg")?;
+    let media = serde_json::json!({ "kind": "image", "path": picture, "fileName": "promo.jpg" });
+    let blast = new_blast(
+        &store,
+        &recipients(2),
+        serde_json::json!({ "media": media }),
+    )?;
+    let ledger = dir.path().join("ledger.jsonl");
+    let clock = TokioClock::starting_at(START);
+    let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
+    assert_eq!(run(&engine, blast).await?.0, RunEnd::Completed);
+    let entries = read_ledger(&ledger)?;
+    assert_eq!(
+        entries[0].media.as_ref().map(|m| (m.kind, m.path.clone())),
+        Some((MediaKind::Image, picture.clone()))
+    );
+    assert!(entries[0].text.starts_with("Hi Customer 0"));
+
+    let gone = dir.path().join("gone.pdf");
+    let media =
+        serde_json::json!({ "kind": "document", "path": gone, "fileName": "Price list.pdf" });
+    let blast = new_blast(
+        &store,
+        &recipients(2),
+        serde_json::json!({ "media": media }),
+    )?;
+    let (end, _) = run(&engine, blast).await?;
+    assert_eq!(
+        end,
+        RunEnd::Paused {
+            code: "attachment_unreadable".into()
+        }
+    );
+    assert_eq!(read_ledger(&ledger)?.len(), 2);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_daily_cap_holds_across_runs_of_the_engine() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    store.set_account_pacing(
+        account,
+        &Pacing {
+            daily_cap: 5,
+            ..fixed_pacing()
+        },
+    )?;
+    let blast = new_blast_for(&store, account, &recipients(8), serde_json::json!({}))?;
+    let ledger = dir.path().join("ledger.jsonl");
+    let clock = TokioClock::starting_at(START);
+    let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
+    // Paused after three, as if the app were closed ...
+    let mut sent = 0;
+    let (end, _) = run_with(&engine, blast, |control, event| {
+        if matches!(event, Event::Delivery { .. }) {
+            sent += 1;
+            if sent == 3 {
+                control.pause(blast).ok();
+            }
+        }
+    })
+    .await?;
+    assert!(matches!(end, RunEnd::Paused { .. }));
+    // ... and a new engine, which knows the day's sends only from the store.
+    let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
+    engine.control().resume(blast)?;
+    assert_eq!(run(&engine, blast).await?.0, RunEnd::Completed);
+    let days: Vec<String> = read_ledger(&ledger)?
+        .iter()
+        .map(|e| jakarta(e.at_ms)[..10].to_owned())
+        .collect();
+    assert_eq!(
+        days,
+        ["2023-11-15"; 5]
+            .into_iter()
+            .chain(["2023-11-16"; 3])
+            .collect::<Vec<_>>()
+    );
     Ok(())
 }

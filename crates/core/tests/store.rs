@@ -50,6 +50,7 @@ fn opening_an_empty_directory_creates_the_latest_schema() -> TestResult {
             "do_not_contact",
             "schedule_runs",
             "schedules",
+            "sends",
             "settings",
         ]
     );

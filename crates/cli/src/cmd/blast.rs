@@ -1,4 +1,5 @@
-//! `blast`: create a blast, run it headless, show its status.
+//! `blast`: create a blast, run it headless, steer it, show its status and
+//! export its report.
 
 use std::path::{Path, PathBuf};
 
@@ -6,12 +7,15 @@ use anyhow::Context;
 use blastdesk_core::Store;
 use blastdesk_core::audience::{self, PreviewRequest};
 use blastdesk_core::clock::SystemClock;
-use blastdesk_core::engine::{Engine, Event, RetryPolicy, RunEnd};
+use blastdesk_core::engine::{self, Control, Engine, Event, RetryPolicy, RunEnd};
 use blastdesk_core::import::ImportOptions;
-use blastdesk_core::messenger::{Faults, SimulatedMessenger};
+use blastdesk_core::messenger::{Faults, Media, MediaKind, SimulatedMessenger};
+use blastdesk_core::pacing::Pacing;
 use blastdesk_core::phone::Country;
+use blastdesk_core::report::Report;
 use blastdesk_core::store::AccountKind;
 use blastdesk_core::store::blasts::NewBlast;
+use blastdesk_core::store::runs::{BlastSummary, UnknownDecision};
 use blastdesk_core::template::{MissingValue, Template};
 
 #[derive(Debug, clap::Args)]
@@ -27,7 +31,45 @@ enum Command {
     /// Send a blast until it completes, pauses, or needs a decision
     Run(RunArgs),
     /// Show a blast's progress
-    Status(StatusArgs),
+    Status(BlastArg),
+    /// List every blast with its progress
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pause a blast; it stops before its next message
+    Pause(BlastArg),
+    /// Let a paused blast go on
+    Resume(BlastArg),
+    /// Cancel a blast: what was not sent yet will not be
+    Cancel(BlastArg),
+    /// Decide about messages that may or may not have gone out when Blastdesk stopped
+    Decide(DecideArgs),
+    /// Write a blast's per-recipient report to an .xlsx or .csv file
+    Export {
+        blast: i64,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct BlastArg {
+    blast: i64,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+struct DecideArgs {
+    blast: i64,
+    /// Send them again (a recipient may get the message twice)
+    #[arg(long)]
+    resend: bool,
+    /// Do not send them again; they count as skipped
+    #[arg(long)]
+    leave_unsent: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -50,6 +92,9 @@ struct CreateArgs {
     /// Create it as a rehearsal, on a simulated account
     #[arg(long)]
     simulate: bool,
+    /// A file to send with the message (the message becomes its caption)
+    #[arg(long, value_name = "FILE")]
+    attach: Option<PathBuf>,
     #[arg(long)]
     json: bool,
 }
@@ -76,29 +121,93 @@ struct RunArgs {
     /// with each further attempt)
     #[arg(long, value_name = "MS", default_value_t = RetryPolicy::default().first_delay_ms)]
     first_retry_ms: i64,
+    /// Send as fast as possible, ignoring the account's pacing (for tests
+    /// and rehearsals; never for a real number)
+    #[arg(long)]
+    no_pacing: bool,
     /// Print each event as a JSON line
     #[arg(long)]
     json: bool,
 }
 
-#[derive(Debug, clap::Args)]
-struct StatusArgs {
-    blast: i64,
-    #[arg(long)]
-    json: bool,
-}
-
-/// The exit code of `blast run` for a paused blast, and for one that needs a decision.
+/// The exit codes of `blast run` for a paused blast, one that needs a
+/// decision, and a cancelled one.
 pub const EXIT_PAUSED: u8 = 3;
 pub const EXIT_NEEDS_DECISION: u8 = 4;
+pub const EXIT_CANCELLED: u8 = 5;
 
 pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<std::process::ExitCode> {
     let store = Store::open_in(data_dir)?;
+    let control = Control::new(store.clone());
+    let done = |()| std::process::ExitCode::SUCCESS;
     match args.command {
-        Command::Create(args) => create(&store, args).map(|()| std::process::ExitCode::SUCCESS),
+        Command::Create(args) => create(&store, args).map(done),
         Command::Run(args) => run_blast(&store, args),
-        Command::Status(args) => status(&store, args).map(|()| std::process::ExitCode::SUCCESS),
+        Command::Status(args) => status(&store, args).map(done),
+        Command::List { json } => list(&store, json).map(done),
+        Command::Pause(args) => {
+            control.pause(args.blast)?;
+            println!("Blast {} is paused.", args.blast);
+            Ok(done(()))
+        }
+        Command::Resume(args) => {
+            control.resume(args.blast)?;
+            println!("Blast {} will go on.", args.blast);
+            Ok(done(()))
+        }
+        Command::Cancel(args) => {
+            let skipped = control.cancel(args.blast, super::now_ms())?;
+            println!(
+                "Blast {} is cancelled; {skipped} messages will not be sent.",
+                args.blast
+            );
+            Ok(done(()))
+        }
+        Command::Decide(args) => {
+            let decision = if args.resend {
+                UnknownDecision::Resend
+            } else {
+                UnknownDecision::LeaveUnsent
+            };
+            let n = control.decide_unknown(args.blast, decision, super::now_ms())?;
+            match decision {
+                UnknownDecision::Resend => println!("{n} messages will be sent again."),
+                UnknownDecision::LeaveUnsent => println!("{n} messages will not be sent again."),
+            }
+            Ok(done(()))
+        }
+        Command::Export { blast, out } => {
+            let report = Report::load(&store, blast)?;
+            report.export(&out)?;
+            println!(
+                "Wrote the report of {} recipients to {}.",
+                report.rows.len(),
+                out.display()
+            );
+            Ok(done(()))
+        }
     }
+}
+
+/// The kind of attachment, from the file's extension.
+fn media_for(path: &Path) -> anyhow::Result<Media> {
+    std::fs::File::open(path)
+        .with_context(|| format!("cannot read the attachment {}", path.display()))?;
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let kind = match extension.as_str() {
+        "jpg" | "jpeg" | "png" | "webp" => MediaKind::Image,
+        "mp4" | "3gp" | "mov" => MediaKind::Video,
+        "mp3" | "ogg" | "opus" | "m4a" | "aac" => MediaKind::Audio,
+        _ => MediaKind::Document,
+    };
+    Ok(Media {
+        kind,
+        path: std::path::absolute(path)?,
+        file_name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+    })
 }
 
 fn create(store: &Store, args: CreateArgs) -> anyhow::Result<()> {
@@ -119,6 +228,7 @@ fn create(store: &Store, args: CreateArgs) -> anyhow::Result<()> {
             text: text.to_owned(),
         },
     };
+    let media = args.attach.as_deref().map(media_for).transpose()?;
     let now = super::now_ms();
     let kind = if args.simulate {
         AccountKind::Simulated
@@ -140,24 +250,47 @@ fn create(store: &Store, args: CreateArgs) -> anyhow::Result<()> {
             account_id: account,
             name: &args.name,
             template: &args.template,
-            options: serde_json::json!({ "missingValue": missing }),
+            options: serde_json::json!({ "missingValue": missing, "media": media }),
             simulated: args.simulate,
             recipients: &preview.recipients,
         },
         now,
     )?;
+    let count = preview.recipients.len() as u64;
+    let finish = engine::estimate_finish(store, account, count, now)?;
+    let risks = store.account_pacing(account)?.pacing.risks();
     if args.json {
+        let risks: Vec<&str> = risks.iter().map(|r| r.code()).collect();
         println!(
             "{}",
-            serde_json::json!({ "blast": id, "recipients": preview.recipients.len() })
+            serde_json::json!({
+                "blast": id,
+                "recipients": count,
+                "finishEstimateMs": finish,
+                "risks": risks,
+            })
         );
     } else {
+        println!("Blast {id} created for {count} recipients.");
         println!(
-            "Blast {id} created for {} recipients.",
-            preview.recipients.len()
+            "If all goes well it will be sent by {}.",
+            local_time(store, account, finish)?
         );
+        for risk in risks {
+            eprintln!("warning: {}", risk.message());
+        }
     }
     Ok(())
+}
+
+/// An instant as the account's local time, with the zone's name.
+fn local_time(store: &Store, account: i64, ms: i64) -> anyhow::Result<String> {
+    let tz = store.account_pacing(account)?.time_zone;
+    Ok(format!(
+        "{} ({})",
+        blastdesk_core::zone::local(tz, ms).format("%Y-%m-%d %H:%M"),
+        tz.name()
+    ))
 }
 
 fn run_blast(store: &Store, args: RunArgs) -> anyhow::Result<std::process::ExitCode> {
@@ -174,7 +307,10 @@ fn run_blast(store: &Store, args: RunArgs) -> anyhow::Result<std::process::ExitC
         first_delay_ms: args.first_retry_ms.max(0),
         ..RetryPolicy::default()
     };
-    let engine = Engine::new(store.clone(), messenger, SystemClock, retry);
+    let mut engine = Engine::new(store.clone(), messenger, SystemClock, retry);
+    if args.no_pacing {
+        engine = engine.with_pacing(Pacing::off());
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()?;
@@ -200,8 +336,16 @@ fn run_blast(store: &Store, args: RunArgs) -> anyhow::Result<std::process::ExitC
     Ok(match end {
         RunEnd::Completed => std::process::ExitCode::SUCCESS,
         RunEnd::Paused { code } => {
-            eprintln!("blastdesk-cli: the blast is paused: {code}");
+            let reason = store.blast_summary(args.blast)?.pause_reason;
+            eprintln!(
+                "blastdesk-cli: the blast is paused ({code}): {}",
+                reason.unwrap_or_default()
+            );
             std::process::ExitCode::from(EXIT_PAUSED)
+        }
+        RunEnd::Cancelled => {
+            eprintln!("blastdesk-cli: the blast was cancelled");
+            std::process::ExitCode::from(EXIT_CANCELLED)
         }
         RunEnd::WaitingForDecision { unknown } => {
             if unknown > 0 {
@@ -214,26 +358,50 @@ fn run_blast(store: &Store, args: RunArgs) -> anyhow::Result<std::process::ExitC
     })
 }
 
-fn status(store: &Store, args: StatusArgs) -> anyhow::Result<()> {
-    let blast = store.blast_to_run(args.blast)?;
-    let counts = store.delivery_counts(args.blast)?;
+fn status(store: &Store, args: BlastArg) -> anyhow::Result<()> {
+    let blast = store.blast_summary(args.blast)?;
     if args.json {
-        let mut value = serde_json::to_value(counts)?;
-        value["state"] = serde_json::Value::from(blast.state);
-        value["complete"] = serde_json::Value::from(counts.is_complete());
+        let mut value = serde_json::to_value(blast.counts)?;
+        value["state"] = serde_json::Value::from(blast.state.as_str());
+        value["complete"] = serde_json::Value::from(blast.counts.is_complete());
+        value["pauseCode"] = serde_json::to_value(&blast.pause_code)?;
+        value["pauseReason"] = serde_json::to_value(&blast.pause_reason)?;
         println!("{value}");
     } else {
-        println!(
-            "Blast {} ({}): {} sent, {} failed, {} skipped, {} waiting, {} unknown of {}",
-            args.blast,
-            blast.state,
-            counts.sent,
-            counts.failed,
-            counts.skipped,
-            counts.queued + counts.retry_wait + counts.sending,
-            counts.unknown,
-            counts.total
-        );
+        println!("{}", describe(&blast));
+        if let Some(reason) = &blast.pause_reason {
+            println!("  paused: {reason}");
+        }
+    }
+    Ok(())
+}
+
+fn describe(blast: &BlastSummary) -> String {
+    let c = blast.counts;
+    format!(
+        "Blast {} \"{}\" ({}): {} sent, {} failed, {} skipped, {} waiting, {} unknown of {}",
+        blast.id,
+        blast.name,
+        blast.state,
+        c.sent,
+        c.failed,
+        c.skipped,
+        c.pending(),
+        c.unknown,
+        c.total
+    )
+}
+
+fn list(store: &Store, json: bool) -> anyhow::Result<()> {
+    let blasts = store.list_blasts()?;
+    if json {
+        println!("{}", serde_json::to_string(&blasts)?);
+    } else if blasts.is_empty() {
+        println!("No blasts yet.");
+    } else {
+        for blast in &blasts {
+            println!("{}", describe(blast));
+        }
     }
     Ok(())
 }

@@ -19,6 +19,14 @@ enum Setting {
         #[arg(value_name = "CC")]
         code: Option<String>,
     },
+    /// An account's pacing as JSON (shows it, or changes the settings given
+    /// in JSON, e.g. '{"minDelayS": 30, "dailyCap": 100}'), with warnings for
+    /// risky settings
+    Pacing {
+        account: i64,
+        #[arg(value_name = "JSON")]
+        change: Option<String>,
+    },
 }
 
 pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<()> {
@@ -29,6 +37,30 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<()> {
             let country = Country::from_str(&code)?;
             store.set_default_country(country, super::now_ms())?;
             println!("{}", country.code());
+        }
+        Setting::Pacing { account, change } => {
+            let mut pacing = store.account_pacing(account)?.pacing;
+            if let Some(change) = change {
+                let mut value = serde_json::to_value(&pacing)?;
+                let patch: serde_json::Value = serde_json::from_str(&change)
+                    .map_err(|e| anyhow::anyhow!("the pacing change is not valid JSON: {e}"))?;
+                let Some(patch) = patch.as_object() else {
+                    anyhow::bail!("the pacing change must be a JSON object");
+                };
+                for (key, new) in patch {
+                    if value.get(key).is_none() {
+                        anyhow::bail!("{key:?} is not a pacing setting");
+                    }
+                    value[key] = new.clone();
+                }
+                pacing = serde_json::from_value(value)
+                    .map_err(|e| anyhow::anyhow!("the pacing change cannot be used: {e}"))?;
+                store.set_account_pacing(account, &pacing)?;
+            }
+            println!("{}", serde_json::to_string_pretty(&pacing)?);
+            for risk in pacing.risks() {
+                eprintln!("warning: {}", risk.message());
+            }
         }
     }
     Ok(())

@@ -8,7 +8,7 @@ use std::sync::{Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Accepted, AccountProblem, Messenger, Outgoing, RecipientProblem, SendError};
+use super::{Accepted, AccountProblem, Media, Messenger, Outgoing, RecipientProblem, SendError};
 use crate::clock::{Clock, Millis};
 use crate::phone::Phone;
 use crate::random::SplitMix64;
@@ -43,6 +43,9 @@ pub struct LedgerEntry {
     pub text: String,
     pub at_ms: Millis,
     pub message_id: String,
+    /// The attachment, when the message has one: the text is its caption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<Media>,
 }
 
 pub struct SimulatedMessenger<C> {
@@ -121,6 +124,16 @@ impl<C: Clock> SimulatedMessenger<C> {
                 problem: RecipientProblem::NotOnWhatsapp,
             });
         }
+        if let Some(media) = &message.media
+            && let Err(error) = std::fs::metadata(&media.path)
+        {
+            return Err(SendError::Transient {
+                detail: format!(
+                    "cannot read the attachment {}: {error}",
+                    media.path.display()
+                ),
+            });
+        }
         state.accepted += 1;
         let entry = LedgerEntry {
             blast_id: message.blast_id,
@@ -132,6 +145,7 @@ impl<C: Clock> SimulatedMessenger<C> {
                 "SIM-{}-{}-{}",
                 message.blast_id, message.delivery_id, state.accepted
             ),
+            media: message.media.clone(),
         };
         let mut line = serde_json::to_string(&entry).map_err(|e| SendError::Transient {
             detail: e.to_string(),

@@ -4,6 +4,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::{Error, Result, Store};
+use crate::pacing::Pacing;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -59,12 +60,97 @@ impl Store {
                 reason: "an account needs a name",
             });
         }
+        // A rehearsal sends nothing, so it need not be paced; its settings
+        // can still be changed to watch pacing at work.
+        let pacing = match kind {
+            AccountKind::Whatsapp => Pacing::default(),
+            AccountKind::Simulated => Pacing::off(),
+        };
+        let pacing = super::to_json(&pacing)?;
         self.write(|conn| {
             conn.execute(
-                "INSERT INTO accounts (name, kind, time_zone, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![name, kind.as_str(), time_zone, now_ms],
+                "INSERT INTO accounts (name, kind, time_zone, created_at, pacing)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![name, kind.as_str(), time_zone, now_ms, pacing],
             )?;
             Ok(conn.last_insert_rowid())
+        })
+    }
+}
+
+/// What pacing needs to know of an account.
+#[derive(Debug, Clone)]
+pub struct AccountPacing {
+    pub time_zone: chrono_tz::Tz,
+    pub pacing: Pacing,
+    /// When the account started sending (linked, or created for a simulated
+    /// one): warm-up counts from here.
+    pub since_ms: i64,
+}
+
+impl Store {
+    pub fn account_pacing(&self, account_id: i64) -> Result<AccountPacing> {
+        let row: Option<(String, String, i64)> = self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT time_zone, pacing, coalesce(linked_at, created_at) FROM accounts WHERE id = ?1",
+                    [account_id],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )
+                .optional()?)
+        })?;
+        let (zone, pacing, since_ms) = row.ok_or(Error::AccountNotFound { account_id })?;
+        Ok(AccountPacing {
+            // A zone this build does not know (the database came from a newer
+            // one) falls back to UTC rather than stopping the account.
+            time_zone: crate::zone::parse(&zone).unwrap_or(chrono_tz::Tz::UTC),
+            // Settings missing from the JSON take their defaults.
+            pacing: serde_json::from_str(&pacing).unwrap_or_default(),
+            since_ms,
+        })
+    }
+
+    /// Replaces an account's pacing settings, if they can work.
+    pub fn set_account_pacing(&self, account_id: i64, pacing: &Pacing) -> Result<()> {
+        pacing.validate()?;
+        let json = super::to_json(pacing)?;
+        self.write(|conn| {
+            let changed = conn.execute(
+                "UPDATE accounts SET pacing = ?2 WHERE id = ?1",
+                params![account_id, json],
+            )?;
+            if changed == 0 {
+                return Err(Error::AccountNotFound { account_id });
+            }
+            Ok(())
+        })
+    }
+
+    /// Sets the time zone an account's sending window is in.
+    pub fn set_account_time_zone(&self, account_id: i64, zone: &str) -> Result<()> {
+        if crate::zone::parse(zone).is_none() {
+            return Err(Error::UnknownTimeZone { name: zone.into() });
+        }
+        self.write(|conn| {
+            let changed = conn.execute(
+                "UPDATE accounts SET time_zone = ?2 WHERE id = ?1",
+                params![account_id, zone],
+            )?;
+            if changed == 0 {
+                return Err(Error::AccountNotFound { account_id });
+            }
+            Ok(())
+        })
+    }
+
+    /// When the account handed over messages, from `since_ms` on, oldest first.
+    pub fn recent_sends(&self, account_id: i64, since_ms: i64) -> Result<Vec<i64>> {
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT at FROM sends WHERE account_id = ?1 AND at >= ?2 ORDER BY at",
+            )?;
+            let times = statement.query_map(params![account_id, since_ms], |row| row.get(0))?;
+            Ok(times.collect::<rusqlite::Result<_>>()?)
         })
     }
 }

@@ -57,6 +57,27 @@ impl DeliveryCounts {
         self.sent + self.failed + self.skipped
     }
 
+    /// Adds `n` deliveries in `state`.
+    pub(crate) fn add(&mut self, state: &str, n: u64) {
+        self.total += n;
+        let slot = match state {
+            "queued" => &mut self.queued,
+            "sending" => &mut self.sending,
+            "sent" => &mut self.sent,
+            "retry_wait" => &mut self.retry_wait,
+            "failed" => &mut self.failed,
+            "skipped" => &mut self.skipped,
+            "unknown" => &mut self.unknown,
+            _ => return,
+        };
+        *slot += n;
+    }
+
+    /// Not yet sent, but will be: queued, in hand, or waiting to retry.
+    pub fn pending(&self) -> u64 {
+        self.queued + self.sending + self.retry_wait
+    }
+
     /// Every delivery has a final outcome.
     pub fn is_complete(&self) -> bool {
         self.total > 0 && self.finished() == self.total
@@ -105,6 +126,10 @@ pub enum Step {
     MarkUnknown,
     /// The person chose to send an unknown (or failed) one again.
     Resend,
+    /// The person chose not to re-send an unknown one: it ends skipped.
+    LeaveUnsent,
+    /// The blast was cancelled before this one was sent.
+    Cancel,
 }
 
 impl Step {
@@ -115,8 +140,9 @@ impl Step {
             Step::Sent | Step::RetryLater | Step::Fail | Step::BackToQueue | Step::MarkUnknown => {
                 &[Sending]
             }
-            Step::Skip => &[Queued, RetryWait],
+            Step::Skip | Step::Cancel => &[Queued, RetryWait],
             Step::Resend => &[Unknown, Failed],
+            Step::LeaveUnsent => &[Unknown],
         }
     }
 
@@ -127,7 +153,7 @@ impl Step {
             Step::RetryLater => DeliveryState::RetryWait,
             Step::Fail => DeliveryState::Failed,
             Step::BackToQueue | Step::Resend => DeliveryState::Queued,
-            Step::Skip => DeliveryState::Skipped,
+            Step::Skip | Step::LeaveUnsent | Step::Cancel => DeliveryState::Skipped,
             Step::MarkUnknown => DeliveryState::Unknown,
         }
     }
@@ -187,17 +213,7 @@ impl Store {
             let mut counts = DeliveryCounts::default();
             let sql = "SELECT state, count(*) FROM deliveries WHERE blast_id = ?1 GROUP BY state";
             for (state, n) in super::counts_by_state(conn, sql, [blast_id])? {
-                counts.total += n;
-                match state.as_str() {
-                    "queued" => counts.queued = n,
-                    "sending" => counts.sending = n,
-                    "sent" => counts.sent = n,
-                    "retry_wait" => counts.retry_wait = n,
-                    "failed" => counts.failed = n,
-                    "skipped" => counts.skipped = n,
-                    "unknown" => counts.unknown = n,
-                    _ => {}
-                }
+                counts.add(&state, n);
             }
             Ok(counts)
         })
@@ -285,13 +301,56 @@ impl Store {
             let changed = conn
                 .prepare_cached(
                     "UPDATE blasts SET state = 'completed', completed_at = ?2
-                 WHERE id = ?1 AND completed_at IS NULL
+                 WHERE id = ?1 AND completed_at IS NULL AND state <> 'cancelled'
                    AND EXISTS (SELECT 1 FROM deliveries WHERE blast_id = ?1)
                    AND NOT EXISTS (SELECT 1 FROM deliveries WHERE blast_id = ?1
                                    AND state IN ('queued', 'sending', 'retry_wait', 'unknown'))",
                 )?
                 .execute(params![blast_id, now_ms])?;
             Ok(changed == 1)
+        })
+    }
+}
+
+/// What WhatsApp reported back about a sent message, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Receipt {
+    /// The server accepted it.
+    Server,
+    /// It reached the recipient's phone.
+    Delivered,
+    /// The recipient opened it.
+    Read,
+}
+
+impl Receipt {
+    fn as_str(self) -> &'static str {
+        match self {
+            Receipt::Server => "server",
+            Receipt::Delivered => "delivered",
+            Receipt::Read => "read",
+        }
+    }
+}
+
+impl Store {
+    /// Records a receipt for the sent message with this id. Receipts only move
+    /// forward (a late "delivered" after "read" changes nothing); "read"
+    /// implies "delivered". Returns whether anything changed.
+    pub fn record_receipt(&self, message_id: &str, receipt: Receipt, at_ms: i64) -> Result<bool> {
+        const RANK: &str = "CASE receipt WHEN 'server' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 0 END";
+        let rank = receipt as i64 + 1;
+        self.write(|conn| {
+            let changed = conn
+                .prepare_cached(&format!(
+                    "UPDATE deliveries SET receipt = ?2,
+                         delivered_at = CASE WHEN ?3 >= 2 THEN coalesce(delivered_at, ?4) ELSE delivered_at END,
+                         read_at = CASE WHEN ?3 >= 3 THEN coalesce(read_at, ?4) ELSE read_at END
+                     WHERE message_id = ?1 AND state = 'sent' AND {RANK} < ?3"
+                ))?
+                .execute(params![message_id, receipt.as_str(), rank, at_ms])?;
+            Ok(changed > 0)
         })
     }
 }
@@ -388,24 +447,40 @@ impl Store {
         })
     }
 
-    /// Sets a blast's state ("running", "paused" with the reason, ...).
-    pub(crate) fn set_blast_state(
-        &self,
-        blast_id: i64,
-        state: &str,
-        reason: Option<&str>,
-        now_ms: i64,
-    ) -> Result<()> {
+    /// Marks a waiting blast as running (a paused or finished one stays as it is).
+    pub(crate) fn mark_running(&self, blast_id: i64, now_ms: i64) -> Result<()> {
         self.write(|conn| {
-            conn.execute(
-                "UPDATE blasts SET state = ?2, pause_reason = ?3,
-                     started_at = coalesce(started_at, CASE WHEN ?2 = 'running' THEN ?4 END)
-                 WHERE id = ?1 AND state NOT IN ('completed', 'cancelled')",
-                params![blast_id, state, reason, now_ms],
-            )?;
+            conn.prepare_cached(
+                "UPDATE blasts SET state = 'running', started_at = coalesce(started_at, ?2)
+                 WHERE id = ?1 AND state IN ('queued', 'running')",
+            )?
+            .execute(params![blast_id, now_ms])?;
             Ok(())
         })
     }
+}
+
+/// Takes one step for every delivery of a blast that may take it, in one
+/// statement inside the caller's transaction, recording `error_code` as the
+/// reason. Returns how many.
+pub(crate) fn step_all_in(
+    conn: &rusqlite::Connection,
+    blast_id: i64,
+    step: Step,
+    error_code: Option<&str>,
+    now_ms: i64,
+) -> Result<u64> {
+    let from: Vec<&str> = step.allowed_from().iter().map(|s| s.as_str()).collect();
+    let placeholders = vec!["?"; from.len()].join(", ");
+    let sql = format!(
+        "UPDATE deliveries SET state = ?1, error_code = ?2, error_detail = NULL,
+             next_attempt_at = NULL, updated_at = ?3
+         WHERE blast_id = ?4 AND state IN ({placeholders})"
+    );
+    let target = step.target().as_str();
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![&target, &error_code, &now_ms, &blast_id];
+    values.extend(from.iter().map(|s| s as &dyn rusqlite::ToSql));
+    Ok(conn.execute(&sql, rusqlite::params_from_iter(values))? as u64)
 }
 
 #[cfg(test)]
@@ -496,6 +571,8 @@ mod tests {
             Step::Skip,
             Step::MarkUnknown,
             Step::Resend,
+            Step::LeaveUnsent,
+            Step::Cancel,
         ];
         let store = Store::open_in_memory()?;
         let id = blast(&store, &recipients(1))?;

@@ -58,6 +58,22 @@ pub enum Error {
     #[error("there is no blast {blast_id}")]
     BlastNotFound { blast_id: i64 },
 
+    #[error("there is no account {account_id}")]
+    AccountNotFound { account_id: i64 },
+
+    #[error("the pacing settings cannot work: {0}")]
+    InvalidPacing(#[from] crate::pacing::PacingError),
+
+    #[error("{name:?} is not a time zone Blastdesk knows (use a name like Asia/Jakarta)")]
+    UnknownTimeZone { name: String },
+
+    #[error("blast {blast_id} is {state}; it cannot be {action}")]
+    BlastFinished {
+        blast_id: i64,
+        state: String,
+        action: &'static str,
+    },
+
     #[error("delivery {delivery_id} cannot take the step {step} from the state {state}")]
     InvalidStep {
         delivery_id: i64,
@@ -83,6 +99,10 @@ impl Error {
             Error::AudienceNotFound { .. } => ErrorCode::AudienceNotFound,
             Error::InvalidName { .. } => ErrorCode::InvalidInput,
             Error::BlastNotFound { .. } => ErrorCode::BlastNotFound,
+            Error::AccountNotFound { .. } => ErrorCode::AccountNotFound,
+            Error::InvalidPacing(_) => ErrorCode::PacingInvalid,
+            Error::UnknownTimeZone { .. } => ErrorCode::InvalidInput,
+            Error::BlastFinished { .. } => ErrorCode::BlastFinished,
             Error::Migration { .. } | Error::InvalidStep { .. } | Error::Sqlite(_) => {
                 ErrorCode::Internal
             }

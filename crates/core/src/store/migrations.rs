@@ -38,6 +38,7 @@ pub const ALL: &[Migration] = &[
     migration!(4, "0004_blasts"),
     migration!(5, "0005_schedules"),
     migration!(6, "0006_do_not_contact"),
+    migration!(7, "0007_pacing"),
 ];
 
 /// The schema version this build of Blastdesk writes.

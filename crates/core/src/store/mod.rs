@@ -15,6 +15,7 @@ mod audiences;
 pub mod blasts;
 mod error;
 pub mod migrations;
+pub mod runs;
 mod settings;
 mod summary;
 

@@ -1,0 +1,284 @@
+//! A blast's report: one row per recipient with the outcome, its times in
+//! the account's time zone and the reason for any failure, exportable to
+//! xlsx and CSV.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::params;
+use rust_xlsxwriter::{Format, Workbook};
+use serde::Serialize;
+
+use crate::audience::Fields;
+use crate::clock::Millis;
+use crate::store::{self, Store};
+use crate::zone;
+
+/// One recipient's line in the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportRow {
+    pub delivery_id: i64,
+    pub phone: String,
+    pub fields: Fields,
+    /// pending, sent, delivered, read, failed, skipped or unknown.
+    pub outcome: &'static str,
+    pub error_code: Option<String>,
+    pub error_detail: Option<String>,
+    pub attempts: u32,
+    pub sent_at: Option<Millis>,
+    pub delivered_at: Option<Millis>,
+    pub read_at: Option<Millis>,
+    pub text: Option<String>,
+    /// Where the recipient came from: "file.xlsx, Sheet1 row 7" or "audience Regulars".
+    pub source: String,
+}
+
+/// A blast's report.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub blast_id: i64,
+    pub blast_name: String,
+    pub time_zone: String,
+    pub rows: Vec<ReportRow>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error("cannot write the report to {}: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not a file name Blastdesk can write a report to: use .xlsx or .csv", .path.display())]
+    UnknownFormat { path: PathBuf },
+}
+
+impl ReportError {
+    pub fn code(&self) -> crate::ErrorCode {
+        match self {
+            ReportError::Store(e) => e.code(),
+            ReportError::Write { .. } => crate::ErrorCode::Io,
+            ReportError::UnknownFormat { .. } => crate::ErrorCode::InvalidInput,
+        }
+    }
+}
+
+fn outcome(state: &str, receipt: Option<&str>) -> &'static str {
+    match (state, receipt) {
+        ("sent", Some("read")) => "read",
+        ("sent", Some("delivered")) => "delivered",
+        ("sent", _) => "sent",
+        ("failed", _) => "failed",
+        ("skipped", _) => "skipped",
+        ("unknown", _) => "unknown",
+        _ => "pending",
+    }
+}
+
+fn source_text(json: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    if let Some(file) = value["file"].as_str() {
+        let name = Path::new(file)
+            .file_name()
+            .map_or_else(|| file.to_owned(), |n| n.to_string_lossy().into_owned());
+        format!(
+            "{name}, {} row {}",
+            value["sheet"].as_str().unwrap_or(""),
+            value["row"]
+        )
+    } else if let Some(audience) = value["audience"].as_str() {
+        format!("audience {audience}")
+    } else {
+        String::new()
+    }
+}
+
+impl Report {
+    pub fn load(store: &Store, blast_id: i64) -> Result<Report, ReportError> {
+        let blast = store.blast_summary(blast_id)?;
+        let rows = store.read(|conn| {
+            let mut statement = conn.prepare(
+                "SELECT id, phone, fields, state, receipt, error_code, error_detail, attempts,
+                        sent_at, delivered_at, read_at, rendered_text, source
+                 FROM deliveries WHERE blast_id = ?1 ORDER BY id",
+            )?;
+            let rows = statement.query_map(params![blast_id], |row| {
+                let fields: String = row.get(2)?;
+                let state: String = row.get(3)?;
+                let receipt: Option<String> = row.get(4)?;
+                let source: String = row.get(12)?;
+                Ok(ReportRow {
+                    delivery_id: row.get(0)?,
+                    phone: row.get(1)?,
+                    fields: serde_json::from_str(&fields).unwrap_or_default(),
+                    outcome: outcome(&state, receipt.as_deref()),
+                    error_code: row.get(5)?,
+                    error_detail: row.get(6)?,
+                    attempts: row.get(7)?,
+                    sent_at: row.get(8)?,
+                    delivered_at: row.get(9)?,
+                    read_at: row.get(10)?,
+                    text: row.get(11)?,
+                    source: source_text(&source),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
+        Ok(Report {
+            blast_id,
+            blast_name: blast.name,
+            time_zone: blast.time_zone,
+            rows,
+        })
+    }
+
+    /// The field columns, in order of first appearance.
+    fn field_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for row in &self.rows {
+            for (name, _) in row.fields.iter() {
+                if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                    names.push(name.to_owned());
+                }
+            }
+        }
+        names
+    }
+
+    /// The header and the cells of every row, as text.
+    pub fn table(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        let tz = zone::parse(&self.time_zone).unwrap_or(chrono_tz::Tz::UTC);
+        let time = |ms: Option<Millis>| {
+            ms.map(|ms| zone::local(tz, ms).format("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or_default()
+        };
+        let fields = self.field_names();
+        let mut header = vec!["Phone".to_owned()];
+        header.extend(fields.iter().cloned());
+        header.extend(
+            [
+                "Outcome",
+                "Reason",
+                "Reason code",
+                "Attempts",
+                &format!("Sent ({})", self.time_zone),
+                "Delivered",
+                "Read",
+                "Message",
+                "Source",
+            ]
+            .map(String::from),
+        );
+        let rows = self
+            .rows
+            .iter()
+            .map(|row| {
+                let mut cells = vec![row.phone.clone()];
+                cells.extend(
+                    fields
+                        .iter()
+                        .map(|name| row.fields.get(name).unwrap_or("").to_owned()),
+                );
+                cells.extend([
+                    row.outcome.to_owned(),
+                    row.error_detail.clone().unwrap_or_default(),
+                    row.error_code.clone().unwrap_or_default(),
+                    row.attempts.to_string(),
+                    time(row.sent_at),
+                    time(row.delivered_at),
+                    time(row.read_at),
+                    row.text.clone().unwrap_or_default(),
+                    row.source.clone(),
+                ]);
+                cells
+            })
+            .collect();
+        (header, rows)
+    }
+
+    /// Writes the report as .xlsx or .csv, by the file name's extension.
+    pub fn export(&self, path: &Path) -> Result<(), ReportError> {
+        let extension = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match extension.as_deref() {
+            Some("xlsx") => self.write_xlsx(path),
+            Some("csv") => self.write_csv(path),
+            _ => Err(ReportError::UnknownFormat {
+                path: path.to_path_buf(),
+            }),
+        }
+    }
+
+    fn write_csv(&self, path: &Path) -> Result<(), ReportError> {
+        let failed = |source: std::io::Error| ReportError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        let (header, rows) = self.table();
+        // Written next to the target and renamed, so a failure leaves no half file.
+        let partial = partial_path(path);
+        let mut writer = csv::Writer::from_path(&partial).map_err(|e| failed(e.into()))?;
+        let written = std::iter::once(&header)
+            .chain(&rows)
+            .try_for_each(|record| writer.write_record(record))
+            .and_then(|()| writer.flush().map_err(csv::Error::from));
+        if let Err(error) = written {
+            drop(writer);
+            let _ = std::fs::remove_file(&partial);
+            return Err(failed(error.into()));
+        }
+        drop(writer);
+        std::fs::rename(&partial, path).map_err(failed)
+    }
+
+    fn write_xlsx(&self, path: &Path) -> Result<(), ReportError> {
+        let failed = |error: rust_xlsxwriter::XlsxError| ReportError::Write {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(error),
+        };
+        let (header, rows) = self.table();
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.set_name("Report").map_err(failed)?;
+        let bold = Format::new().set_bold();
+        for (column, title) in header.iter().enumerate() {
+            sheet
+                .write_string_with_format(0, column as u16, title, &bold)
+                .map_err(failed)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (column, value) in row.iter().enumerate() {
+                // Everything as text: phone numbers keep their "+", times their format.
+                sheet
+                    .write_string((r + 1) as u32, column as u16, value)
+                    .map_err(failed)?;
+            }
+        }
+        sheet.set_freeze_panes(1, 0).map_err(failed)?;
+        sheet
+            .autofilter(
+                0,
+                0,
+                rows.len() as u32,
+                header.len().saturating_sub(1) as u16,
+            )
+            .map_err(failed)?;
+        sheet.autofit();
+        let partial = partial_path(path);
+        workbook.save(&partial).map_err(failed)?;
+        std::fs::rename(&partial, path).map_err(|source| ReportError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    path.with_file_name(name)
+}

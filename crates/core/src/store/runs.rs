@@ -1,0 +1,259 @@
+//! Blasts as the person sees and steers them: the list with counts, and
+//! pause, resume, cancel, and the decision about messages of unknown fate.
+//! Every change here is one transaction, so it survives a crash whole.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::blasts::{DeliveryCounts, Step, step_all_in};
+use super::{Error, Result, Store};
+
+/// A blast, with its deliveries counted by state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlastSummary {
+    pub id: i64,
+    pub name: String,
+    pub account_id: i64,
+    pub account_name: String,
+    pub time_zone: String,
+    /// queued, running, paused, cancelled or completed.
+    pub state: String,
+    pub pause_code: Option<String>,
+    pub pause_reason: Option<String>,
+    pub simulated: bool,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub completed_at: Option<i64>,
+    pub counts: DeliveryCounts,
+}
+
+/// Why a blast was paused, as a code and in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PauseReason<'a> {
+    pub code: &'a str,
+    pub reason: &'a str,
+}
+
+/// What the person decides about messages whose fate is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownDecision {
+    /// Send them again (a recipient may get the message twice).
+    Resend,
+    /// Do not send them again; they end as skipped.
+    LeaveUnsent,
+}
+
+const SUMMARY: &str = "SELECT b.id, b.name, b.account_id, a.name, a.time_zone, b.state,
+        b.pause_code, b.pause_reason, b.simulated, b.created_at, b.started_at, b.completed_at
+     FROM blasts b JOIN accounts a ON a.id = b.account_id";
+
+fn summary_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<BlastSummary> {
+    Ok(BlastSummary {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        account_id: row.get(2)?,
+        account_name: row.get(3)?,
+        time_zone: row.get(4)?,
+        state: row.get(5)?,
+        pause_code: row.get(6)?,
+        pause_reason: row.get(7)?,
+        simulated: row.get(8)?,
+        created_at: row.get(9)?,
+        started_at: row.get(10)?,
+        completed_at: row.get(11)?,
+        counts: DeliveryCounts::default(),
+    })
+}
+
+impl Store {
+    /// Every blast, newest first, with its counts.
+    pub fn list_blasts(&self) -> Result<Vec<BlastSummary>> {
+        self.read(|conn| {
+            let mut blasts: Vec<BlastSummary> = conn
+                .prepare(&format!("{SUMMARY} ORDER BY b.id DESC"))?
+                .query_map([], summary_row)?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut statement = conn.prepare(
+                "SELECT blast_id, state, count(*) FROM deliveries GROUP BY blast_id, state",
+            )?;
+            let rows = statement.query_map([], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (blast_id, state, n) = row?;
+                if let Some(blast) = blasts.iter_mut().find(|b| b.id == blast_id) {
+                    blast.counts.add(&state, u64::try_from(n).unwrap_or(0));
+                }
+            }
+            Ok(blasts)
+        })
+    }
+
+    /// One blast with its counts.
+    pub fn blast_summary(&self, blast_id: i64) -> Result<BlastSummary> {
+        let mut blast = self
+            .read(|conn| {
+                Ok(conn
+                    .query_row(
+                        &format!("{SUMMARY} WHERE b.id = ?1"),
+                        [blast_id],
+                        summary_row,
+                    )
+                    .optional()?)
+            })?
+            .ok_or(Error::BlastNotFound { blast_id })?;
+        blast.counts = self.delivery_counts(blast_id)?;
+        Ok(blast)
+    }
+
+    /// A blast's state and, when paused, the pause code.
+    pub(crate) fn blast_state(&self, blast_id: i64) -> Result<(String, Option<String>)> {
+        self.read(|conn| {
+            conn.prepare_cached("SELECT state, pause_code FROM blasts WHERE id = ?1")?
+                .query_row([blast_id], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()?
+                .ok_or(Error::BlastNotFound { blast_id })
+        })
+    }
+
+    /// Pauses a blast that is waiting or running. Pausing a paused blast
+    /// records the newer reason.
+    pub(crate) fn pause_blast(&self, blast_id: i64, why: &PauseReason<'_>) -> Result<()> {
+        self.write(|conn| {
+            let tx = unfinished(conn, blast_id, "paused")?;
+            tx.execute(
+                "UPDATE blasts SET state = 'paused', pause_code = ?2, pause_reason = ?3 WHERE id = ?1",
+                params![blast_id, why.code, why.reason],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Pauses every waiting or running blast of an account. Returns their ids.
+    pub(crate) fn pause_account_blasts(
+        &self,
+        account_id: i64,
+        why: &PauseReason<'_>,
+    ) -> Result<Vec<i64>> {
+        self.write(|conn| {
+            let tx = conn.transaction()?;
+            let ids: Vec<i64> = tx
+                .prepare(
+                    "SELECT id FROM blasts WHERE account_id = ?1 AND state IN ('queued', 'running')
+                     ORDER BY id",
+                )?
+                .query_map([account_id], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            tx.execute(
+                "UPDATE blasts SET state = 'paused', pause_code = ?2, pause_reason = ?3
+                 WHERE account_id = ?1 AND state IN ('queued', 'running')",
+                params![account_id, why.code, why.reason],
+            )?;
+            tx.commit()?;
+            Ok(ids)
+        })
+    }
+
+    /// Lets a paused blast send again. Resuming a waiting or running blast
+    /// changes nothing.
+    pub(crate) fn resume_blast(&self, blast_id: i64) -> Result<()> {
+        self.write(|conn| {
+            let tx = unfinished(conn, blast_id, "resumed")?;
+            tx.execute(
+                "UPDATE blasts SET state = 'queued', pause_code = NULL, pause_reason = NULL
+                 WHERE id = ?1 AND state = 'paused'",
+                [blast_id],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Cancels a blast: what was not sent yet is skipped as "cancelled", in
+    /// the same transaction. A message being handed over at this moment still
+    /// gets its outcome recorded. Returns how many were skipped.
+    pub(crate) fn cancel_blast(&self, blast_id: i64, now_ms: i64) -> Result<u64> {
+        self.write(|conn| {
+            let tx = unfinished(conn, blast_id, "cancelled")?;
+            tx.execute(
+                "UPDATE blasts SET state = 'cancelled', pause_code = NULL, pause_reason = NULL,
+                     completed_at = ?2
+                 WHERE id = ?1",
+                params![blast_id, now_ms],
+            )?;
+            let skipped = step_all_in(&tx, blast_id, Step::Cancel, Some("cancelled"), now_ms)?;
+            tx.commit()?;
+            Ok(skipped)
+        })
+    }
+
+    /// Applies the person's decision to every message of unknown fate in a
+    /// blast, and lets the blast go on. Returns how many.
+    pub(crate) fn decide_unknown(
+        &self,
+        blast_id: i64,
+        decision: UnknownDecision,
+        now_ms: i64,
+    ) -> Result<u64> {
+        self.write(|conn| {
+            let tx = unfinished(conn, blast_id, "changed")?;
+            let (step, code) = match decision {
+                UnknownDecision::Resend => (Step::Resend, None),
+                UnknownDecision::LeaveUnsent => (Step::LeaveUnsent, Some("unknown_left_unsent")),
+            };
+            let changed = step_all_in(&tx, blast_id, step, code, now_ms)?;
+            tx.execute(
+                "UPDATE blasts SET state = 'queued', pause_code = NULL, pause_reason = NULL
+                 WHERE id = ?1 AND state = 'paused' AND pause_code = 'needs_decision'",
+                [blast_id],
+            )?;
+            tx.commit()?;
+            Ok(changed)
+        })
+    }
+
+    /// The oldest blast of an account that is waiting or running.
+    pub(crate) fn next_blast_for_account(&self, account_id: i64) -> Result<Option<i64>> {
+        self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT id FROM blasts WHERE account_id = ?1 AND state IN ('queued', 'running')
+                     ORDER BY id LIMIT 1",
+                    [account_id],
+                    |row| row.get(0),
+                )
+                .optional()?)
+        })
+    }
+}
+
+/// Starts a transaction on a blast that is neither completed nor cancelled.
+fn unfinished<'c>(
+    conn: &'c mut rusqlite::Connection,
+    blast_id: i64,
+    action: &'static str,
+) -> Result<rusqlite::Transaction<'c>> {
+    let tx = conn.transaction()?;
+    let state: String = tx
+        .query_row(
+            "SELECT state FROM blasts WHERE id = ?1",
+            [blast_id],
+            |row| row.get(0),
+        )
+        .optional()?
+        .ok_or(Error::BlastNotFound { blast_id })?;
+    if matches!(state.as_str(), "completed" | "cancelled") {
+        return Err(Error::BlastFinished {
+            blast_id,
+            state,
+            action,
+        });
+    }
+    Ok(tx)
+}

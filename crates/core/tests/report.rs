@@ -1,0 +1,171 @@
+//! The per-recipient report of a real blast, exported to xlsx and CSV and
+//! read back.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use blastdesk_core::Store;
+use blastdesk_core::audience::{Fields, Recipient, Source};
+use blastdesk_core::clock::{Millis, TokioClock};
+use blastdesk_core::engine::{Engine, RetryPolicy, RunEnd};
+use blastdesk_core::messenger::{Faults, SimulatedMessenger, read_ledger};
+use blastdesk_core::phone::Phone;
+use blastdesk_core::report::Report;
+use blastdesk_core::store::AccountKind;
+use blastdesk_core::store::blasts::{NewBlast, Receipt};
+use calamine::{Reader, Xlsx, open_workbook};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// 2025-11-30 10:00:00 in Jakarta.
+const START: Millis = 1_764_471_600_000;
+
+fn recipient(phone: &str, name: &str, row: u32) -> Recipient {
+    Recipient {
+        phone: Phone::from_e164_unchecked(phone.to_owned()),
+        fields: Fields::new(vec![
+            (Arc::from("Nama"), name.to_owned()),
+            (Arc::from("Kota"), "Bandung".to_owned()),
+        ]),
+        source: Source::File {
+            file: Arc::from("/home/dewi/pelanggan.xlsx"),
+            sheet: Arc::from("Sheet1"),
+            row,
+        },
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_report_tells_each_recipient_outcome_and_exports_to_xlsx_and_csv() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    let recipients = [
+        recipient("+6281200000001", "Dewi", 2),
+        recipient("+6281200000002", "Budi", 3),
+        recipient("+6281200000003", " ", 4),
+    ];
+    let blast = store.create_blast(
+        &NewBlast {
+            account_id: account,
+            name: "Promo",
+            template: "Halo {Nama} di {Kota}",
+            options: serde_json::json!({ "missingValue": { "policy": "skip" } }),
+            simulated: true,
+            recipients: &recipients,
+        },
+        START,
+    )?;
+    let ledger = dir.path().join("ledger.jsonl");
+    let clock = TokioClock::starting_at(START);
+    let faults = Faults {
+        not_on_whatsapp: HashSet::from([Phone::from_e164_unchecked("+6281200000002".into())]),
+        ..Faults::default()
+    };
+    let messenger = SimulatedMessenger::open(&ledger, faults, clock)?;
+    let engine = Engine::new(store.clone(), messenger, clock, RetryPolicy::default());
+    assert_eq!(
+        engine.run_blast(blast, &mut |_| {}).await?,
+        RunEnd::Completed
+    );
+    let sent = &read_ledger(&ledger)?[0];
+    assert!(store.record_receipt(&sent.message_id, Receipt::Delivered, START + 5_000)?);
+    assert!(store.record_receipt(&sent.message_id, Receipt::Read, START + 65_000)?);
+    // Receipts only move forward.
+    assert!(!store.record_receipt(&sent.message_id, Receipt::Delivered, START + 70_000)?);
+
+    let report = Report::load(&store, blast)?;
+    let outcomes: Vec<&str> = report.rows.iter().map(|r| r.outcome).collect();
+    assert_eq!(outcomes, ["read", "failed", "skipped"]);
+
+    let (header, rows) = report.table();
+    assert_eq!(
+        header,
+        [
+            "Phone",
+            "Nama",
+            "Kota",
+            "Outcome",
+            "Reason",
+            "Reason code",
+            "Attempts",
+            "Sent (Asia/Jakarta)",
+            "Delivered",
+            "Read",
+            "Message",
+            "Source"
+        ]
+    );
+    assert_eq!(
+        rows[0],
+        [
+            "+6281200000001",
+            "Dewi",
+            "Bandung",
+            "read",
+            "",
+            "",
+            "1",
+            "2025-11-30 10:00:00",
+            "2025-11-30 10:00:05",
+            "2025-11-30 10:01:05",
+            "Halo Dewi di Bandung",
+            "pelanggan.xlsx, Sheet1 row 2"
+        ]
+    );
+    assert_eq!(
+        rows[1][3..7],
+        [
+            "failed",
+            "this number is not on WhatsApp",
+            "not_on_whatsapp",
+            "1"
+        ]
+    );
+    assert_eq!(rows[2][3], "skipped");
+    assert!(
+        rows[2][4].contains("Nama"),
+        "the reason names the column: {}",
+        rows[2][4]
+    );
+
+    // xlsx, read back with a spreadsheet reader.
+    let xlsx = dir.path().join("report.xlsx");
+    report.export(&xlsx)?;
+    let mut workbook: Xlsx<_> = open_workbook(&xlsx)?;
+    let range = workbook.worksheet_range("Report")?;
+    let cells: Vec<Vec<String>> = range
+        .rows()
+        .map(|row| row.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(cells[0], header);
+    assert_eq!(cells[1..], rows[..]);
+
+    // CSV, read back with a CSV reader.
+    let csv_path = dir.path().join("report.csv");
+    report.export(&csv_path)?;
+    let mut reader = csv::Reader::from_path(&csv_path)?;
+    assert_eq!(reader.headers()?.iter().collect::<Vec<_>>(), header);
+    let back: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.map(|r| r.iter().map(String::from).collect()))
+        .collect::<Result<_, _>>()?;
+    assert_eq!(back, rows);
+
+    // Bad targets are refused with a clear error and leave nothing behind.
+    let error = report.export(&dir.path().join("report.pdf")).err();
+    assert_eq!(error.map(|e| e.code().as_str()), Some("invalid_input"));
+    let missing_dir = dir.path().join("no-such-folder").join("report.csv");
+    let error = report
+        .export(&missing_dir)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(error.contains("no-such-folder"), "{error}");
+    let left: Vec<_> = std::fs::read_dir(dir.path())?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(left.is_empty());
+    Ok(())
+}

@@ -12,6 +12,18 @@ fn main() {
         "save_audience",
         "default_country",
         "set_default_country",
+        "list_blasts",
+        "list_accounts",
+        "blast_plan",
+        "set_account_pacing",
+        "render_message",
+        "create_blast",
+        "pause_blast",
+        "resume_blast",
+        "cancel_blast",
+        "decide_unknown",
+        "blast_report",
+        "export_report",
     ]);
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("src-tauri/capabilities/**/*")

@@ -5,6 +5,7 @@
 mod commands;
 mod error;
 mod import_session;
+mod runner;
 mod state;
 mod tray;
 mod window;
@@ -22,6 +23,7 @@ pub fn run() {
     let app = tauri::Builder::default()
         // First, so that a second launch hands over before anything else starts.
         .plugin(single_instance())
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             setup(app);
             Ok(())
@@ -44,6 +46,18 @@ pub fn run() {
             commands::import::save_audience,
             commands::settings::default_country,
             commands::settings::set_default_country,
+            commands::blasts::list_blasts,
+            commands::blasts::list_accounts,
+            commands::blasts::blast_plan,
+            commands::blasts::set_account_pacing,
+            commands::blasts::render_message,
+            commands::blasts::create_blast,
+            commands::blasts::pause_blast,
+            commands::blasts::resume_blast,
+            commands::blasts::cancel_blast,
+            commands::blasts::decide_unknown,
+            commands::blasts::blast_report,
+            commands::blasts::export_report,
         ])
         .build(tauri::generate_context!());
     match app {
@@ -101,6 +115,10 @@ fn setup(app: &mut App) {
     });
     let has_tray = tray::install(app.handle());
     tracing::info!(has_tray, "shell ready");
+    if let Ok(store) = &store {
+        let runner = runner::Runner::start(app.handle().clone(), store.clone(), data_dir.clone());
+        app.manage(runner);
+    }
     app.manage(AppState::new(data_dir, store, has_tray, log_guard));
 }
 

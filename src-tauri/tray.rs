@@ -61,3 +61,12 @@ fn build(app: &AppHandle) -> tauri::Result<()> {
         .build(app)?;
     Ok(())
 }
+
+/// Sets the tray icon's tooltip (no-op without a tray).
+pub fn set_tooltip(app: &AppHandle, text: &str) {
+    if let Some(tray) = app.tray_by_id("main")
+        && let Err(error) = tray.set_tooltip(Some(text))
+    {
+        tracing::warn!("cannot set the tray tooltip: {error}");
+    }
+}

@@ -51,6 +51,26 @@ export const api = {
   /** The default country's two-letter code, e.g. "ID". */
   defaultCountry: () => call("default_country"),
   setDefaultCountry: (code) => call("set_default_country", { code }),
+  /** Every blast with its counts, newest first. */
+  listBlasts: () => call("list_blasts"),
+  listAccounts: () => call("list_accounts"),
+  /** What sending to the loaded recipients would look like: pacing, risks, estimated finish. */
+  blastPlan: (accountId) => call("blast_plan", { accountId }),
+  /** Changes an account's pacing; resolves to the risks of the new settings. */
+  setAccountPacing: (accountId, pacing) => call("set_account_pacing", { accountId, pacing }),
+  /** One loaded recipient's message: {index, phone, text} or {index, phone, skipped}. */
+  renderMessage: (template, missing, index) => call("render_message", { template, missing, index }),
+  /** Creates a blast for the loaded recipients and starts it: {blastId, recipients}. */
+  createBlast: (args) => call("create_blast", { args }),
+  pauseBlast: (blastId) => call("pause_blast", { blastId }),
+  resumeBlast: (blastId) => call("resume_blast", { blastId }),
+  cancelBlast: (blastId) => call("cancel_blast", { blastId }),
+  /** Sends again (resend = true) or leaves unsent the messages of unknown fate. */
+  decideUnknown: (blastId, resend) => call("decide_unknown", { blastId, resend }),
+  /** {blast, total, rows}: the per-recipient report (first rows). */
+  blastReport: (blastId) => call("blast_report", { blastId }),
+  /** Asks where to save the report and writes it; resolves to the path, or null if cancelled. */
+  exportReport: (blastId) => call("export_report", { blastId }),
   /** Listens to a backend event; resolves to a function that stops listening. */
   on: (event, handler) => {
     if (!tauri?.event) return Promise.resolve(() => {});

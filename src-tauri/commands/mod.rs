@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod audiences;
+pub mod blasts;
 pub mod import;
 pub mod settings;
 

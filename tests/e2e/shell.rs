@@ -47,8 +47,9 @@ const SCREENS: &[(&str, &str, &str, &str)] = &[
     (
         "new-blast",
         "New blast",
-        "[data-testid=empty-state] h2",
-        "Start a new blast",
+        // Saved audiences are offered as recipients, their names as text.
+        "[data-testid=blast-audiences] [data-testid=audience-name]",
+        "<i>Regulars</i>",
     ),
     (
         "blasts",

@@ -224,6 +224,13 @@ impl Control {
         Ok(changed)
     }
 
+    /// At start, before any engine runs: messages that were being handed
+    /// over when Blastdesk stopped become "unknown", never re-sent unless the
+    /// person chooses to. Returns how many.
+    pub fn recover(&self, now_ms: Millis) -> Result<u64, store::Error> {
+        self.store.mark_in_flight_unknown(now_ms)
+    }
+
     /// Wakes every waiting engine to look at its blasts again.
     pub fn wake(&self) {
         self.wake.notify_waiters();

@@ -45,6 +45,8 @@ pub enum ErrorCode {
     BlastNotFound,
     /// No account has that id.
     AccountNotFound,
+    /// A message template cannot be used (unclosed brace, unknown column).
+    TemplateInvalid,
     /// Pacing settings that cannot work (a reversed range, an empty window).
     PacingInvalid,
     /// The blast is completed or cancelled: it cannot be paused, resumed or cancelled.
@@ -78,6 +80,7 @@ impl ErrorCode {
             ErrorCode::AudienceNotFound => "audience_not_found",
             ErrorCode::BlastNotFound => "blast_not_found",
             ErrorCode::AccountNotFound => "account_not_found",
+            ErrorCode::TemplateInvalid => "template_invalid",
             ErrorCode::PacingInvalid => "pacing_invalid",
             ErrorCode::BlastFinished => "blast_finished",
             ErrorCode::AttachmentUnreadable => "attachment_unreadable",
@@ -117,6 +120,7 @@ mod tests {
             ErrorCode::AudienceNotFound,
             ErrorCode::BlastNotFound,
             ErrorCode::AccountNotFound,
+            ErrorCode::TemplateInvalid,
             ErrorCode::PacingInvalid,
             ErrorCode::BlastFinished,
             ErrorCode::AttachmentUnreadable,

@@ -49,6 +49,19 @@ pub enum TemplateError {
     Unopened { position: usize },
     #[error("the {{}} at character {position} is empty: put a column name or variants in it")]
     Empty { position: usize },
+    #[error("{} no column of these recipients (their columns: {})", unknown_names(.names), .columns.join(", "))]
+    UnknownColumns {
+        names: Vec<String>,
+        columns: Vec<String>,
+    },
+}
+
+fn unknown_names(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("{{{n}}}")).collect();
+    match quoted.len() {
+        1 => format!("{} names", quoted[0]),
+        _ => format!("{} name", quoted.join(", ")),
+    }
 }
 
 /// Why a message could not be written for a recipient.
@@ -83,6 +96,18 @@ impl Template {
             .into_iter()
             .filter(|name| !columns.iter().any(|c| c.eq_ignore_ascii_case(name)))
             .collect()
+    }
+
+    /// Refuses placeholders that name none of `columns`.
+    pub fn check_columns(&self, columns: &[String]) -> Result<(), TemplateError> {
+        let names = self.unknown_placeholders(columns);
+        if names.is_empty() {
+            return Ok(());
+        }
+        Err(TemplateError::UnknownColumns {
+            names,
+            columns: columns.to_vec(),
+        })
     }
 
     /// The message for one recipient. `seed` picks the variants.

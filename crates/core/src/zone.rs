@@ -15,6 +15,15 @@ pub fn parse(name: &str) -> Option<Tz> {
     name.parse().ok()
 }
 
+/// The computer's time zone by its IANA name, if the system says and
+/// Blastdesk knows it; else UTC.
+pub fn computer() -> Tz {
+    iana_time_zone::get_timezone()
+        .ok()
+        .and_then(|name| parse(&name))
+        .unwrap_or(Tz::UTC)
+}
+
 /// The instant a local date and time stands for, by the rule above.
 pub fn resolve(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     match tz.from_local_datetime(&local) {

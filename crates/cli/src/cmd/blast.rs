@@ -211,7 +211,7 @@ fn media_for(path: &Path) -> anyhow::Result<Media> {
 }
 
 fn create(store: &Store, args: CreateArgs) -> anyhow::Result<()> {
-    Template::parse(&args.template).context("the message")?;
+    let template = Template::parse(&args.template).context("the message")?;
     let country: Country = store.default_country()?;
     let options = ImportOptions {
         country,
@@ -222,6 +222,9 @@ fn create(store: &Store, args: CreateArgs) -> anyhow::Result<()> {
     if preview.recipients.is_empty() {
         anyhow::bail!("no one to send to: the files and audiences hold no usable number");
     }
+    template
+        .check_columns(&preview.field_names())
+        .context("the message")?;
     let missing = match args.missing.as_str() {
         "skip" => MissingValue::Skip,
         text => MissingValue::Fallback {

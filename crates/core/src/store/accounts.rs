@@ -154,3 +154,54 @@ impl Store {
         })
     }
 }
+
+/// An account as lists show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountInfo {
+    pub id: i64,
+    pub name: String,
+    pub kind: AccountKind,
+    pub phone: Option<String>,
+    pub status: String,
+    pub time_zone: String,
+}
+
+impl Store {
+    /// Every account, oldest first.
+    pub fn list_accounts(&self) -> Result<Vec<AccountInfo>> {
+        self.read(|conn| {
+            let mut statement = conn.prepare(
+                "SELECT id, name, kind, phone, status, time_zone FROM accounts ORDER BY id",
+            )?;
+            let rows = statement.query_map([], |row| {
+                let kind: String = row.get(2)?;
+                Ok(AccountInfo {
+                    id: row.get(0)?,
+                    name: row.get(1)?,
+                    kind: if kind == "simulated" {
+                        AccountKind::Simulated
+                    } else {
+                        AccountKind::Whatsapp
+                    },
+                    phone: row.get(3)?,
+                    status: row.get(4)?,
+                    time_zone: row.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// Accounts that have a blast waiting or running.
+    pub fn accounts_with_waiting_blasts(&self) -> Result<Vec<i64>> {
+        self.read(|conn| {
+            let mut statement = conn.prepare(
+                "SELECT DISTINCT account_id FROM blasts WHERE state IN ('queued', 'running')
+                 ORDER BY account_id",
+            )?;
+            let rows = statement.query_map([], |row| row.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+}

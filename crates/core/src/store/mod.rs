@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use accounts::AccountKind;
+pub use accounts::{AccountInfo, AccountKind, AccountPacing};
 pub use audiences::AudienceInfo;
 pub use error::Error;
 pub use migrations::SCHEMA_VERSION;

@@ -1,0 +1,236 @@
+//! Runs the engine inside the app: one worker per account, started at launch
+//! for accounts with waiting blasts and when a blast is created or resumed.
+//! The workers' events go to the window ("engine" events), to the tray's
+//! tooltip, and, when a blast completes or stops by itself, to a desktop
+//! notification.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use blastdesk_core::Store;
+use blastdesk_core::clock::SystemClock;
+use blastdesk_core::engine::{Control, Engine, Event, RetryPolicy, pause_code};
+use blastdesk_core::messenger::{Faults, SimulatedMessenger};
+use blastdesk_core::store::AccountKind;
+use blastdesk_core::store::blasts::DeliveryCounts;
+use tauri::{AppHandle, Emitter};
+use tauri_plugin_notification::NotificationExt;
+
+/// The file rehearsals "send" into, in the data folder.
+pub const REHEARSAL_LEDGER: &str = "rehearsal-ledger.jsonl";
+
+#[derive(Clone)]
+pub struct Runner {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    app: AppHandle,
+    store: Store,
+    control: Control,
+    ledger: PathBuf,
+    workers: Mutex<HashSet<i64>>,
+    /// What the tray tooltip tells: running blasts by id, with name and counts.
+    running: Mutex<BTreeMap<i64, (String, DeliveryCounts)>>,
+}
+
+impl Runner {
+    /// Recovers from an earlier stop and starts the workers that have work.
+    pub fn start(app: AppHandle, store: Store, data_dir: PathBuf) -> Runner {
+        let runner = Runner {
+            inner: Arc::new(Inner {
+                app,
+                control: Control::new(store.clone()),
+                ledger: data_dir.join(REHEARSAL_LEDGER),
+                store,
+                workers: Mutex::new(HashSet::new()),
+                running: Mutex::new(BTreeMap::new()),
+            }),
+        };
+        match runner.inner.control.recover(crate::commands::now_ms()) {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                messages = n,
+                "messages were being sent when Blastdesk stopped; their fate is unknown"
+            ),
+            Err(error) => tracing::error!("cannot recover unfinished sends: {error}"),
+        }
+        match runner.inner.store.accounts_with_waiting_blasts() {
+            Ok(accounts) => accounts.into_iter().for_each(|a| runner.ensure_worker(a)),
+            Err(error) => tracing::error!("cannot list waiting blasts: {error}"),
+        }
+        runner
+    }
+
+    pub fn control(&self) -> &Control {
+        &self.inner.control
+    }
+
+    /// Starts the account's worker if it is not running, and wakes every worker.
+    pub fn ensure_worker(&self, account_id: i64) {
+        let inner = &self.inner;
+        let fresh = inner
+            .workers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(account_id);
+        if !fresh {
+            inner.control.wake();
+            return;
+        }
+        let kind = inner
+            .store
+            .list_accounts()
+            .ok()
+            .and_then(|all| all.into_iter().find(|a| a.id == account_id))
+            .map(|a| a.kind);
+        if kind != Some(AccountKind::Simulated) {
+            // WhatsApp accounts send once they can be linked.
+            tracing::warn!(account_id, "no messenger for this account yet");
+            inner
+                .workers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&account_id);
+            return;
+        }
+        let messenger =
+            match SimulatedMessenger::open(&inner.ledger, Faults::default(), SystemClock) {
+                Ok(messenger) => messenger,
+                Err(error) => {
+                    tracing::error!("cannot open the rehearsal ledger: {error}");
+                    return;
+                }
+            };
+        let engine = Engine::new(
+            inner.store.clone(),
+            messenger,
+            SystemClock,
+            RetryPolicy::default(),
+        )
+        .with_control(inner.control.clone());
+        let runner = self.clone();
+        tauri::async_runtime::spawn(async move {
+            tracing::info!(account_id, "worker started");
+            let mut emit = |event: Event| runner.on_event(event);
+            if let Err(error) = engine.run_account(account_id, &mut emit).await {
+                tracing::error!(account_id, "worker stopped: {error}");
+            }
+            runner
+                .inner
+                .workers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&account_id);
+        });
+    }
+
+    fn on_event(&self, event: Event) {
+        let inner = &self.inner;
+        if let Err(error) = inner.app.emit("engine", &event) {
+            tracing::warn!("cannot tell the window: {error}");
+        }
+        let name = |blast_id: i64| {
+            inner
+                .store
+                .blast_summary(blast_id)
+                .map(|b| b.name)
+                .unwrap_or_else(|_| format!("Blast {blast_id}"))
+        };
+        let mut running = inner.running.lock().unwrap_or_else(PoisonError::into_inner);
+        match &event {
+            Event::BlastStarted { blast_id } => {
+                if let Ok(blast) = inner.store.blast_summary(*blast_id) {
+                    running.insert(*blast_id, (blast.name, blast.counts));
+                }
+            }
+            Event::Progress {
+                blast_id, counts, ..
+            } => {
+                if let Some(entry) = running.get_mut(blast_id) {
+                    entry.1 = *counts;
+                }
+            }
+            Event::BlastCompleted { blast_id, counts } => {
+                running.remove(blast_id);
+                self.notify(
+                    &format!("{} is complete", name(*blast_id)),
+                    &format!(
+                        "{} sent, {} failed, {} skipped.",
+                        counts.sent, counts.failed, counts.skipped
+                    ),
+                );
+            }
+            Event::BlastPaused {
+                blast_id,
+                code,
+                reason,
+            } => {
+                running.remove(blast_id);
+                if code != pause_code::BY_YOU {
+                    self.notify(&format!("{} paused", name(*blast_id)), reason);
+                }
+            }
+            Event::NeedsDecision { blast_id, unknown } => {
+                running.remove(blast_id);
+                self.notify(
+                    &format!("{} needs your decision", name(*blast_id)),
+                    &format!("{unknown} messages may or may not have gone out."),
+                );
+            }
+            Event::BlastCancelled { blast_id, .. } => {
+                running.remove(blast_id);
+            }
+            Event::Delivery { .. } | Event::Waiting { .. } => return,
+        }
+        let tooltip = tooltip(&running);
+        drop(running);
+        crate::tray::set_tooltip(&inner.app, &tooltip);
+    }
+
+    fn notify(&self, title: &str, body: &str) {
+        let shown = self
+            .inner
+            .app
+            .notification()
+            .builder()
+            .title(title)
+            .body(body)
+            .show();
+        if let Err(error) = shown {
+            tracing::warn!("cannot show a notification: {error}");
+        }
+    }
+}
+
+/// "Blastdesk", or what is sending: "Blastdesk: Promo 120 of 500".
+fn tooltip(running: &BTreeMap<i64, (String, DeliveryCounts)>) -> String {
+    if running.is_empty() {
+        return "Blastdesk".into();
+    }
+    let lines: Vec<String> = running
+        .values()
+        .map(|(name, c)| format!("{name}: {} of {} done", c.finished(), c.total))
+        .collect();
+    format!("Blastdesk\n{}", lines.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tooltip_lists_running_blasts() {
+        let mut running = BTreeMap::new();
+        assert_eq!(tooltip(&running), "Blastdesk");
+        let counts = DeliveryCounts {
+            total: 500,
+            sent: 118,
+            failed: 2,
+            ..DeliveryCounts::default()
+        };
+        running.insert(3, ("Promo".to_owned(), counts));
+        assert_eq!(tooltip(&running), "Blastdesk\nPromo: 120 of 500 done");
+    }
+}

@@ -15,6 +15,7 @@
 //! then a wake-up for a waiting engine); the engine reads a blast's state
 //! before every message, so a pause takes effect before the next one.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +26,9 @@ use crate::clock::{Clock, Millis};
 use crate::messenger::{ErrorClass, Media, Messenger, Outgoing, SendError};
 use crate::pacing::{Pacer, Pacing, WaitReason};
 use crate::random::SplitMix64;
-use crate::store::blasts::{DeliveryCounts, Step, StepDetails};
+use crate::store::blasts::{
+    DeliveryCounts, DueDelivery, Durability, Step, StepDetails, StepRequest,
+};
 use crate::store::runs::{PauseReason, UnknownDecision};
 use crate::store::{self, Store};
 use crate::template::{self, MissingValue, Template};
@@ -168,6 +171,12 @@ pub enum EngineError {
 /// The longest the engine sleeps before looking at the clock again: after a
 /// computer sleeps or its clock jumps, pacing is recomputed within a minute.
 const MAX_NAP: Millis = 60_000;
+
+/// The most often progress is counted and reported, in milliseconds.
+const PROGRESS_EVERY: Millis = 250;
+
+/// How many due deliveries are read from the store at a time.
+const DUE_BATCH: usize = 256;
 
 /// Pause, resume, cancel and decide, durably. Cheap to clone; the shell and
 /// the CLI hold one, every engine sharing its wake-up.
@@ -399,50 +408,72 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         self.store.mark_running(blast_id, started)?;
         emit(Event::BlastStarted { blast_id });
 
-        // Progress is counted from the deliveries' states; counting is a scan,
-        // so it is reported every 0.5% of the blast or every second, and at the end.
-        let total = self.store.delivery_counts(blast_id)?.total;
-        let report_every = (total / 200).max(1);
-        let mut since_report = 0u64;
-        let mut last_report = started;
-        let mut sent_this_run = 0u64;
+        let mut tally = Tally {
+            blast_id,
+            started,
+            last_report: Millis::MIN,
+            sent: 0,
+        };
         let mut streak = 0u32;
         let mut last_wait = None;
+        // Due deliveries are read a batch at a time. The store refuses to
+        // start one that is no longer queued, or whose blast is no longer
+        // running; the engine then reads the blast's state and a new batch.
+        let mut due: VecDeque<DueDelivery> = VecDeque::new();
+        let mut check_state = true;
+        // The outcome of the message just sent is recorded in the same
+        // transaction as the intent to send the next one (one commit per
+        // message), or on its own before anything else.
+        let mut unrecorded: Option<Unrecorded> = None;
+        let durability = if self.messenger.sends_for_real() {
+            Durability::PowerSafe
+        } else {
+            Durability::Normal
+        };
         loop {
             // Armed before the state is read, so a pause in between still wakes us.
             let woken = self.control.wake.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
-            match self.store.blast_state(blast_id)? {
-                (state, code) if state == "paused" => {
-                    let code = code.unwrap_or_else(|| pause_code::BY_YOU.into());
-                    let reason = self.store.blast_summary(blast_id)?.pause_reason;
-                    emit(Event::BlastPaused {
-                        blast_id,
-                        code: code.clone(),
-                        reason: reason.unwrap_or_default(),
-                    });
-                    return Ok(RunEnd::Paused { code });
+            if check_state {
+                check_state = false;
+                self.record(unrecorded.take(), &mut tally, &pacer, emit)?;
+                match self.store.blast_state(blast_id)? {
+                    (state, code) if state == "paused" => {
+                        let code = code.unwrap_or_else(|| pause_code::BY_YOU.into());
+                        let reason = self.store.blast_summary(blast_id)?.pause_reason;
+                        emit(Event::BlastPaused {
+                            blast_id,
+                            code: code.clone(),
+                            reason: reason.unwrap_or_default(),
+                        });
+                        return Ok(RunEnd::Paused { code });
+                    }
+                    (state, _) if state == "cancelled" => {
+                        let counts = self.store.delivery_counts(blast_id)?;
+                        emit(Event::BlastCancelled { blast_id, counts });
+                        return Ok(RunEnd::Cancelled);
+                    }
+                    _ => {}
                 }
-                (state, _) if state == "cancelled" => {
-                    let counts = self.store.delivery_counts(blast_id)?;
-                    emit(Event::BlastCancelled { blast_id, counts });
-                    return Ok(RunEnd::Cancelled);
-                }
-                _ => {}
             }
             let now = self.clock.now_ms();
+            if due.is_empty() {
+                self.record(unrecorded.take(), &mut tally, &pacer, emit)?;
+                due = self.store.due_deliveries(blast_id, now, DUE_BATCH)?.into();
+            }
             // While something is due the blast cannot be complete: completion
             // is checked only when nothing is.
-            let Some(delivery) = self.store.next_due_delivery(blast_id, now)? else {
+            let Some(delivery) = due.pop_front() else {
                 if self.store.complete_if_done(blast_id, now)? {
                     let counts = self.store.delivery_counts(blast_id)?;
-                    emit(self.progress(blast_id, counts, &pacer, started, sent_this_run));
+                    emit(self.progress(blast_id, counts, &pacer, &tally));
                     emit(Event::BlastCompleted { blast_id, counts });
                     return Ok(RunEnd::Completed);
                 }
                 if let Some(at) = self.store.next_retry_at(blast_id)? {
                     self.nap(now, at, woken).await;
+                    check_state = true;
                     continue;
                 }
                 let unknown = self.store.delivery_counts(blast_id)?.unknown;
@@ -461,56 +492,93 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             };
 
             let seed = template::seed_for(blast_id, delivery.phone.as_str());
-            let rendered = template.render(&delivery.fields, &missing, seed);
-            let (outcome, consequence) = match rendered {
+            let text = match template.render(&delivery.fields, &missing, seed) {
+                Ok(text) => text,
                 Err(error) => {
-                    let details = StepDetails {
-                        error_code: Some("missing_value".into()),
-                        error_detail: Some(error.to_string()),
-                        ..StepDetails::default()
+                    self.record(unrecorded.take(), &mut tally, &pacer, emit)?;
+                    let skip = Unrecorded {
+                        delivery_id: delivery.id,
+                        step: Step::Skip,
+                        details: StepDetails {
+                            error_code: Some("missing_value".into()),
+                            error_detail: Some(error.to_string()),
+                            ..StepDetails::default()
+                        },
+                        at_ms: now,
+                        outcome: Outcome::Skipped {
+                            code: "missing_value".into(),
+                            detail: error.to_string(),
+                        },
                     };
-                    self.store
-                        .step_delivery(delivery.id, Step::Skip, &details, now)?;
-                    let outcome = Outcome::Skipped {
-                        code: "missing_value".into(),
-                        detail: error.to_string(),
-                    };
-                    (outcome, Consequence::Carry)
-                }
-                Ok(text) => {
-                    let slot = pacer.next_slot(now);
-                    let admitted = if slot.at > now {
-                        Err((slot.at, slot.reason.unwrap_or(WaitReason::Delay)))
+                    let request = skip.request();
+                    if self.store.take_steps(&[request], Durability::Normal)?[0] {
+                        tally.announce(&skip, emit);
+                        self.report_progress(&mut tally, &pacer, emit)?;
                     } else {
-                        pacer
-                            .admit(now)
-                            .map_err(|at| (at, WaitReason::PerMinuteLimit))
-                    };
-                    if let Err((until, reason)) = admitted {
-                        if last_wait != Some((until, reason)) {
-                            emit(Event::Waiting {
-                                blast_id,
-                                until_ms: until,
-                                reason,
-                            });
-                            last_wait = Some((until, reason));
-                        }
-                        self.nap(now, until, woken).await;
-                        continue;
+                        due.clear();
+                        check_state = true;
                     }
-                    pacer.record_send(now);
-                    self.send_one(blast_id, &delivery, text, media.clone())
-                        .await?
+                    continue;
                 }
             };
-            if matches!(outcome, Outcome::Sent { .. }) {
-                sent_this_run += 1;
+
+            let slot = pacer.next_slot(now);
+            let admitted = if slot.at > now {
+                Err((slot.at, slot.reason.unwrap_or(WaitReason::Delay)))
+            } else {
+                pacer
+                    .admit(now)
+                    .map_err(|at| (at, WaitReason::PerMinuteLimit))
+            };
+            if let Err((until, reason)) = admitted {
+                self.record(unrecorded.take(), &mut tally, &pacer, emit)?;
+                if last_wait != Some((until, reason)) {
+                    emit(Event::Waiting {
+                        blast_id,
+                        until_ms: until,
+                        reason,
+                    });
+                    last_wait = Some((until, reason));
+                }
+                due.push_front(delivery);
+                self.nap(now, until, woken).await;
+                check_state = true;
+                continue;
             }
-            emit(Event::Delivery {
-                blast_id,
+
+            // The intent, with the previous outcome, in one transaction.
+            let intent = StepDetails {
+                rendered_text: Some(text.clone()),
+                ..StepDetails::default()
+            };
+            let mut requests = Vec::with_capacity(2);
+            requests.extend(unrecorded.as_ref().map(Unrecorded::request));
+            requests.push(StepRequest {
                 delivery_id: delivery.id,
-                outcome,
+                step: Step::StartSending,
+                details: &intent,
+                at_ms: now,
             });
+            let taken = self.store.take_steps(&requests, durability)?;
+            if let Some(previous) = unrecorded.take() {
+                if !taken[0] {
+                    return Err(refused(&previous).into());
+                }
+                self.report_progress(&mut tally, &pacer, emit)?;
+            }
+            if taken.last() != Some(&true) {
+                due.clear();
+                check_state = true;
+                continue;
+            }
+            pacer.record_send(now);
+
+            let (result, consequence) = self
+                .hand_over(blast_id, &delivery, text, media.clone())
+                .await;
+            // Told at once, so that a pause in answer comes before the next
+            // message; the outcome is in the store before anything else is.
+            tally.announce(&result, emit);
             let stop = match consequence {
                 Consequence::Carry => {
                     streak = 0;
@@ -533,37 +601,71 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
                     account_reason(&error, pacer.time_zone(), self.clock.now_ms()),
                 )),
             };
-            since_report += 1;
-            let now = self.clock.now_ms();
-            if since_report >= report_every || now - last_report >= 1_000 || stop.is_some() {
-                let counts = self.store.delivery_counts(blast_id)?;
-                emit(self.progress(blast_id, counts, &pacer, started, sent_this_run));
-                since_report = 0;
-                last_report = now;
-            }
-            if let Some((code, reason)) = stop {
-                let paused = self.store.pause_account_blasts(
-                    blast.account_id,
-                    &PauseReason {
-                        code: &code,
-                        reason: &reason,
-                    },
-                )?;
-                for id in paused.into_iter().filter(|&id| id != blast_id) {
-                    emit(Event::BlastPaused {
-                        blast_id: id,
-                        code: code.clone(),
-                        reason: reason.clone(),
-                    });
-                }
+            let Some((code, reason)) = stop else {
+                unrecorded = Some(result);
+                continue;
+            };
+            tally.last_report = Millis::MIN; // report the counts as the blast stops
+            self.record(Some(result), &mut tally, &pacer, emit)?;
+            let paused = self.store.pause_account_blasts(
+                blast.account_id,
+                &PauseReason {
+                    code: &code,
+                    reason: &reason,
+                },
+            )?;
+            for id in paused.into_iter().filter(|&id| id != blast_id) {
                 emit(Event::BlastPaused {
-                    blast_id,
+                    blast_id: id,
                     code: code.clone(),
-                    reason,
+                    reason: reason.clone(),
                 });
-                return Ok(RunEnd::Paused { code });
             }
+            emit(Event::BlastPaused {
+                blast_id,
+                code: code.clone(),
+                reason,
+            });
+            return Ok(RunEnd::Paused { code });
         }
+    }
+
+    /// Records an outcome on its own, then reports progress if it is time.
+    fn record(
+        &self,
+        unrecorded: Option<Unrecorded>,
+        tally: &mut Tally,
+        pacer: &Pacer,
+        emit: &mut (impl FnMut(Event) + Send),
+    ) -> Result<(), EngineError> {
+        let Some(unrecorded) = unrecorded else {
+            return Ok(());
+        };
+        if !self
+            .store
+            .take_steps(&[unrecorded.request()], Durability::Normal)?[0]
+        {
+            return Err(refused(&unrecorded).into());
+        }
+        self.report_progress(tally, pacer, emit)
+    }
+
+    /// Reports progress, at most every [`PROGRESS_EVERY`].
+    fn report_progress(
+        &self,
+        tally: &mut Tally,
+        pacer: &Pacer,
+        emit: &mut (impl FnMut(Event) + Send),
+    ) -> Result<(), EngineError> {
+        // Progress is counted from the deliveries' states; counting is a scan
+        // of the blast, so it is reported at most every PROGRESS_EVERY.
+        let now = self.clock.now_ms();
+        if now.saturating_sub(tally.last_report) >= PROGRESS_EVERY {
+            let counts = self.store.delivery_counts(tally.blast_id)?;
+            emit(self.progress(tally.blast_id, counts, pacer, tally));
+            tally.last_report = now;
+        }
+        Ok(())
     }
 
     fn progress(
@@ -571,13 +673,12 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         blast_id: i64,
         counts: DeliveryCounts,
         pacer: &Pacer,
-        started: Millis,
-        sent_this_run: u64,
+        tally: &Tally,
     ) -> Event {
         let now = self.clock.now_ms();
-        let elapsed = now - started;
+        let elapsed = now - tally.started;
         let per_hour = (elapsed >= 60_000)
-            .then(|| (sent_this_run as f64 * 3_600_000.0 / elapsed as f64).round() as u32);
+            .then(|| (tally.sent as f64 * 3_600_000.0 / elapsed as f64).round() as u32);
         let pending = counts.pending();
         Event::Progress {
             blast_id,
@@ -618,24 +719,14 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         }
     }
 
-    /// Records the intent, hands the message over, records the outcome.
-    async fn send_one(
+    /// Hands a message over (its intent is recorded) and says what came of it.
+    async fn hand_over(
         &self,
         blast_id: i64,
-        delivery: &store::blasts::DueDelivery,
+        delivery: &DueDelivery,
         text: String,
         media: Option<Media>,
-    ) -> Result<(Outcome, Consequence), EngineError> {
-        let intent = StepDetails {
-            rendered_text: Some(text.clone()),
-            ..StepDetails::default()
-        };
-        self.store.step_delivery(
-            delivery.id,
-            Step::StartSending,
-            &intent,
-            self.clock.now_ms(),
-        )?;
+    ) -> (Unrecorded, Consequence) {
         let message = Outgoing {
             blast_id,
             delivery_id: delivery.id,
@@ -646,18 +737,23 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         let result = self.messenger.send(&message).await;
         let now = self.clock.now_ms();
         let attempts = delivery.attempts + 1;
+        let unrecorded = |step, details, outcome| Unrecorded {
+            delivery_id: delivery.id,
+            step,
+            details,
+            at_ms: now,
+            outcome,
+        };
         let error = match result {
             Ok(accepted) => {
                 let details = StepDetails {
                     message_id: Some(accepted.message_id.clone()),
                     ..StepDetails::default()
                 };
-                self.store
-                    .step_delivery(delivery.id, Step::Sent, &details, now)?;
                 let outcome = Outcome::Sent {
                     message_id: accepted.message_id,
                 };
-                return Ok((outcome, Consequence::Carry));
+                return (unrecorded(Step::Sent, details, outcome), Consequence::Carry);
             }
             Err(error) => error,
         };
@@ -667,32 +763,78 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             error_detail: Some(error.to_string()),
             ..StepDetails::default()
         };
-        Ok(match error.class() {
+        match error.class() {
             ErrorClass::Transient if attempts < self.retry.max_attempts => {
                 let mut random = SplitMix64::new(delivery.id as u64 ^ (u64::from(attempts) << 32));
                 let at = now + self.retry.delay_ms(attempts, &mut random);
                 details.next_attempt_at = Some(at);
-                self.store
-                    .step_delivery(delivery.id, Step::RetryLater, &details, now)?;
+                let outcome = Outcome::WillRetry { at_ms: at, code };
                 (
-                    Outcome::WillRetry { at_ms: at, code },
+                    unrecorded(Step::RetryLater, details, outcome),
                     Consequence::Failure(error.to_string()),
                 )
             }
-            ErrorClass::Transient | ErrorClass::Recipient => {
-                self.store
-                    .step_delivery(delivery.id, Step::Fail, &details, now)?;
-                (
-                    Outcome::Failed { code },
-                    Consequence::Failure(error.to_string()),
-                )
-            }
-            ErrorClass::Account => {
-                self.store
-                    .step_delivery(delivery.id, Step::BackToQueue, &details, now)?;
-                (Outcome::Requeued { code }, Consequence::AccountStop(error))
-            }
-        })
+            ErrorClass::Transient | ErrorClass::Recipient => (
+                unrecorded(Step::Fail, details, Outcome::Failed { code }),
+                Consequence::Failure(error.to_string()),
+            ),
+            ErrorClass::Account => (
+                unrecorded(Step::BackToQueue, details, Outcome::Requeued { code }),
+                Consequence::AccountStop(error),
+            ),
+        }
+    }
+}
+
+/// An outcome the messenger gave that is not in the store yet.
+struct Unrecorded {
+    delivery_id: i64,
+    step: Step,
+    details: StepDetails,
+    at_ms: Millis,
+    outcome: Outcome,
+}
+
+impl Unrecorded {
+    fn request(&self) -> StepRequest<'_> {
+        StepRequest {
+            delivery_id: self.delivery_id,
+            step: self.step,
+            details: &self.details,
+            at_ms: self.at_ms,
+        }
+    }
+}
+
+/// The store refused to record an outcome: only this engine moves a
+/// delivery out of "sending", so this is a bug, reported as such.
+fn refused(unrecorded: &Unrecorded) -> store::Error {
+    store::Error::InvalidStep {
+        delivery_id: unrecorded.delivery_id,
+        step: format!("{:?}", unrecorded.step),
+        state: "not sending".into(),
+    }
+}
+
+/// What a run has done so far, for progress reports.
+struct Tally {
+    blast_id: i64,
+    started: Millis,
+    last_report: Millis,
+    sent: u64,
+}
+
+impl Tally {
+    /// Tells of an outcome.
+    fn announce(&mut self, outcome: &Unrecorded, emit: &mut (impl FnMut(Event) + Send)) {
+        if matches!(outcome.outcome, Outcome::Sent { .. }) {
+            self.sent += 1;
+        }
+        emit(Event::Delivery {
+            blast_id: self.blast_id,
+            delivery_id: outcome.delivery_id,
+            outcome: outcome.outcome.clone(),
+        });
     }
 }
 

@@ -164,6 +164,13 @@ pub trait Messenger: Send + Sync {
     /// Hands one message to the server.
     fn send(&self, message: &Outgoing) -> impl Future<Output = Result<Accepted, SendError>> + Send;
 
+    /// Whether messages reach real people. The intent to hand a real message
+    /// over is written so that it survives a power cut (see
+    /// `store::blasts::Durability`); a simulation need not pay for that.
+    fn sends_for_real(&self) -> bool {
+        true
+    }
+
     /// Which of `phones` are on WhatsApp, in the same order.
     fn check_numbers(
         &self,

@@ -174,6 +174,10 @@ impl<C: Clock> SimulatedMessenger<C> {
 }
 
 impl<C: Clock> Messenger for SimulatedMessenger<C> {
+    fn sends_for_real(&self) -> bool {
+        false
+    }
+
     async fn send(&self, message: &Outgoing) -> Result<Accepted, SendError> {
         self.deliver(message)
     }

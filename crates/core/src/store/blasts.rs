@@ -159,6 +159,16 @@ impl Step {
     }
 }
 
+/// How hard a write insists on reaching the disk before it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Survives the app crashing (WAL, synchronous=NORMAL).
+    Normal,
+    /// Also survives the computer losing power (synchronous=FULL): for the
+    /// intent to hand a real message over.
+    PowerSafe,
+}
+
 /// What a step records besides the new state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StepDetails {
@@ -220,7 +230,9 @@ impl Store {
     }
 
     /// Takes one step of a delivery's state machine. Fails, changing nothing,
-    /// if the delivery is not in a state the step may start from.
+    /// if the delivery is not in a state the step may start from. (The
+    /// engine takes its steps with [`Store::take_steps`].)
+    #[cfg(test)]
     pub(crate) fn step_delivery(
         &self,
         delivery_id: i64,
@@ -228,57 +240,59 @@ impl Store {
         details: &StepDetails,
         now_ms: i64,
     ) -> Result<()> {
-        let from = step.allowed_from();
-        let placeholders = vec!["?"; from.len()].join(", ");
-        let sql = format!(
-            "UPDATE deliveries SET
-                 state = ?1,
-                 attempts = attempts + ?2,
-                 error_code = coalesce(?3, CASE WHEN ?1 IN ('sent', 'queued') THEN NULL ELSE error_code END),
-                 error_detail = coalesce(?4, CASE WHEN ?1 IN ('sent', 'queued') THEN NULL ELSE error_detail END),
-                 message_id = coalesce(?5, message_id),
-                 next_attempt_at = ?6,
-                 rendered_text = coalesce(?7, rendered_text),
-                 sent_at = CASE WHEN ?1 = 'sent' THEN ?8 ELSE sent_at END,
-                 updated_at = ?8
-             WHERE id = ?9 AND state IN ({placeholders})"
-        );
-        let counts_as_attempt = i64::from(step == Step::StartSending);
-        let undo_attempt = -i64::from(step == Step::BackToQueue);
+        let request = StepRequest {
+            delivery_id,
+            step,
+            details,
+            at_ms: now_ms,
+        };
+        if self.take_steps(&[request], Durability::Normal)?[0] {
+            return Ok(());
+        }
+        let state: Option<String> = self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT state FROM deliveries WHERE id = ?1",
+                    [delivery_id],
+                    |row| row.get(0),
+                )
+                .optional()?)
+        })?;
+        Err(Error::InvalidStep {
+            delivery_id,
+            step: format!("{step:?}"),
+            state: state.unwrap_or_else(|| "missing".into()),
+        })
+    }
+
+    /// Takes several steps in one transaction; returns which were taken. A
+    /// step is taken only from a state it may start from; recording the
+    /// intent to send ([`Step::StartSending`]) also requires the blast to be
+    /// waiting or running: no message is handed over for a paused or
+    /// cancelled blast, whatever the caller believed.
+    pub(crate) fn take_steps(
+        &self,
+        steps: &[StepRequest<'_>],
+        durability: Durability,
+    ) -> Result<Vec<bool>> {
         self.write(|conn| {
-            let mut values: Vec<Box<dyn rusqlite::ToSql>> = vec![
-                Box::new(step.target().as_str()),
-                Box::new(counts_as_attempt + undo_attempt),
-                Box::new(details.error_code.clone()),
-                Box::new(details.error_detail.clone()),
-                Box::new(details.message_id.clone()),
-                Box::new(details.next_attempt_at),
-                Box::new(details.rendered_text.clone()),
-                Box::new(now_ms),
-                Box::new(delivery_id),
-            ];
-            values.extend(
-                from.iter()
-                    .map(|s| Box::new(s.as_str()) as Box<dyn rusqlite::ToSql>),
-            );
-            let changed = conn
-                .prepare_cached(&sql)?
-                .execute(rusqlite::params_from_iter(values.iter()))?;
-            if changed == 0 {
-                let state: Option<String> = conn
-                    .query_row(
-                        "SELECT state FROM deliveries WHERE id = ?1",
-                        [delivery_id],
-                        |row| row.get(0),
-                    )
-                    .optional()?;
-                return Err(Error::InvalidStep {
-                    delivery_id,
-                    step: format!("{step:?}"),
-                    state: state.unwrap_or_else(|| "missing".into()),
-                });
+            let power_safe = durability == Durability::PowerSafe;
+            if power_safe {
+                conn.pragma_update(None, "synchronous", "FULL")?;
             }
-            Ok(())
+            let taken = (|| {
+                let tx = conn.transaction()?;
+                let mut taken = Vec::with_capacity(steps.len());
+                for request in steps {
+                    taken.push(step_in(&tx, request)?);
+                }
+                tx.commit()?;
+                Ok(taken)
+            })();
+            if power_safe {
+                conn.pragma_update(None, "synchronous", "NORMAL")?;
+            }
+            taken
         })
     }
 
@@ -396,43 +410,45 @@ impl Store {
         })
     }
 
-    /// The oldest delivery that is queued, or waiting to retry and due at `now_ms`.
-    pub(crate) fn next_due_delivery(
+    /// Up to `limit` deliveries that are queued, or waiting to retry and due
+    /// at `now_ms`, oldest first.
+    pub(crate) fn due_deliveries(
         &self,
         blast_id: i64,
         now_ms: i64,
-    ) -> Result<Option<DueDelivery>> {
+        limit: usize,
+    ) -> Result<Vec<DueDelivery>> {
         // One lookup per state, each in the (blast_id, state) index's order:
         // constant work per delivery, however far the blast has got.
         const QUEUED: &str = "SELECT id, phone, fields, attempts FROM deliveries
-             WHERE blast_id = ?1 AND state = 'queued' ORDER BY id LIMIT 1";
+             WHERE blast_id = ?1 AND state = 'queued' ORDER BY id LIMIT ?2";
         const DUE_RETRY: &str = "SELECT id, phone, fields, attempts FROM deliveries
-             WHERE blast_id = ?1 AND state = 'retry_wait' AND next_attempt_at <= ?2 ORDER BY id LIMIT 1";
+             WHERE blast_id = ?1 AND state = 'retry_wait' AND next_attempt_at <= ?3
+             ORDER BY id LIMIT ?2";
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(|conn| {
-            let pick = |sql: &str, args: &[&dyn rusqlite::ToSql]| {
-                conn.prepare_cached(sql)?
-                    .query_row(args, |row| {
-                        Ok((
-                            row.get::<_, i64>(0)?,
-                            row.get::<_, String>(1)?,
-                            row.get::<_, String>(2)?,
-                            row.get::<_, u32>(3)?,
-                        ))
+            let mut due = Vec::new();
+            let queued: [&dyn rusqlite::ToSql; 2] = [&blast_id, &limit];
+            let retry: [&dyn rusqlite::ToSql; 3] = [&blast_id, &limit, &now_ms];
+            for (sql, args) in [(QUEUED, &queued[..]), (DUE_RETRY, &retry[..])] {
+                let mut statement = conn.prepare_cached(sql)?;
+                let rows = statement.query_map(args, |row| {
+                    let phone: String = row.get(1)?;
+                    let fields: String = row.get(2)?;
+                    Ok(DueDelivery {
+                        id: row.get(0)?,
+                        phone: crate::phone::Phone::from_e164_unchecked(phone),
+                        fields: serde_json::from_str(&fields).unwrap_or_default(),
+                        attempts: row.get(3)?,
                     })
-                    .optional()
-            };
-            let queued = pick(QUEUED, &[&blast_id])?;
-            let retry = pick(DUE_RETRY, &[&blast_id, &now_ms])?;
-            let first = match (queued, retry) {
-                (Some(q), Some(r)) => Some(if r.0 < q.0 { r } else { q }),
-                (q, r) => q.or(r),
-            };
-            Ok(first.map(|(id, phone, fields, attempts)| DueDelivery {
-                id,
-                phone: crate::phone::Phone::from_e164_unchecked(phone),
-                fields: serde_json::from_str(&fields).unwrap_or_default(),
-                attempts,
-            }))
+                })?;
+                for row in rows {
+                    due.push(row?);
+                }
+            }
+            due.sort_by_key(|d| d.id);
+            due.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            Ok(due)
         })
     }
 
@@ -481,6 +497,67 @@ pub(crate) fn step_all_in(
     let mut values: Vec<&dyn rusqlite::ToSql> = vec![&target, &error_code, &now_ms, &blast_id];
     values.extend(from.iter().map(|s| s as &dyn rusqlite::ToSql));
     Ok(conn.execute(&sql, rusqlite::params_from_iter(values))? as u64)
+}
+
+/// One step for [`Store::take_steps`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StepRequest<'a> {
+    pub delivery_id: i64,
+    pub step: Step,
+    pub details: &'a StepDetails,
+    pub at_ms: i64,
+}
+
+/// Takes one step inside the caller's transaction; returns whether it was taken.
+fn step_in(conn: &rusqlite::Connection, request: &StepRequest<'_>) -> Result<bool> {
+    let StepRequest {
+        delivery_id,
+        step,
+        details,
+        at_ms: now_ms,
+    } = *request;
+    let from = step.allowed_from();
+    let placeholders = vec!["?"; from.len()].join(", ");
+    let blast_guard = if step == Step::StartSending {
+        "AND EXISTS (SELECT 1 FROM blasts b WHERE b.id = deliveries.blast_id
+                         AND b.state IN ('queued', 'running'))"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "UPDATE deliveries SET
+             state = ?1,
+             attempts = attempts + ?2,
+             error_code = coalesce(?3, CASE WHEN ?1 IN ('sent', 'queued') THEN NULL ELSE error_code END),
+             error_detail = coalesce(?4, CASE WHEN ?1 IN ('sent', 'queued') THEN NULL ELSE error_detail END),
+             message_id = coalesce(?5, message_id),
+             next_attempt_at = ?6,
+             rendered_text = coalesce(?7, rendered_text),
+             sent_at = CASE WHEN ?1 = 'sent' THEN ?8 ELSE sent_at END,
+             updated_at = ?8
+         WHERE id = ?9 AND state IN ({placeholders}) {blast_guard}"
+    );
+    let counts_as_attempt = i64::from(step == Step::StartSending);
+    let undo_attempt = -i64::from(step == Step::BackToQueue);
+    let target = step.target().as_str();
+    let attempts = counts_as_attempt + undo_attempt;
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![
+        &target,
+        &attempts,
+        &details.error_code,
+        &details.error_detail,
+        &details.message_id,
+        &details.next_attempt_at,
+        &details.rendered_text,
+        &now_ms,
+        &delivery_id,
+    ];
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    values.extend(from.iter().map(|s| s as &dyn rusqlite::ToSql));
+    let changed = conn
+        .prepare_cached(&sql)?
+        .execute(rusqlite::params_from_iter(values))?;
+    Ok(changed == 1)
 }
 
 #[cfg(test)]

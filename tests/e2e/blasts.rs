@@ -97,7 +97,25 @@ async fn rehearsal_blast() -> Result {
     assert!(estimate.contains("Asia/Jakarta"), "{estimate}");
     let risks = app.text("[data-testid=risks]").await?;
     assert!(risks.contains("No sending window"), "{risks}");
+    assert!(risks.contains("No warm-up"), "{risks}");
     app.screenshot("new-blast").await?;
+
+    step("change the pacing: a reversed range is refused, a warm-up is saved");
+    app.click("[data-testid=change-pacing]").await?;
+    set_field(&app, "minDelayS", "5").await?;
+    app.click("[data-testid=save-pacing]").await?;
+    app.wait_for_text(
+        "[data-testid=pacing-error]",
+        "the pacing settings cannot work: the smallest delay is larger than the largest",
+    )
+    .await?;
+    set_field(&app, "minDelayS", "1").await?;
+    set_field(&app, "warmUpDays", "14").await?;
+    app.click("[data-testid=save-pacing]").await?;
+    app.element("[data-testid=change-pacing]").await?;
+    let risks = app.text("[data-testid=risks]").await?;
+    assert!(!risks.contains("No warm-up"), "{risks}");
+    assert!(risks.contains("No sending window"), "{risks}");
 
     step("send, then pause while it runs");
     app.click("[data-testid=send-now]").await?;
@@ -152,4 +170,16 @@ async fn rehearsal_blast() -> Result {
     let sheet = workbook.worksheet_range("Report")?;
     assert_eq!(sheet.height(), CUSTOMERS + 1);
     app.close().await
+}
+
+/// Replaces the value of a pacing form field.
+async fn set_field(app: &App, field: &str, value: &str) -> Result {
+    let input = app
+        .element(&format!(
+            "[data-testid=pacing-form] input[data-field={field}]"
+        ))
+        .await?;
+    input.clear().await?;
+    input.send_keys(value).await?;
+    Ok(())
 }

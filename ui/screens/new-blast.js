@@ -4,7 +4,7 @@
 
 import { api, ApiError } from "../api.js";
 import { count, emptyState, errorPanel, h, plural, present, screenHeader } from "../view.js";
-import { formatTime, riskList } from "./pacing-view.js";
+import { formatTime, pacingForm, riskList } from "./pacing-view.js";
 
 // The draft survives moving between screens.
 const draft = {
@@ -19,6 +19,7 @@ const draft = {
   plan: null,
   error: null,
   busy: false,
+  editingPacing: false,
 };
 let root = null;
 
@@ -249,9 +250,21 @@ function planCard() {
     { class: "card stack", dataset: { testid: "plan" } },
     h("h2", { text: "Sending" }),
     h("p", {}, "From ", h("strong", { text: "Rehearsal (simulated)" }), " — messages are written to a log file instead of WhatsApp."),
-    h("p", { class: "muted", text: `Pacing: ${pacing}` }),
+    h("p", { class: "muted", dataset: { testid: "pacing-summary" }, text: `Pacing: ${pacing}` }),
     h("p", { dataset: { testid: "estimate" } }, "Estimated finish: ", h("strong", { text: formatTime(plan.finishEstimateMs, plan.timeZone) })),
     riskList(plan.risks),
+    draft.editingPacing
+      ? pacingForm(plan.pacing, async (next) => {
+          await api.setAccountPacing(plan.accountId, next);
+          draft.editingPacing = false;
+          draft.plan = await api.blastPlan(plan.accountId);
+          update();
+        })
+      : h(
+          "button",
+          { class: "button", attrs: { type: "button" }, dataset: { testid: "change-pacing" }, on: { click: () => { draft.editingPacing = true; update(); } } },
+          "Change pacing…",
+        ),
   );
 }
 

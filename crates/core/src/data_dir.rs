@@ -34,6 +34,47 @@ pub fn logs_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("logs")
 }
 
+/// The folder of WhatsApp session stores (the keys of linked accounts).
+pub fn sessions_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("sessions")
+}
+
+/// The session store of one account. Its keys let anyone holding the file
+/// send as the account: it lives in a folder only its owner can open.
+pub fn session_file(data_dir: &Path, account_id: i64) -> PathBuf {
+    sessions_dir(data_dir).join(format!("account-{account_id}.sqlite3"))
+}
+
+/// Creates the sessions folder, readable by its owner only (Unix), and
+/// tightens it if it exists with wider permissions.
+pub fn ensure_sessions_dir(data_dir: &Path) -> std::io::Result<PathBuf> {
+    let dir = sessions_dir(data_dir);
+    std::fs::create_dir_all(&dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(dir)
+}
+
+/// Deletes an account's session store (and SQLite's side files). Returns
+/// whether there was anything to delete.
+pub fn forget_session(data_dir: &Path, account_id: i64) -> std::io::Result<bool> {
+    let file = session_file(data_dir, account_id);
+    let mut removed = false;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = file.clone().into_os_string();
+        name.push(suffix);
+        match std::fs::remove_file(PathBuf::from(name)) {
+            Ok(()) => removed = true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(removed)
+}
+
 /// Creates the data directory (and its parents) if needed. A directory it
 /// creates is readable by its owner only (Unix); an existing one, which the
 /// person chose (`--data-dir`), keeps its permissions.
@@ -54,7 +95,26 @@ pub fn ensure(data_dir: &Path) -> std::io::Result<()> {
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 
-    use super::ensure;
+    use super::{ensure, ensure_sessions_dir, forget_session, session_file};
+
+    #[test]
+    fn session_stores_are_private_and_forgotten_whole() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let sessions = ensure_sessions_dir(dir.path())?;
+        assert_eq!(mode(&sessions)?, 0o700);
+        let file = session_file(dir.path(), 7);
+        for suffix in ["", "-wal", "-shm"] {
+            std::fs::write(format!("{}{suffix}", file.display()), b"keys")?;
+        }
+        let other = session_file(dir.path(), 8);
+        std::fs::write(&other, b"other keys")?;
+        assert!(forget_session(dir.path(), 7)?);
+        assert!(!file.exists());
+        assert!(!std::path::Path::new(&format!("{}-wal", file.display())).exists());
+        assert!(other.exists(), "another account's session stays");
+        assert!(!forget_session(dir.path(), 7)?, "nothing left to forget");
+        Ok(())
+    }
 
     fn mode(path: &std::path::Path) -> std::io::Result<u32> {
         Ok(std::fs::metadata(path)?.permissions().mode() & 0o777)

@@ -10,6 +10,7 @@
 //! - [`logging`]: tracing to a daily-rotated file, and the privacy rules for logs.
 //! - [`error`]: the stable error codes every layer above reports with.
 
+pub mod account;
 pub mod audience;
 pub mod clock;
 pub mod data_dir;

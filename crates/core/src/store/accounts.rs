@@ -4,6 +4,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::{Error, Result, Store};
+use crate::account::AccountStatus;
 use crate::pacing::Pacing;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,16 +115,11 @@ impl Store {
     pub fn set_account_pacing(&self, account_id: i64, pacing: &Pacing) -> Result<()> {
         pacing.validate()?;
         let json = super::to_json(pacing)?;
-        self.write(|conn| {
-            let changed = conn.execute(
-                "UPDATE accounts SET pacing = ?2 WHERE id = ?1",
-                params![account_id, json],
-            )?;
-            if changed == 0 {
-                return Err(Error::AccountNotFound { account_id });
-            }
-            Ok(())
-        })
+        self.update_account(
+            account_id,
+            "UPDATE accounts SET pacing = ?2 WHERE id = ?1",
+            &[&json],
+        )
     }
 
     /// Sets the time zone an account's sending window is in.
@@ -131,16 +127,11 @@ impl Store {
         if crate::zone::parse(zone).is_none() {
             return Err(Error::UnknownTimeZone { name: zone.into() });
         }
-        self.write(|conn| {
-            let changed = conn.execute(
-                "UPDATE accounts SET time_zone = ?2 WHERE id = ?1",
-                params![account_id, zone],
-            )?;
-            if changed == 0 {
-                return Err(Error::AccountNotFound { account_id });
-            }
-            Ok(())
-        })
+        self.update_account(
+            account_id,
+            "UPDATE accounts SET time_zone = ?2 WHERE id = ?1",
+            &[&zone],
+        )
     }
 
     /// When the account handed over messages, from `since_ms` on, oldest first.
@@ -161,10 +152,25 @@ impl Store {
 pub struct AccountInfo {
     pub id: i64,
     pub name: String,
+    pub business_unit: Option<String>,
     pub kind: AccountKind,
     pub phone: Option<String>,
-    pub status: String,
+    pub status: AccountStatus,
+    pub needs_attention: bool,
     pub time_zone: String,
+    pub linked_at: Option<i64>,
+}
+
+/// A status from its columns: the JSON detail when it reads, else the code alone.
+fn status_from(code: &str, detail: Option<&str>) -> AccountStatus {
+    detail
+        .and_then(|d| serde_json::from_str(d).ok())
+        .unwrap_or(match code {
+            "connected" => AccountStatus::Connecting,
+            "replaced" => AccountStatus::Replaced,
+            "outdated" => AccountStatus::Outdated,
+            _ => AccountStatus::Unlinked,
+        })
 }
 
 impl Store {
@@ -172,21 +178,28 @@ impl Store {
     pub fn list_accounts(&self) -> Result<Vec<AccountInfo>> {
         self.read(|conn| {
             let mut statement = conn.prepare(
-                "SELECT id, name, kind, phone, status, time_zone FROM accounts ORDER BY id",
+                "SELECT id, name, business_unit, kind, phone, status, status_detail, time_zone, linked_at
+                 FROM accounts WHERE removed_at IS NULL ORDER BY id",
             )?;
             let rows = statement.query_map([], |row| {
-                let kind: String = row.get(2)?;
+                let kind: String = row.get(3)?;
+                let code: String = row.get(5)?;
+                let detail: Option<String> = row.get(6)?;
+                let status = status_from(&code, detail.as_deref());
                 Ok(AccountInfo {
                     id: row.get(0)?,
                     name: row.get(1)?,
+                    business_unit: row.get(2)?,
                     kind: if kind == "simulated" {
                         AccountKind::Simulated
                     } else {
                         AccountKind::Whatsapp
                     },
-                    phone: row.get(3)?,
-                    status: row.get(4)?,
-                    time_zone: row.get(5)?,
+                    phone: row.get(4)?,
+                    needs_attention: status.needs_attention(),
+                    status,
+                    time_zone: row.get(7)?,
+                    linked_at: row.get(8)?,
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -202,6 +215,123 @@ impl Store {
             )?;
             let rows = statement.query_map([], |row| row.get(0))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+}
+
+impl Store {
+    /// One account, if it exists and was not removed.
+    pub fn account(&self, account_id: i64) -> Result<AccountInfo> {
+        self.list_accounts()?
+            .into_iter()
+            .find(|a| a.id == account_id)
+            .ok_or(Error::AccountNotFound { account_id })
+    }
+
+    /// Records an account's status.
+    pub fn set_account_status(&self, account_id: i64, status: &AccountStatus) -> Result<()> {
+        let detail = super::to_json(status)?;
+        self.update_account(
+            account_id,
+            "UPDATE accounts SET status = ?2, status_detail = ?3 WHERE id = ?1",
+            &[&status.code(), &detail],
+        )
+    }
+
+    /// Records that an account was linked, with its number when known.
+    pub fn set_account_linked(
+        &self,
+        account_id: i64,
+        phone: Option<&str>,
+        now_ms: i64,
+    ) -> Result<()> {
+        self.update_account(
+            account_id,
+            "UPDATE accounts SET phone = coalesce(?2, phone), linked_at = ?3 WHERE id = ?1",
+            &[&phone, &now_ms],
+        )
+    }
+
+    /// Renames an account and sets its business unit (empty: none).
+    pub fn set_account_details(
+        &self,
+        account_id: i64,
+        name: &str,
+        business_unit: &str,
+    ) -> Result<()> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::InvalidName {
+                reason: "an account needs a name",
+            });
+        }
+        let unit = Some(business_unit.trim()).filter(|u| !u.is_empty());
+        self.update_account(
+            account_id,
+            "UPDATE accounts SET name = ?2, business_unit = ?3 WHERE id = ?1",
+            &[&name, &unit],
+        )
+    }
+
+    /// Removes an account from lists; its waiting blasts are paused, its
+    /// blasts and reports stay. (Its session keys are the caller's to delete.)
+    pub fn remove_account(&self, account_id: i64, now_ms: i64) -> Result<()> {
+        self.write(|conn| {
+            let tx = conn.transaction()?;
+            let changed = tx.execute(
+                "UPDATE accounts SET removed_at = ?2, status = 'unlinked', status_detail = NULL
+                 WHERE id = ?1 AND removed_at IS NULL",
+                params![account_id, now_ms],
+            )?;
+            if changed == 0 {
+                return Err(Error::AccountNotFound { account_id });
+            }
+            tx.execute(
+                "UPDATE blasts SET state = 'paused', pause_code = 'account_removed',
+                     pause_reason = 'The account this blast sends from was removed.'
+                 WHERE account_id = ?1 AND state IN ('queued', 'running')",
+                [account_id],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Lets go on the account's blasts paused with `code`. Returns their ids.
+    pub fn resume_account_blasts(&self, account_id: i64, code: &str) -> Result<Vec<i64>> {
+        self.write(|conn| {
+            let tx = conn.transaction()?;
+            let ids: Vec<i64> = tx
+                .prepare(
+                    "SELECT id FROM blasts WHERE account_id = ?1 AND state = 'paused' AND pause_code = ?2
+                     ORDER BY id",
+                )?
+                .query_map(params![account_id, code], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            tx.execute(
+                "UPDATE blasts SET state = 'queued', pause_code = NULL, pause_reason = NULL
+                 WHERE account_id = ?1 AND state = 'paused' AND pause_code = ?2",
+                params![account_id, code],
+            )?;
+            tx.commit()?;
+            Ok(ids)
+        })
+    }
+
+    fn update_account(
+        &self,
+        account_id: i64,
+        sql: &str,
+        values: &[&dyn rusqlite::ToSql],
+    ) -> Result<()> {
+        self.write(|conn| {
+            let mut all: Vec<&dyn rusqlite::ToSql> = vec![&account_id];
+            all.extend_from_slice(values);
+            let changed = conn.execute(sql, rusqlite::params_from_iter(all))?;
+            if changed == 0 {
+                return Err(Error::AccountNotFound { account_id });
+            }
+            Ok(())
         })
     }
 }

@@ -39,6 +39,7 @@ pub const ALL: &[Migration] = &[
     migration!(5, "0005_schedules"),
     migration!(6, "0006_do_not_contact"),
     migration!(7, "0007_pacing"),
+    migration!(8, "0008_account_removal"),
 ];
 
 /// The schema version this build of Blastdesk writes.

@@ -1,0 +1,390 @@
+//! A linked account's life: linking by QR code or pairing code, connecting,
+//! reconnecting, and the ways it can end (logged out, replaced, banned,
+//! outdated). [`AccountMachine`] is pure: the WhatsApp adapter turns what
+//! the WhatsApp library reports into [`LinkSignal`]s, and carries out the
+//! [`Effect`]s the machine answers with. Nothing here reads a message's
+//! text: every decision is made on the kind of signal.
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Millis;
+
+/// Who ended a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogoutBy {
+    /// The person, from Blastdesk.
+    You,
+    /// The phone (Linked devices > Log out), or WhatsApp's servers.
+    Phone,
+}
+
+/// Where an account stands, as lists show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "status",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
+pub enum AccountStatus {
+    /// Never linked, or ready to link again.
+    Unlinked,
+    /// A QR code is on screen until `expires_at_ms`.
+    AwaitingQr {
+        expires_at_ms: Millis,
+        shown: u32,
+    },
+    /// A pairing code is on screen until `expires_at_ms`.
+    AwaitingPairCode {
+        code: String,
+        expires_at_ms: Millis,
+    },
+    /// The link attempt ended without a link: try again.
+    LinkFailed {
+        reason: String,
+    },
+    Connecting,
+    Connected,
+    /// Not connected; the next attempt is at `next_attempt_at_ms`.
+    /// `offline`: WhatsApp could not be reached at all.
+    Disconnected {
+        reason: String,
+        next_attempt_at_ms: Millis,
+        offline: bool,
+    },
+    /// The session is over and its keys are deleted: link again to send.
+    LoggedOut {
+        by: LogoutBy,
+    },
+    /// WhatsApp Web (or another Blastdesk) took over this session.
+    Replaced,
+    TemporarilyBanned {
+        until_ms: Millis,
+        reason_code: u16,
+    },
+    /// WhatsApp no longer accepts the version Blastdesk announces.
+    Outdated,
+}
+
+impl AccountStatus {
+    /// A stable code for the status column and the UI.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AccountStatus::Unlinked => "unlinked",
+            AccountStatus::AwaitingQr { .. } => "awaiting_qr",
+            AccountStatus::AwaitingPairCode { .. } => "awaiting_pair_code",
+            AccountStatus::LinkFailed { .. } => "link_failed",
+            AccountStatus::Connecting => "connecting",
+            AccountStatus::Connected => "connected",
+            AccountStatus::Disconnected { .. } => "disconnected",
+            AccountStatus::LoggedOut { .. } => "logged_out",
+            AccountStatus::Replaced => "replaced",
+            AccountStatus::TemporarilyBanned { .. } => "temporarily_banned",
+            AccountStatus::Outdated => "outdated",
+        }
+    }
+
+    /// The person should look at this account (the tray says so).
+    pub fn needs_attention(&self) -> bool {
+        matches!(
+            self,
+            AccountStatus::LinkFailed { .. }
+                | AccountStatus::Disconnected { .. }
+                | AccountStatus::LoggedOut { .. }
+                | AccountStatus::Replaced
+                | AccountStatus::TemporarilyBanned { .. }
+                | AccountStatus::Outdated
+        )
+    }
+
+    /// A session (and its keys) exists and should be connected.
+    pub fn is_linked(&self) -> bool {
+        matches!(
+            self,
+            AccountStatus::Connecting
+                | AccountStatus::Connected
+                | AccountStatus::Disconnected { .. }
+                | AccountStatus::TemporarilyBanned { .. }
+        )
+    }
+}
+
+/// What the WhatsApp library reported, reduced to what matters here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkSignal {
+    /// A new link attempt (a new client) starts.
+    LinkStarted,
+    /// A QR code to show, valid for `valid_for_ms`.
+    QrCode {
+        code: String,
+        valid_for_ms: Millis,
+    },
+    /// Every QR code of this attempt went unscanned.
+    QrCodesExhausted,
+    PairCode {
+        code: String,
+        valid_for_ms: Millis,
+    },
+    PairCodeFailed {
+        reason: String,
+    },
+    /// The phone accepted the link; `phone` is the account's number (E.164).
+    PairSuccess {
+        phone: Option<String>,
+    },
+    PairFailed {
+        reason: String,
+    },
+    Connected,
+    /// The connection ended. `reached`: it had reached WhatsApp (false: the
+    /// network or WhatsApp's servers could not be reached at all).
+    Disconnected {
+        reason: String,
+        reached: bool,
+    },
+    /// The session ended; `by_user` when Blastdesk asked for it.
+    LoggedOut {
+        by_user: bool,
+    },
+    /// Another client took over the session.
+    Replaced,
+    /// `lasts_ms` from now.
+    TemporaryBan {
+        reason_code: u16,
+        lasts_ms: Millis,
+    },
+    ClientOutdated,
+}
+
+/// What the adapter must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Record and show this status.
+    Status(AccountStatus),
+    /// Show this QR code (rendered by the adapter) until `expires_at_ms`.
+    ShowQr { code: String, expires_at_ms: Millis },
+    /// Record the account's number.
+    Linked { phone: Option<String> },
+    /// Delete the session's stored keys.
+    ForgetSession,
+    /// Stop the client; nothing reconnects until a new link or start.
+    StopClient,
+    /// Connect again at this instant.
+    Reconnect { at_ms: Millis },
+    /// Pause the account's blasts with this reason.
+    PauseBlasts { code: &'static str, reason: String },
+    /// Resume the account's blasts paused only because it was not connected.
+    ResumeBlasts,
+}
+
+/// The pause code of blasts waiting for their account to connect again.
+pub const NOT_CONNECTED: &str = "not_connected";
+
+/// The longest wait between reconnection attempts.
+const MAX_BACKOFF: Millis = 5 * 60_000;
+
+/// Waits between reconnection attempts: 1, 2, 3, 5, 8 ... seconds, at most 5 minutes.
+fn backoff_ms(failures: u32) -> Millis {
+    let (mut a, mut b): (Millis, Millis) = (1_000, 1_000);
+    for _ in 1..failures {
+        (a, b) = (b, a.saturating_add(b));
+        if a >= MAX_BACKOFF {
+            return MAX_BACKOFF;
+        }
+    }
+    a.min(MAX_BACKOFF)
+}
+
+/// One account's life, signal by signal.
+#[derive(Debug, Clone)]
+pub struct AccountMachine {
+    status: AccountStatus,
+    /// Paired in this attempt and not connected since: the restart WhatsApp
+    /// asks for right after pairing is expected, and is not a failure.
+    just_paired: bool,
+    failures: u32,
+    qr_shown: u32,
+}
+
+impl AccountMachine {
+    pub fn new(status: AccountStatus) -> AccountMachine {
+        AccountMachine {
+            status,
+            just_paired: false,
+            failures: 0,
+            qr_shown: 0,
+        }
+    }
+
+    pub fn status(&self) -> &AccountStatus {
+        &self.status
+    }
+
+    /// Takes one signal at `now`; returns what to do, in order.
+    pub fn on(&mut self, signal: LinkSignal, now: Millis) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        let status = match signal {
+            LinkSignal::LinkStarted => {
+                self.just_paired = false;
+                self.failures = 0;
+                self.qr_shown = 0;
+                AccountStatus::Connecting
+            }
+            LinkSignal::QrCode { code, valid_for_ms } => {
+                self.qr_shown += 1;
+                let expires_at_ms = now + valid_for_ms;
+                effects.push(Effect::ShowQr {
+                    code,
+                    expires_at_ms,
+                });
+                AccountStatus::AwaitingQr {
+                    expires_at_ms,
+                    shown: self.qr_shown,
+                }
+            }
+            LinkSignal::QrCodesExhausted => {
+                effects.push(Effect::StopClient);
+                AccountStatus::LinkFailed {
+                    reason: "The QR codes expired before one was scanned.".into(),
+                }
+            }
+            LinkSignal::PairCode { code, valid_for_ms } => AccountStatus::AwaitingPairCode {
+                code,
+                expires_at_ms: now + valid_for_ms,
+            },
+            LinkSignal::PairCodeFailed { reason } | LinkSignal::PairFailed { reason } => {
+                effects.push(Effect::StopClient);
+                AccountStatus::LinkFailed { reason }
+            }
+            LinkSignal::PairSuccess { phone } => {
+                self.just_paired = true;
+                effects.push(Effect::Linked { phone });
+                AccountStatus::Connecting
+            }
+            LinkSignal::Connected => {
+                self.just_paired = false;
+                self.failures = 0;
+                effects.push(Effect::ResumeBlasts);
+                AccountStatus::Connected
+            }
+            LinkSignal::Disconnected { reason, reached } => {
+                if self.ended() {
+                    // The disconnect that follows a logout, ban or takeover.
+                    return effects;
+                }
+                if self.just_paired {
+                    // The restart WhatsApp requires after pairing: reconnect now.
+                    self.just_paired = false;
+                    effects.push(Effect::Reconnect { at_ms: now });
+                    AccountStatus::Connecting
+                } else {
+                    self.failures += 1;
+                    let next_attempt_at_ms = now + backoff_ms(self.failures);
+                    effects.push(Effect::Reconnect {
+                        at_ms: next_attempt_at_ms,
+                    });
+                    AccountStatus::Disconnected {
+                        reason,
+                        next_attempt_at_ms,
+                        offline: !reached,
+                    }
+                }
+            }
+            LinkSignal::LoggedOut { by_user } => {
+                let by = if by_user {
+                    LogoutBy::You
+                } else {
+                    LogoutBy::Phone
+                };
+                effects.push(Effect::StopClient);
+                effects.push(Effect::ForgetSession);
+                effects.push(Effect::PauseBlasts {
+                    code: "logged_out",
+                    reason: match by {
+                        LogoutBy::You => "You logged this account out; link it again to send.",
+                        LogoutBy::Phone => {
+                            "The account was logged out from the phone; link it again to send."
+                        }
+                    }
+                    .into(),
+                });
+                AccountStatus::LoggedOut { by }
+            }
+            LinkSignal::Replaced => {
+                effects.push(Effect::StopClient);
+                effects.push(Effect::PauseBlasts {
+                    code: "connection_replaced",
+                    reason: "WhatsApp Web or another app took over this account's session; reconnect it to send.".into(),
+                });
+                AccountStatus::Replaced
+            }
+            LinkSignal::TemporaryBan {
+                reason_code,
+                lasts_ms,
+            } => {
+                let until_ms = now + lasts_ms;
+                effects.push(Effect::StopClient);
+                effects.push(Effect::PauseBlasts {
+                    code: "temporarily_banned",
+                    reason: format!(
+                        "WhatsApp has temporarily banned this account ({}).",
+                        ban_reason(reason_code)
+                    ),
+                });
+                effects.push(Effect::Reconnect { at_ms: until_ms });
+                AccountStatus::TemporarilyBanned {
+                    until_ms,
+                    reason_code,
+                }
+            }
+            LinkSignal::ClientOutdated => {
+                effects.push(Effect::StopClient);
+                effects.push(Effect::PauseBlasts {
+                    code: "outdated_client",
+                    reason: "WhatsApp no longer accepts the WhatsApp Web version Blastdesk announces: update Blastdesk, or set a newer version in Settings.".into(),
+                });
+                AccountStatus::Outdated
+            }
+        };
+        self.status = status.clone();
+        effects.insert(0, Effect::Status(status));
+        effects
+    }
+
+    /// The session ended in a way that a disconnect does not change.
+    fn ended(&self) -> bool {
+        matches!(
+            self.status,
+            AccountStatus::LoggedOut { .. }
+                | AccountStatus::Replaced
+                | AccountStatus::TemporarilyBanned { .. }
+                | AccountStatus::Outdated
+                | AccountStatus::LinkFailed { .. }
+                | AccountStatus::Unlinked
+        )
+    }
+}
+
+/// WhatsApp's temporary-ban reasons, in words.
+pub fn ban_reason(code: u16) -> &'static str {
+    match code {
+        101 => "too many messages to people who do not have you in their contacts",
+        102 => "too many people blocked you",
+        103 => "too many groups with people who do not have you in their contacts",
+        104 => "the same message sent to too many people",
+        106 => "too many messages to a broadcast list",
+        _ => "WhatsApp did not say why",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let waits: Vec<Millis> = (1..=6).map(backoff_ms).collect();
+        assert_eq!(waits, [1_000, 1_000, 2_000, 3_000, 5_000, 8_000]);
+        assert_eq!(backoff_ms(40), MAX_BACKOFF);
+    }
+}

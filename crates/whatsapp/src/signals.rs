@@ -1,0 +1,522 @@
+//! What whatsapp-rust reports, mapped to what Blastdesk acts on: account
+//! signals for the core's `AccountMachine`, receipts for deliveries, and
+//! send errors in the engine's classes. Every decision is made on a variant
+//! or a numeric code the protocol defines, never on a message's text.
+
+use blastdesk_core::account::LinkSignal;
+use blastdesk_core::clock::Millis;
+use blastdesk_core::messenger::{AccountProblem, RecipientProblem, SendError};
+use blastdesk_core::store::blasts::Receipt;
+use whatsapp_rust::ClientError;
+use whatsapp_rust::prelude::{IqError, SendError as WaSendError};
+use whatsapp_rust::types::events::{ConnectFailureReason, Event};
+use whatsapp_rust::types::presence::ReceiptType;
+
+use crate::jid;
+
+/// What an event means for Blastdesk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mapped {
+    Account(LinkSignal),
+    /// Messages this account sent were delivered or read.
+    Receipt {
+        message_ids: Vec<String>,
+        receipt: Receipt,
+        at_ms: Millis,
+    },
+    /// The server refused a message it had been handed (a nack).
+    Nack {
+        message_id: String,
+        code: String,
+    },
+}
+
+fn millis(duration: std::time::Duration) -> Millis {
+    Millis::try_from(duration.as_millis()).unwrap_or(Millis::MAX)
+}
+
+/// Maps one event; `None` for the many events Blastdesk has no use for.
+/// `logging_out` is true while Blastdesk itself is logging the account out,
+/// which is how a logout by the person is told from one by the phone.
+pub fn map_event(event: &Event, logging_out: bool) -> Option<Mapped> {
+    let signal = match event {
+        Event::PairingQrCode(qr) => LinkSignal::QrCode {
+            code: qr.code.clone(),
+            valid_for_ms: millis(qr.timeout),
+        },
+        Event::PairingQrCodesExhausted(_) => LinkSignal::QrCodesExhausted,
+        Event::PairingCode(code) => LinkSignal::PairCode {
+            code: code.code.clone(),
+            valid_for_ms: millis(code.timeout),
+        },
+        Event::PairingCodeError(_) => LinkSignal::PairCodeFailed {
+            reason: "WhatsApp did not give a pairing code for this number; check it, or link with the QR code.".into(),
+        },
+        Event::PairSuccess(success) => LinkSignal::PairSuccess {
+            phone: jid::phone_of(&success.id),
+        },
+        Event::PairError(_) => LinkSignal::PairFailed {
+            reason: "The phone could not complete the link; try again.".into(),
+        },
+        Event::QrScannedWithoutMultidevice(_) => LinkSignal::PairFailed {
+            reason: "The phone that scanned the code cannot link devices; update WhatsApp on it and try again.".into(),
+        },
+        Event::Connected(_) => LinkSignal::Connected,
+        Event::Disconnected(disconnected) => LinkSignal::Disconnected {
+            reason: disconnected.reason.to_string(),
+            reached: true,
+        },
+        Event::LoggedOut(_) => LinkSignal::LoggedOut {
+            by_user: logging_out,
+        },
+        Event::StreamReplaced(_) => LinkSignal::Replaced,
+        Event::TemporaryBan(ban) => LinkSignal::TemporaryBan {
+            reason_code: u16::try_from(ban.code.code()).unwrap_or(0),
+            lasts_ms: ban.expire.num_milliseconds(),
+        },
+        Event::ClientOutdated(_) => LinkSignal::ClientOutdated,
+        Event::ConnectFailure(failure) => match failure.reason {
+            ConnectFailureReason::ClientOutdated => LinkSignal::ClientOutdated,
+            reason if reason.is_logged_out() => LinkSignal::LoggedOut {
+                by_user: logging_out,
+            },
+            reason => LinkSignal::Disconnected {
+                reason: format!("WhatsApp refused the connection (code {})", reason.code()),
+                reached: true,
+            },
+        },
+        Event::Receipt(receipt) => {
+            let receipt_kind = match receipt.r#type {
+                ReceiptType::Delivered => Receipt::Delivered,
+                ReceiptType::Read | ReceiptType::Played => Receipt::Read,
+                _ => return None,
+            };
+            return Some(Mapped::Receipt {
+                message_ids: receipt.message_ids.clone(),
+                receipt: receipt_kind,
+                at_ms: receipt.timestamp.timestamp_millis(),
+            });
+        }
+        Event::ServerAck(ack) if ack.class.as_deref() == Some("message") => {
+            return ack.error.as_ref().map(|code| Mapped::Nack {
+                message_id: ack.id.clone(),
+                code: code.clone(),
+            });
+        }
+        _ => return None,
+    };
+    Some(Mapped::Account(signal))
+}
+
+/// The engine's class for a send error, by variant and protocol code.
+pub fn send_error(error: &WaSendError) -> SendError {
+    let transient = |detail: &str| SendError::Transient {
+        detail: detail.to_owned(),
+    };
+    let account = |problem| SendError::Account { problem };
+    match error {
+        WaSendError::NotLoggedIn => account(AccountProblem::LoggedOut),
+        WaSendError::Client(ClientError::NotLoggedIn) => account(AccountProblem::LoggedOut),
+        WaSendError::Client(ClientError::NotConnected) => account(AccountProblem::NotConnected),
+        WaSendError::Client(ClientError::Iq(iq)) | WaSendError::Iq(iq) => iq_error(iq),
+        WaSendError::Client(ClientError::Socket(_)) => {
+            transient("the connection dropped while sending")
+        }
+        WaSendError::Client(ClientError::EncryptSend(_)) => {
+            transient("the message could not be encrypted for sending")
+        }
+        WaSendError::Client(_) => transient("the WhatsApp client failed while sending"),
+        WaSendError::InvalidRequest(_) => SendError::Recipient {
+            problem: RecipientProblem::InvalidNumber,
+        },
+        WaSendError::Internal(_) => transient("an internal error in the WhatsApp client"),
+        _ => transient("an unexpected error in the WhatsApp client"),
+    }
+}
+
+fn iq_error(error: &IqError) -> SendError {
+    match error {
+        IqError::NotConnected => SendError::Account {
+            problem: AccountProblem::NotConnected,
+        },
+        IqError::ServerError {
+            code: 429, backoff, ..
+        } => SendError::Account {
+            problem: AccountProblem::RateLimited {
+                retry_after_ms: backoff.map(|s| Millis::from(s) * 1_000),
+            },
+        },
+        IqError::ServerError { code: 401, .. } => SendError::Account {
+            problem: AccountProblem::LoggedOut,
+        },
+        IqError::ServerError { code: 404, .. } => SendError::Recipient {
+            problem: RecipientProblem::NotOnWhatsapp,
+        },
+        _ => SendError::Transient {
+            detail: "WhatsApp did not answer in time".into(),
+        },
+    }
+}
+
+/// What a server nack code means for the delivery's account: the codes
+/// WhatsApp uses for sending too fast or being restricted pause the account;
+/// others only fail the message.
+pub fn nack_class(code: &str) -> NackClass {
+    match code {
+        // 463: the account may not start new chats now; 479: rate-limited
+        // for spam-like sending; 429: too many requests.
+        "429" | "463" | "479" => NackClass::SlowDown,
+        _ => NackClass::FailMessage,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NackClass {
+    SlowDown,
+    FailMessage,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use whatsapp_rust::Jid;
+    use whatsapp_rust::types::events::{
+        ClientOutdated, ConnectFailure, Connected, Disconnected, LoggedOut, PairError, PairSuccess,
+        PairingCode, PairingCodeError, PairingQrCode, PairingQrCodesExhausted,
+        QrScannedWithoutMultidevice, Receipt as WaReceipt, ServerAck, StreamReplaced,
+        TempBanReason, TemporaryBan,
+    };
+    use whatsapp_rust::types::message::MessageSource;
+    use whatsapp_rust::wacore::net::DisconnectReason;
+
+    use super::*;
+
+    fn phone_jid() -> Jid {
+        Jid::pn("6281234567890")
+    }
+
+    fn receipt(kind: ReceiptType) -> Event {
+        Event::Receipt(
+            WaReceipt::builder()
+                .source(MessageSource {
+                    chat: phone_jid(),
+                    sender: phone_jid(),
+                    ..MessageSource::default()
+                })
+                .message_ids(vec!["3EB0A1".into(), "3EB0A2".into()])
+                .timestamp(
+                    whatsapp_rust::chrono::DateTime::from_timestamp(1_764_471_600, 0)
+                        .unwrap_or_default(),
+                )
+                .r#type(kind)
+                .offline(false)
+                .build(),
+        )
+    }
+
+    fn ack(class: &str, error: Option<&str>) -> Event {
+        Event::ServerAck(
+            ServerAck::builder()
+                .id("3EB0A1".into())
+                .class(class.into())
+                .maybe_error(error.map(String::from))
+                .build(),
+        )
+    }
+
+    fn failure(reason: ConnectFailureReason) -> Event {
+        Event::ConnectFailure(ConnectFailure::builder().reason(reason).build())
+    }
+
+    #[test]
+    fn every_event_the_adapter_handles_maps_by_its_kind() {
+        let account = |s| Some(Mapped::Account(s));
+        let cases: Vec<(&str, Event, bool, Option<Mapped>)> = vec![
+            (
+                "qr code",
+                Event::PairingQrCode(
+                    PairingQrCode::builder()
+                        .code("2@abc".into())
+                        .timeout(Duration::from_secs(60))
+                        .build(),
+                ),
+                false,
+                account(LinkSignal::QrCode {
+                    code: "2@abc".into(),
+                    valid_for_ms: 60_000,
+                }),
+            ),
+            (
+                "qr codes exhausted",
+                Event::PairingQrCodesExhausted(
+                    PairingQrCodesExhausted::builder()
+                        .disconnected(true)
+                        .build(),
+                ),
+                false,
+                account(LinkSignal::QrCodesExhausted),
+            ),
+            (
+                "pairing code",
+                Event::PairingCode(
+                    PairingCode::builder()
+                        .code("ABCD-EFGH".into())
+                        .timeout(Duration::from_secs(180))
+                        .build(),
+                ),
+                false,
+                account(LinkSignal::PairCode {
+                    code: "ABCD-EFGH".into(),
+                    valid_for_ms: 180_000,
+                }),
+            ),
+            (
+                "pair success",
+                Event::PairSuccess(
+                    PairSuccess::builder()
+                        .id("6281234567890:3@s.whatsapp.net"
+                            .parse()
+                            .unwrap_or_else(|_| phone_jid()))
+                        .lid(Jid::pn("1"))
+                        .business_name(String::new())
+                        .platform("android".into())
+                        .build(),
+                ),
+                false,
+                account(LinkSignal::PairSuccess {
+                    phone: Some("+6281234567890".into()),
+                }),
+            ),
+            (
+                "connected",
+                Event::Connected(Connected::builder().build()),
+                false,
+                account(LinkSignal::Connected),
+            ),
+            (
+                "disconnected (the restart after pairing looks like this too)",
+                Event::Disconnected(
+                    Disconnected::builder()
+                        .reason(DisconnectReason::StreamEnded)
+                        .build(),
+                ),
+                false,
+                account(LinkSignal::Disconnected {
+                    reason: "stream ended (EOF)".into(),
+                    reached: true,
+                }),
+            ),
+            (
+                "logged out from the phone",
+                Event::LoggedOut(
+                    LoggedOut::builder()
+                        .on_connect(false)
+                        .reason(ConnectFailureReason::LoggedOut)
+                        .build(),
+                ),
+                false,
+                account(LinkSignal::LoggedOut { by_user: false }),
+            ),
+            (
+                "logged out by the person",
+                Event::LoggedOut(
+                    LoggedOut::builder()
+                        .on_connect(false)
+                        .reason(ConnectFailureReason::LoggedOut)
+                        .build(),
+                ),
+                true,
+                account(LinkSignal::LoggedOut { by_user: true }),
+            ),
+            (
+                "replaced",
+                Event::StreamReplaced(StreamReplaced::builder().build()),
+                false,
+                account(LinkSignal::Replaced),
+            ),
+            (
+                "temporary ban",
+                Event::TemporaryBan(
+                    TemporaryBan::builder()
+                        .code(TempBanReason::SentToTooManyPeople)
+                        .expire(whatsapp_rust::chrono::Duration::seconds(3_600))
+                        .build(),
+                ),
+                false,
+                account(LinkSignal::TemporaryBan {
+                    reason_code: 101,
+                    lasts_ms: 3_600_000,
+                }),
+            ),
+            (
+                "outdated",
+                Event::ClientOutdated(ClientOutdated::builder().build()),
+                false,
+                account(LinkSignal::ClientOutdated),
+            ),
+            (
+                "failure: outdated",
+                failure(ConnectFailureReason::ClientOutdated),
+                false,
+                account(LinkSignal::ClientOutdated),
+            ),
+            (
+                "failure: account locked",
+                failure(ConnectFailureReason::AccountLocked),
+                false,
+                account(LinkSignal::LoggedOut { by_user: false }),
+            ),
+            (
+                "failure: service unavailable",
+                failure(ConnectFailureReason::ServiceUnavailable),
+                false,
+                account(LinkSignal::Disconnected {
+                    reason: "WhatsApp refused the connection (code 503)".into(),
+                    reached: true,
+                }),
+            ),
+            (
+                "delivered",
+                receipt(ReceiptType::Delivered),
+                false,
+                Some(Mapped::Receipt {
+                    message_ids: vec!["3EB0A1".into(), "3EB0A2".into()],
+                    receipt: Receipt::Delivered,
+                    at_ms: 1_764_471_600_000,
+                }),
+            ),
+            (
+                "read",
+                receipt(ReceiptType::Read),
+                false,
+                Some(Mapped::Receipt {
+                    message_ids: vec!["3EB0A1".into(), "3EB0A2".into()],
+                    receipt: Receipt::Read,
+                    at_ms: 1_764_471_600_000,
+                }),
+            ),
+            (
+                "a retry receipt is not an outcome",
+                receipt(ReceiptType::Retry),
+                false,
+                None,
+            ),
+            ("a plain ack", ack("message", None), false, None),
+            (
+                "a nack",
+                ack("message", Some("479")),
+                false,
+                Some(Mapped::Nack {
+                    message_id: "3EB0A1".into(),
+                    code: "479".into(),
+                }),
+            ),
+            (
+                "an ack of a receipt",
+                ack("receipt", Some("500")),
+                false,
+                None,
+            ),
+        ];
+        for (what, event, logging_out, expected) in cases {
+            assert_eq!(map_event(&event, logging_out), expected, "{what}");
+        }
+        // The failures outside the table are not silently dropped either.
+        let failed_pair = Event::PairError(
+            PairError::builder()
+                .id(phone_jid())
+                .lid(phone_jid())
+                .business_name(String::new())
+                .platform(String::new())
+                .error("whatever text".into())
+                .build(),
+        );
+        assert!(matches!(
+            map_event(&failed_pair, false),
+            Some(Mapped::Account(LinkSignal::PairFailed { .. }))
+        ));
+        let code_error =
+            Event::PairingCodeError(PairingCodeError::builder().error("ignored".into()).build());
+        assert!(matches!(
+            map_event(&code_error, false),
+            Some(Mapped::Account(LinkSignal::PairCodeFailed { .. }))
+        ));
+        let no_md =
+            Event::QrScannedWithoutMultidevice(QrScannedWithoutMultidevice::builder().build());
+        assert!(matches!(
+            map_event(&no_md, false),
+            Some(Mapped::Account(LinkSignal::PairFailed { .. }))
+        ));
+    }
+
+    #[test]
+    fn send_errors_fall_in_the_engine_classes_by_variant() {
+        use blastdesk_core::messenger::ErrorClass;
+        let server = |code: u16, backoff: Option<u32>| {
+            WaSendError::Iq(IqError::ServerError {
+                code,
+                text: "ignored".into(),
+                error_type: None,
+                backoff,
+            })
+        };
+        let cases: Vec<(WaSendError, ErrorClass, &str)> = vec![
+            (WaSendError::NotLoggedIn, ErrorClass::Account, "logged_out"),
+            (
+                WaSendError::Client(ClientError::NotConnected),
+                ErrorClass::Account,
+                "not_connected",
+            ),
+            (
+                WaSendError::Iq(IqError::NotConnected),
+                ErrorClass::Account,
+                "not_connected",
+            ),
+            (
+                WaSendError::Iq(IqError::Timeout),
+                ErrorClass::Transient,
+                "transient",
+            ),
+            (server(429, Some(30)), ErrorClass::Account, "rate_limited"),
+            (server(401, None), ErrorClass::Account, "logged_out"),
+            (server(404, None), ErrorClass::Recipient, "not_on_whatsapp"),
+            (server(500, None), ErrorClass::Transient, "transient"),
+            (
+                WaSendError::InvalidRequest("bad jid".into()),
+                ErrorClass::Recipient,
+                "invalid_number",
+            ),
+            (
+                WaSendError::Internal(whatsapp_rust::anyhow::anyhow!("boom")),
+                ErrorClass::Transient,
+                "transient",
+            ),
+        ];
+        for (error, class, code) in cases {
+            let mapped = send_error(&error);
+            assert_eq!((mapped.class(), mapped.code()), (class, code), "{error}");
+        }
+        assert_eq!(
+            send_error(&server(429, Some(30))),
+            SendError::Account {
+                problem: AccountProblem::RateLimited {
+                    retry_after_ms: Some(30_000)
+                }
+            }
+        );
+    }
+
+    #[test]
+    fn nacks_that_mean_slow_down_pause_the_account() {
+        for (code, class) in [
+            ("429", NackClass::SlowDown),
+            ("463", NackClass::SlowDown),
+            ("479", NackClass::SlowDown),
+            ("500", NackClass::FailMessage),
+            ("", NackClass::FailMessage),
+        ] {
+            assert_eq!(nack_class(code), class, "{code}");
+        }
+    }
+}

@@ -233,6 +233,26 @@ impl Control {
         Ok(changed)
     }
 
+    /// Pauses every waiting or running blast of an account (its session
+    /// ended, or WhatsApp told it to stop). Returns their ids.
+    pub fn pause_account(
+        &self,
+        account_id: i64,
+        code: &str,
+        reason: &str,
+    ) -> Result<Vec<i64>, store::Error> {
+        self.store
+            .pause_account_blasts(account_id, &PauseReason { code, reason })
+    }
+
+    /// Lets go on the account's blasts that were paused with `code` (e.g.
+    /// only because it was not connected). Returns their ids.
+    pub fn resume_account(&self, account_id: i64, code: &str) -> Result<Vec<i64>, store::Error> {
+        let resumed = self.store.resume_account_blasts(account_id, code)?;
+        self.wake();
+        Ok(resumed)
+    }
+
     /// At start, before any engine runs: messages that were being handed
     /// over when Blastdesk stopped become "unknown", never re-sent unless the
     /// person chooses to. Returns how many.

@@ -12,6 +12,6 @@
 
 pub mod jid;
 pub mod qr;
-
+pub mod session;
 pub mod signals;
 pub mod version;

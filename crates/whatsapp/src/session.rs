@@ -1,0 +1,582 @@
+//! A linked account's live WhatsApp client.
+//!
+//! [`Session`] owns the whatsapp-rust client of one account, its session
+//! store file (`data_dir::session_file`), and the account's
+//! [`AccountMachine`]. Every event the client reports goes through
+//! [`signals::map_event`] into the machine, and the session carries out the
+//! effects it answers with: recording the status, showing QR codes,
+//! deleting keys, pausing and resuming the account's blasts, reconnecting.
+//! The library's own reconnect loop is turned off so that when to reconnect
+//! (and what the person is told about it) is the machine's decision.
+//!
+//! It is also the account's [`Messenger`]: text and media with a caption,
+//! and the number check.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use blastdesk_core::Store;
+use blastdesk_core::account::{AccountMachine, AccountStatus, Effect, LinkSignal, NOT_CONNECTED};
+use blastdesk_core::clock::{Clock, Millis};
+use blastdesk_core::data_dir;
+use blastdesk_core::engine::Control;
+use blastdesk_core::messenger::{
+    Accepted, AccountProblem, Media, MediaKind, Messenger, Outgoing, SendError,
+};
+use blastdesk_core::phone::Phone;
+use whatsapp_rust::Client;
+use whatsapp_rust::download::MediaType;
+use whatsapp_rust::prelude::{Bot, Event, SqliteStore};
+use whatsapp_rust::transport::{TokioWebSocketTransportFactory, TransportFactory};
+use whatsapp_rust::upload::UploadOptions;
+use whatsapp_rust::waproto::buffa::MessageField;
+use whatsapp_rust::waproto::whatsapp as wa;
+
+use crate::signals::{self, Mapped, NackClass};
+use crate::version::WebVersion;
+use crate::{jid, qr};
+
+/// What a session tells the window or the terminal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEvent {
+    Status {
+        account_id: i64,
+        status: AccountStatus,
+    },
+    /// A QR code to show, as SVG, and the text it encodes (for a terminal).
+    Qr {
+        account_id: i64,
+        svg: String,
+        payload: String,
+        expires_at_ms: Millis,
+    },
+}
+
+/// How a session starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Start {
+    /// Connect with the stored keys.
+    Resume,
+    /// A new link with QR codes.
+    LinkWithQr,
+    /// A new link with a pairing code for this number (E.164).
+    LinkWithCode { phone: String },
+}
+
+/// What a session needs from its surroundings.
+pub struct SessionConfig {
+    pub account_id: i64,
+    pub data_dir: PathBuf,
+    pub store: Store,
+    pub control: Control,
+    pub version: WebVersion,
+    pub clock: Arc<dyn Clock>,
+    pub notify: Arc<dyn Fn(SessionEvent) + Send + Sync>,
+    /// How the client reaches WhatsApp: [`Network::real`] in the app; tests
+    /// give one that never reaches anything.
+    pub network: Network,
+}
+
+/// The client's transport to WhatsApp.
+#[derive(Clone)]
+pub struct Network(Arc<dyn TransportFactory>);
+
+impl Network {
+    /// WhatsApp Web's WebSocket.
+    pub fn real() -> Network {
+        Network(Arc::new(TokioWebSocketTransportFactory::new()))
+    }
+
+    /// Any transport (tests: one that fails as a computer offline does).
+    pub fn custom(factory: impl TransportFactory + 'static) -> Network {
+        Network(Arc::new(factory))
+    }
+}
+
+#[whatsapp_rust::async_trait]
+impl TransportFactory for Network {
+    async fn create_transport(
+        &self,
+    ) -> Result<
+        (
+            Arc<dyn whatsapp_rust::transport::Transport>,
+            whatsapp_rust::async_channel::Receiver<whatsapp_rust::transport::TransportEvent>,
+        ),
+        whatsapp_rust::anyhow::Error,
+    > {
+        self.0.create_transport().await
+    }
+}
+
+pub struct Session {
+    config: SessionConfig,
+    machine: Mutex<AccountMachine>,
+    client: Mutex<Option<Arc<Client>>>,
+    /// Set while Blastdesk itself logs out, to tell that logout from the phone's.
+    logging_out: AtomicBool,
+    /// The client must not be started again (logout, ban, takeover, ...).
+    stopped: AtomicBool,
+    /// Whether the current connection reached WhatsApp at all.
+    reached: AtomicBool,
+    reconnect_at: Mutex<Option<Millis>>,
+    /// Wakes the wait before a reconnection when the session stops.
+    woken: tokio::sync::Notify,
+}
+
+impl Session {
+    pub fn new(config: SessionConfig) -> Arc<Session> {
+        let status = config
+            .store
+            .account(config.account_id)
+            .map_or(AccountStatus::Unlinked, |a| a.status);
+        Arc::new(Session {
+            machine: Mutex::new(AccountMachine::new(status)),
+            client: Mutex::new(None),
+            logging_out: AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
+            reached: AtomicBool::new(false),
+            reconnect_at: Mutex::new(None),
+            woken: tokio::sync::Notify::new(),
+            config,
+        })
+    }
+
+    pub fn account_id(&self) -> i64 {
+        self.config.account_id
+    }
+
+    pub fn status(&self) -> AccountStatus {
+        lock(&self.machine).status().clone()
+    }
+
+    /// Runs the session until it stops for good (logout, ban, takeover,
+    /// outdated client, a link attempt that ended) or [`Session::stop`].
+    pub async fn run(self: &Arc<Self>, start: Start) {
+        if start != Start::Resume {
+            // A new link attempt builds a new client on a fresh session store.
+            if let Err(error) = data_dir::forget_session(&self.config.data_dir, self.account_id()) {
+                tracing::warn!("cannot clear the old session: {error}");
+            }
+            self.signal(LinkSignal::LinkStarted);
+        }
+        self.stopped.store(false, Ordering::SeqCst);
+        let mut start = start;
+        loop {
+            self.reached.store(false, Ordering::SeqCst);
+            *lock(&self.reconnect_at) = None;
+            if let Err(error) = self.connect_once(&start).await {
+                tracing::warn!(
+                    account_id = self.account_id(),
+                    "cannot start WhatsApp: {error}"
+                );
+            }
+            // A pairing code is requested once; reconnecting resumes.
+            start = Start::Resume;
+            if self.stopped.load(Ordering::SeqCst) {
+                return;
+            }
+            if !self.reached.load(Ordering::SeqCst) && lock(&self.reconnect_at).is_none() {
+                // The client ended without reaching WhatsApp: no network, DNS,
+                // a firewall. The machine says when to try again.
+                self.signal(LinkSignal::Disconnected {
+                    reason: "cannot reach WhatsApp".into(),
+                    reached: false,
+                });
+            }
+            let Some(at) = *lock(&self.reconnect_at) else {
+                return;
+            };
+            let wait = (at - self.config.clock.now_ms()).max(0);
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
+                () = self.woken.notified() => {}
+            }
+            if self.stopped.load(Ordering::SeqCst) {
+                return;
+            }
+        }
+    }
+
+    /// One client, from connect until its connection ends.
+    async fn connect_once(self: &Arc<Self>, start: &Start) -> Result<(), String> {
+        let dir =
+            data_dir::ensure_sessions_dir(&self.config.data_dir).map_err(|e| e.to_string())?;
+        let file = data_dir::session_file(&self.config.data_dir, self.account_id());
+        tracing::debug!(dir = %dir.display(), "session store");
+        let backend = SqliteStore::new(&file.to_string_lossy())
+            .await
+            .map_err(|e| e.to_string())?;
+        let session = Arc::clone(self);
+        let mut builder = Bot::builder()
+            .with_backend(backend)
+            .with_transport_factory(self.config.network.clone())
+            .with_version(self.config.version.tuple())
+            .skip_history_sync()
+            .on_event(move |event: Arc<Event>, _client| {
+                let session = Arc::clone(&session);
+                async move { session.on_event(&event) }
+            });
+        if let Start::LinkWithCode { phone } = start {
+            builder = builder.with_pair_code(whatsapp_rust::pair_code::PairCodeOptions {
+                phone_number: phone.trim_start_matches('+').to_owned(),
+                ..Default::default()
+            });
+        }
+        let bot = builder.build().await.map_err(|e| e.to_string())?;
+        let client = bot.client();
+        // Reconnecting is the account machine's decision, not the library's.
+        client.enable_auto_reconnect.store(false, Ordering::SeqCst);
+        *lock(&self.client) = Some(Arc::clone(&client));
+        bot.run().await;
+        *lock(&self.client) = None;
+        Ok(())
+    }
+
+    fn on_event(&self, event: &Event) {
+        let logging_out = self.logging_out.load(Ordering::SeqCst);
+        match signals::map_event(event, logging_out) {
+            Some(Mapped::Account(signal)) => {
+                self.reached.store(true, Ordering::SeqCst);
+                self.signal(signal);
+            }
+            Some(Mapped::Receipt {
+                message_ids,
+                receipt,
+                at_ms,
+            }) => {
+                for id in message_ids {
+                    if let Err(error) = self.config.store.record_receipt(&id, receipt, at_ms) {
+                        tracing::warn!("cannot record a receipt: {error}");
+                    }
+                }
+            }
+            Some(Mapped::Nack { code, .. })
+                if signals::nack_class(&code) == NackClass::SlowDown =>
+            {
+                let reason = format!(
+                    "WhatsApp refused a message (code {code}) because this account is sending too much; wait before resuming."
+                );
+                if let Err(error) =
+                    self.config
+                        .control
+                        .pause_account(self.account_id(), "rate_limited", &reason)
+                {
+                    tracing::warn!("cannot pause the account's blasts: {error}");
+                }
+            }
+            Some(Mapped::Nack { .. }) | None => {}
+        }
+    }
+
+    /// Feeds the machine and carries out what it says.
+    fn signal(&self, signal: LinkSignal) {
+        let now = self.config.clock.now_ms();
+        let effects = lock(&self.machine).on(signal, now);
+        for effect in effects {
+            self.apply(effect);
+        }
+    }
+
+    fn apply(&self, effect: Effect) {
+        let account_id = self.account_id();
+        let store = &self.config.store;
+        let result = match effect {
+            Effect::Status(status) => {
+                (self.config.notify)(SessionEvent::Status {
+                    account_id,
+                    status: status.clone(),
+                });
+                store
+                    .set_account_status(account_id, &status)
+                    .map_err(|e| e.to_string())
+            }
+            Effect::ShowQr {
+                code,
+                expires_at_ms,
+            } => qr::svg(&code)
+                .map(|svg| {
+                    (self.config.notify)(SessionEvent::Qr {
+                        account_id,
+                        svg,
+                        payload: code,
+                        expires_at_ms,
+                    });
+                })
+                .map_err(|e| e.to_string()),
+            Effect::Linked { phone } => store
+                .set_account_linked(account_id, phone.as_deref(), self.config.clock.now_ms())
+                .map_err(|e| e.to_string()),
+            Effect::ForgetSession => data_dir::forget_session(&self.config.data_dir, account_id)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Effect::StopClient => {
+                self.stop();
+                Ok(())
+            }
+            Effect::Reconnect { at_ms } => {
+                if !self.stopped.load(Ordering::SeqCst) {
+                    *lock(&self.reconnect_at) = Some(at_ms);
+                }
+                Ok(())
+            }
+            Effect::PauseBlasts { code, reason } => self
+                .config
+                .control
+                .pause_account(account_id, code, &reason)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Effect::ResumeBlasts => self
+                .config
+                .control
+                .resume_account(account_id, NOT_CONNECTED)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+        };
+        if let Err(error) = result {
+            tracing::error!(account_id, "cannot carry out an account change: {error}");
+        }
+    }
+
+    fn disconnect_client(&self) {
+        if let Some(client) = lock(&self.client).clone() {
+            tokio::spawn(async move { client.disconnect().await });
+        }
+    }
+
+    /// Logs the account out (the phone's Linked devices list loses it) and
+    /// deletes its keys. Works offline too: the keys go either way.
+    pub async fn logout(&self) {
+        self.logging_out.store(true, Ordering::SeqCst);
+        let client = lock(&self.client).clone();
+        if let Some(client) = client {
+            client.logout().await;
+        }
+        // Offline, or the client's event did not come: the machine still hears it.
+        if !matches!(self.status(), AccountStatus::LoggedOut { .. }) {
+            self.signal(LinkSignal::LoggedOut { by_user: true });
+        }
+        self.logging_out.store(false, Ordering::SeqCst);
+    }
+
+    /// Stops the client; the account keeps its keys.
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        *lock(&self.reconnect_at) = None;
+        self.woken.notify_waiters();
+        self.disconnect_client();
+    }
+
+    fn connected_client(&self) -> Result<Arc<Client>, SendError> {
+        let client = lock(&self.client).clone();
+        match (client, self.status()) {
+            (Some(client), AccountStatus::Connected) => Ok(client),
+            (_, AccountStatus::LoggedOut { .. } | AccountStatus::Unlinked) => {
+                Err(SendError::Account {
+                    problem: AccountProblem::LoggedOut,
+                })
+            }
+            (
+                _,
+                AccountStatus::TemporarilyBanned {
+                    until_ms,
+                    reason_code,
+                },
+            ) => Err(SendError::Account {
+                problem: AccountProblem::TemporarilyBanned {
+                    until_ms: Some(until_ms),
+                    reason_code: Some(reason_code),
+                },
+            }),
+            _ => Err(SendError::Account {
+                problem: AccountProblem::NotConnected,
+            }),
+        }
+    }
+}
+
+impl Messenger for Session {
+    async fn send(&self, message: &Outgoing) -> Result<Accepted, SendError> {
+        let client = self.connected_client()?;
+        let to = jid::for_phone(&message.to);
+        let body = match &message.media {
+            None => wa::Message {
+                conversation: Some(message.text.clone()),
+                ..Default::default()
+            },
+            Some(media) => media_message(&client, media, &message.text).await?,
+        };
+        let sent = client
+            .send_message(to, body)
+            .await
+            .map_err(|e| signals::send_error(&e))?;
+        Ok(Accepted {
+            message_id: sent.message_id,
+            at_ms: self.config.clock.now_ms(),
+        })
+    }
+
+    async fn check_numbers(&self, phones: &[Phone]) -> Result<Vec<bool>, SendError> {
+        let client = self.connected_client()?;
+        let jids: Vec<whatsapp_rust::Jid> = phones.iter().map(jid::for_phone).collect();
+        let found =
+            client
+                .contacts()
+                .is_on_whatsapp(&jids)
+                .await
+                .map_err(|_| SendError::Transient {
+                    detail: "WhatsApp did not answer the number check".into(),
+                })?;
+        Ok(phones
+            .iter()
+            .map(|phone| {
+                found.iter().any(|r| {
+                    let pn = r.pn_jid.as_ref().unwrap_or(&r.jid);
+                    r.is_registered && jid::phone_of(pn).as_deref() == Some(phone.as_str())
+                })
+            })
+            .collect())
+    }
+}
+
+/// Uploads an attachment and builds its message, with `caption`.
+async fn media_message(
+    client: &Client,
+    media: &Media,
+    caption: &str,
+) -> Result<wa::Message, SendError> {
+    let path = media.path.clone();
+    let read = tokio::task::spawn_blocking(move || std::fs::read(path)).await;
+    let data = read
+        .map_err(|e| std::io::Error::other(e.to_string()))
+        .and_then(|r| r)
+        .map_err(|e| SendError::Transient {
+            detail: format!("cannot read the attachment {}: {e}", media.path.display()),
+        })?;
+    let mimetype = mime_type(&media.path);
+    let kind = match media.kind {
+        MediaKind::Image => MediaType::Image,
+        MediaKind::Video => MediaType::Video,
+        MediaKind::Audio => MediaType::Audio,
+        MediaKind::Document => MediaType::Document,
+    };
+    let up = client
+        .upload(data, kind, UploadOptions::default())
+        .await
+        .map_err(|_| SendError::Transient {
+            detail: "the attachment could not be uploaded".into(),
+        })?;
+    let caption = Some(caption.to_owned()).filter(|c| !c.is_empty());
+    let common = (
+        Some(up.url),
+        Some(up.direct_path),
+        Some(up.media_key.to_vec()),
+        Some(up.file_enc_sha256.to_vec()),
+        Some(up.file_sha256.to_vec()),
+        Some(up.file_length),
+        Some(up.media_key_timestamp),
+    );
+    let (
+        url,
+        direct_path,
+        media_key,
+        file_enc_sha256,
+        file_sha256,
+        file_length,
+        media_key_timestamp,
+    ) = common;
+    Ok(match media.kind {
+        MediaKind::Image => wa::Message {
+            image_message: MessageField::some(wa::message::ImageMessage {
+                url,
+                direct_path,
+                media_key,
+                file_enc_sha256,
+                file_sha256,
+                file_length,
+                media_key_timestamp,
+                mimetype: Some(mimetype),
+                caption,
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        MediaKind::Video => wa::Message {
+            video_message: MessageField::some(wa::message::VideoMessage {
+                url,
+                direct_path,
+                media_key,
+                file_enc_sha256,
+                file_sha256,
+                file_length,
+                media_key_timestamp,
+                mimetype: Some(mimetype),
+                caption,
+                streaming_sidecar: up.streaming_sidecar,
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        MediaKind::Audio => wa::Message {
+            audio_message: MessageField::some(wa::message::AudioMessage {
+                url,
+                direct_path,
+                media_key,
+                file_enc_sha256,
+                file_sha256,
+                file_length,
+                media_key_timestamp,
+                mimetype: Some(mimetype),
+                streaming_sidecar: up.streaming_sidecar,
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        MediaKind::Document => wa::Message {
+            document_message: MessageField::some(wa::message::DocumentMessage {
+                url,
+                direct_path,
+                media_key,
+                file_enc_sha256,
+                file_sha256,
+                file_length,
+                media_key_timestamp,
+                mimetype: Some(mimetype),
+                caption,
+                file_name: media.file_name.clone(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    })
+}
+
+/// The MIME type of an attachment, from its extension.
+pub fn mime_type(path: &std::path::Path) -> String {
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    match extension.as_str() {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "mp4" => "video/mp4",
+        "3gp" => "video/3gpp",
+        "mov" => "video/quicktime",
+        "mp3" => "audio/mpeg",
+        "ogg" | "opus" => "audio/ogg; codecs=opus",
+        "m4a" | "aac" => "audio/mp4",
+        "pdf" => "application/pdf",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "txt" => "text/plain",
+        _ => "application/octet-stream",
+    }
+    .to_owned()
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}

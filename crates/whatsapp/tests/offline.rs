@@ -1,0 +1,171 @@
+//! The real whatsapp-rust client on a network that reaches nothing (as a
+//! computer offline): the session reports "cannot reach WhatsApp" with the
+//! time of the next attempt, records it, and stops cleanly. Nothing here
+//! touches the network: the transport fails before any connection.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use blastdesk_core::Store;
+use blastdesk_core::account::AccountStatus;
+use blastdesk_core::clock::{Clock, SystemClock};
+use blastdesk_core::engine::Control;
+use blastdesk_core::messenger::{Messenger, Outgoing, SendError};
+use blastdesk_core::phone::Phone;
+use blastdesk_core::store::AccountKind;
+use blastdesk_whatsapp::session::{Network, Session, SessionConfig, SessionEvent, Start};
+use blastdesk_whatsapp::version;
+use whatsapp_rust::transport::{Transport, TransportEvent, TransportFactory};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// A transport that fails to open, as with no network.
+struct Offline;
+
+#[whatsapp_rust::async_trait]
+impl TransportFactory for Offline {
+    async fn create_transport(
+        &self,
+    ) -> Result<
+        (
+            Arc<dyn Transport>,
+            whatsapp_rust::async_channel::Receiver<TransportEvent>,
+        ),
+        whatsapp_rust::anyhow::Error,
+    > {
+        Err(whatsapp_rust::anyhow::anyhow!(
+            "failed to lookup address information: Temporary failure in name resolution"
+        ))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_the_session_says_it_cannot_reach_whatsapp_and_when_it_retries() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = store.add_account("Toko", AccountKind::Whatsapp, "Asia/Jakarta", 0)?;
+    let (tx, mut statuses) = tokio::sync::mpsc::unbounded_channel();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&events);
+    let session = Session::new(SessionConfig {
+        account_id: account,
+        data_dir: dir.path().to_path_buf(),
+        store: store.clone(),
+        control: Control::new(store.clone()),
+        version: version::PINNED,
+        clock: Arc::new(SystemClock),
+        notify: Arc::new(move |event: SessionEvent| {
+            seen.lock().map(|mut e| e.push(event.clone())).ok();
+            if let SessionEvent::Status { status, .. } = event {
+                tx.send(status).ok();
+            }
+        }),
+        network: Network::custom(Offline),
+    });
+    let running = {
+        let session = Arc::clone(&session);
+        tokio::spawn(async move { session.run(Start::LinkWithQr).await })
+    };
+    let before = SystemClock.now_ms();
+    // Wait for the statuses the session reports (bounded: it must never hang).
+    let offline = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(status) = statuses.recv().await {
+            if let AccountStatus::Disconnected { .. } = status {
+                return Some(status);
+            }
+        }
+        None
+    })
+    .await?;
+    let Some(AccountStatus::Disconnected {
+        reason,
+        next_attempt_at_ms,
+        offline,
+    }) = offline
+    else {
+        return Err("no disconnected status".into());
+    };
+    assert_eq!(reason, "cannot reach WhatsApp");
+    assert!(offline);
+    assert!(next_attempt_at_ms > before, "a retry time in the future");
+    // The store says so too, for the window and `account list`.
+    let stored = store.account(account)?.status;
+    assert!(
+        matches!(stored, AccountStatus::Disconnected { offline: true, .. }),
+        "{stored:?}"
+    );
+
+    // Sending meanwhile is an account-level "not connected", never a hang.
+    let message = Outgoing {
+        blast_id: 1,
+        delivery_id: 1,
+        to: Phone::from_e164_unchecked("+6281234567890".into()),
+        text: "Halo".into(),
+        media: None,
+    };
+    let sent = tokio::time::timeout(Duration::from_secs(5), session.send(&message)).await?;
+    assert_eq!(
+        sent.err().map(|e| e.code()),
+        Some(
+            SendError::Account {
+                problem: blastdesk_core::messenger::AccountProblem::NotConnected
+            }
+            .code()
+        )
+    );
+
+    // Logging out offline still ends the session: keys deleted, blasts paused.
+    let session_file = blastdesk_core::data_dir::session_file(dir.path(), account);
+    assert!(session_file.exists(), "the client made its session store");
+    let blast = waiting_blast(&store, account)?;
+    session.logout().await;
+    tokio::time::timeout(Duration::from_secs(30), running).await??;
+    assert_eq!(
+        store.account(account)?.status,
+        AccountStatus::LoggedOut {
+            by: blastdesk_core::account::LogoutBy::You
+        }
+    );
+    assert!(!session_file.exists(), "the keys are gone");
+    let blast = store.blast_summary(blast)?;
+    assert_eq!(
+        (blast.state.as_str(), blast.pause_code.as_deref()),
+        ("paused", Some("logged_out"))
+    );
+    let first: Vec<String> = events
+        .lock()
+        .map(|e| {
+            e.iter()
+                .map(|ev| match ev {
+                    SessionEvent::Status { status, .. } => status.code().to_owned(),
+                    SessionEvent::Qr { .. } => "qr".into(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(first.first().map(String::as_str), Some("connecting"));
+    Ok(())
+}
+
+/// A blast of one recipient, waiting to be sent from `account`.
+fn waiting_blast(store: &Store, account: i64) -> Result<i64, Box<dyn std::error::Error>> {
+    use blastdesk_core::audience::{Fields, Recipient, Source};
+    let recipients = [Recipient {
+        phone: Phone::from_e164_unchecked("+6281234567890".into()),
+        fields: Fields::default(),
+        source: Source::Audience {
+            audience: Arc::from("Regulars"),
+        },
+    }];
+    Ok(store.create_blast(
+        &blastdesk_core::store::blasts::NewBlast {
+            account_id: account,
+            name: "Promo",
+            template: "Halo",
+            options: serde_json::json!({}),
+            simulated: false,
+            recipients: &recipients,
+        },
+        0,
+    )?)
+}

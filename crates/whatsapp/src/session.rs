@@ -284,13 +284,12 @@ impl Session {
         let store = &self.config.store;
         let result = match effect {
             Effect::Status(status) => {
-                (self.config.notify)(SessionEvent::Status {
-                    account_id,
-                    status: status.clone(),
-                });
-                store
+                // Recorded first: whoever is told reads the same from the store.
+                let recorded = store
                     .set_account_status(account_id, &status)
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| e.to_string());
+                (self.config.notify)(SessionEvent::Status { account_id, status });
+                recorded
             }
             Effect::ShowQr {
                 code,

@@ -33,6 +33,8 @@ enum Command {
     Settings(cmd::settings::Args),
     /// Create, run and follow blasts
     Blast(cmd::blast::Args),
+    /// Add, link, list, log out and remove WhatsApp accounts
+    Account(cmd::account::Args),
 }
 
 fn main() -> ExitCode {
@@ -79,5 +81,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => cmd::import::run(&data_dir, args).map(ok),
         Command::Settings(args) => cmd::settings::run(&data_dir, args).map(ok),
         Command::Blast(args) => cmd::blast::run(&data_dir, args),
+        Command::Account(args) => cmd::account::run(&data_dir, args),
     }
 }

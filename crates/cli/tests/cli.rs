@@ -526,3 +526,155 @@ fn pacing_settings_are_shown_changed_checked_and_warned_about() -> TestResult {
     assert_eq!(shown["minDelayS"], 5);
     Ok(())
 }
+
+#[test]
+fn accounts_are_added_listed_renamed_and_removed() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let added = cli(
+        dir.path(),
+        &[
+            "account",
+            "add",
+            "Toko Pusat",
+            "--time-zone",
+            "Asia/Jakarta",
+            "--business-unit",
+            "Pusat",
+            "--json",
+        ],
+    )?;
+    assert!(added.status.success(), "{added:?}");
+    let id = json(&added)?["account"].to_string();
+    let listed = json(&cli(dir.path(), &["account", "list", "--json"])?)?;
+    assert_eq!(listed[0]["name"], "Toko Pusat");
+    assert_eq!(listed[0]["businessUnit"], "Pusat");
+    assert_eq!(
+        listed[0]["status"],
+        serde_json::json!({"status": "unlinked"})
+    );
+    assert_eq!(listed[0]["timeZone"], "Asia/Jakarta");
+
+    assert!(
+        cli(dir.path(), &["account", "rename", &id, "Toko Bandung"])?
+            .status
+            .success()
+    );
+    let text = String::from_utf8_lossy(&cli(dir.path(), &["account", "list"])?.stdout).into_owned();
+    assert_eq!(
+        text.trim(),
+        format!("{id} Toko Bandung, not linked: not linked")
+    );
+
+    let bad_zone = cli(
+        dir.path(),
+        &["account", "add", "X", "--time-zone", "Mars/Base"],
+    )?;
+    assert_eq!(bad_zone.status.code(), Some(1));
+    assert!(
+        stderr(&bad_zone).contains("not a time zone"),
+        "{}",
+        stderr(&bad_zone)
+    );
+
+    assert!(
+        cli(dir.path(), &["account", "remove", &id])?
+            .status
+            .success()
+    );
+    let listed = json(&cli(dir.path(), &["account", "list", "--json"])?)?;
+    assert_eq!(listed, serde_json::json!([]));
+    let again = cli(dir.path(), &["account", "remove", &id])?;
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains(&format!("there is no account {id}")),
+        "{}",
+        stderr(&again)
+    );
+    Ok(())
+}
+
+#[test]
+fn linking_offline_reports_that_whatsapp_cannot_be_reached_and_gives_up_in_time() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let id = json(&cli(dir.path(), &["account", "add", "Toko", "--json"])?)?["account"].to_string();
+    let output = Command::new(env!("CARGO_BIN_EXE_blastdesk-cli"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["account", "link", &id, "--json", "--give-up-after", "2"])
+        .env_remove("BLASTDESK_DATA_DIR")
+        // No network: every connection fails as it does offline.
+        .env("BLASTDESK_NETWORK", "offline")
+        .output()?;
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(lines[0]["status"], "connecting");
+    let offline = lines
+        .iter()
+        .find(|l| l["status"] == "disconnected")
+        .ok_or("no disconnected status")?;
+    assert_eq!(offline["offline"], true);
+    assert_eq!(offline["reason"], "cannot reach WhatsApp");
+    assert!(offline["nextAttemptAtMs"].as_i64().is_some_and(|t| t > 0));
+    assert!(
+        stderr(&output).contains("was not linked within 2 s"),
+        "{}",
+        stderr(&output)
+    );
+    // The list says the same, for whoever looks later.
+    let listed = json(&cli(dir.path(), &["account", "list", "--json"])?)?;
+    assert_eq!(listed[0]["status"]["status"], "disconnected");
+    Ok(())
+}
+
+#[test]
+fn a_blast_on_an_account_that_cannot_reach_whatsapp_pauses_instead_of_hanging() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let list = dir.path().join("pelanggan.csv");
+    std::fs::write(&list, "Nama,HP\nDewi,0812 1111 0001\n")?;
+    let account = json(&cli(dir.path(), &["account", "add", "Toko", "--json"])?)?["account"]
+        .as_i64()
+        .ok_or("id")?;
+    let created = json(&cli(
+        dir.path(),
+        &[
+            "blast",
+            "create",
+            list.to_str().ok_or("path")?,
+            "--json",
+            "--template",
+            "Hi {Nama}",
+        ],
+    )?)?;
+    let blast = created["blast"].to_string();
+
+    // Not linked yet: the run says so and sends nothing.
+    let run = cli(dir.path(), &["blast", "run", &blast])?;
+    assert_eq!(run.status.code(), Some(1));
+    assert!(stderr(&run).contains("is not linked"), "{}", stderr(&run));
+
+    // Linked earlier (as the store remembers), but this computer is offline now.
+    {
+        let store = blastdesk_core::Store::open_in(dir.path())?;
+        store.set_account_status(account, &blastdesk_core::account::AccountStatus::Connected)?;
+    }
+    let run = Command::new(env!("CARGO_BIN_EXE_blastdesk-cli"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["blast", "run", &blast])
+        .env_remove("BLASTDESK_DATA_DIR")
+        .env("BLASTDESK_NETWORK", "offline")
+        .output()?;
+    assert_eq!(run.status.code(), Some(3), "{run:?}");
+    let err = stderr(&run);
+    assert!(err.contains("cannot reach WhatsApp"), "{err}");
+    assert!(err.contains("paused (not_connected)"), "{err}");
+    let status = json(&cli(dir.path(), &["blast", "status", &blast, "--json"])?)?;
+    assert_eq!(
+        (status["queued"].as_u64(), status["pauseCode"].as_str()),
+        (Some(1), Some("not_connected"))
+    );
+    Ok(())
+}

@@ -114,6 +114,8 @@ impl AccountStatus {
 pub enum LinkSignal {
     /// A new link attempt (a new client) starts.
     LinkStarted,
+    /// A linked account's client starts again with its stored keys.
+    Resumed,
     /// A QR code to show, valid for `valid_for_ms`.
     QrCode {
         code: String,
@@ -228,6 +230,10 @@ impl AccountMachine {
                 self.just_paired = false;
                 self.failures = 0;
                 self.qr_shown = 0;
+                AccountStatus::Connecting
+            }
+            LinkSignal::Resumed => {
+                self.just_paired = false;
                 AccountStatus::Connecting
             }
             LinkSignal::QrCode { code, valid_for_ms } => {

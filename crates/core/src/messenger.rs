@@ -177,3 +177,22 @@ pub trait Messenger: Send + Sync {
         phones: &[Phone],
     ) -> impl Future<Output = Result<Vec<bool>, SendError>> + Send;
 }
+
+/// A shared messenger is a messenger (the app shares one per account between
+/// its engine and its session).
+impl<M: Messenger + ?Sized> Messenger for std::sync::Arc<M> {
+    fn send(&self, message: &Outgoing) -> impl Future<Output = Result<Accepted, SendError>> + Send {
+        (**self).send(message)
+    }
+
+    fn sends_for_real(&self) -> bool {
+        (**self).sends_for_real()
+    }
+
+    fn check_numbers(
+        &self,
+        phones: &[Phone],
+    ) -> impl Future<Output = Result<Vec<bool>, SendError>> + Send {
+        (**self).check_numbers(phones)
+    }
+}

@@ -185,6 +185,14 @@ fn lost_connections_back_off_and_tell_when_the_next_attempt_is() {
             offline: true,
         }
     );
+    // The app restarts: the linked account connects again with its keys.
+    let mut restarted = AccountMachine::new(machine.status().clone());
+    let effects: Vec<String> = restarted
+        .on(LinkSignal::Resumed, 15_000)
+        .iter()
+        .map(kind)
+        .collect();
+    assert_eq!(effects, ["status:connecting"]);
     // Back online: connected, and the blasts that waited for it go on.
     let mut machine = machine;
     let effects: Vec<String> = machine

@@ -21,6 +21,18 @@ pub fn svg(payload: &str) -> Result<String, QrError> {
         .build())
 }
 
+/// The QR code of `payload` drawn with half-block characters, for a terminal.
+pub fn terminal(payload: &str) -> Result<String, QrError> {
+    let code =
+        QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::L).map_err(QrError)?;
+    Ok(code
+        .render::<qrcode::render::unicode::Dense1x2>()
+        .dark_color(qrcode::render::unicode::Dense1x2::Light)
+        .light_color(qrcode::render::unicode::Dense1x2::Dark)
+        .quiet_zone(true)
+        .build())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,6 +61,20 @@ mod tests {
         );
         // A different payload is a different picture.
         assert_ne!(svg("2@other")?, image);
+        Ok(())
+    }
+
+    #[test]
+    fn a_terminal_rendering_is_a_block_of_half_blocks() -> Result<(), QrError> {
+        let text = terminal("2@abc")?;
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines.len() > 10);
+        let width = lines[0].chars().count();
+        assert!(
+            lines.iter().all(|l| l.chars().count() == width),
+            "rectangular"
+        );
+        assert!(text.chars().all(|c| " ▀▄█\n".contains(c)), "{text}");
         Ok(())
     }
 

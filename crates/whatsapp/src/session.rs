@@ -95,6 +95,38 @@ impl Network {
     }
 }
 
+/// Scripts the network for automated runs: `offline` makes every
+/// connection fail as on a computer without a network.
+pub const NETWORK_ENV: &str = "BLASTDESK_NETWORK";
+
+impl Network {
+    /// The real network, unless [`NETWORK_ENV`] scripts another.
+    pub fn from_env() -> Network {
+        match std::env::var(NETWORK_ENV).as_deref() {
+            Ok("offline") => Network::custom(Offline),
+            _ => Network::real(),
+        }
+    }
+}
+
+/// A transport that never opens, as with no network.
+pub struct Offline;
+
+#[whatsapp_rust::async_trait]
+impl TransportFactory for Offline {
+    async fn create_transport(
+        &self,
+    ) -> Result<
+        (
+            Arc<dyn whatsapp_rust::transport::Transport>,
+            whatsapp_rust::async_channel::Receiver<whatsapp_rust::transport::TransportEvent>,
+        ),
+        whatsapp_rust::anyhow::Error,
+    > {
+        Err(whatsapp_rust::anyhow::anyhow!("no network"))
+    }
+}
+
 #[whatsapp_rust::async_trait]
 impl TransportFactory for Network {
     async fn create_transport(
@@ -153,8 +185,14 @@ impl Session {
 
     /// Runs the session until it stops for good (logout, ban, takeover,
     /// outdated client, a link attempt that ended) or [`Session::stop`].
-    pub async fn run(self: &Arc<Self>, start: Start) {
-        if start != Start::Resume {
+    /// The status changes to "connecting" at once, before the future runs.
+    pub fn run(
+        self: &Arc<Self>,
+        start: Start,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        if start == Start::Resume {
+            self.signal(LinkSignal::Resumed);
+        } else {
             // A new link attempt builds a new client on a fresh session store.
             if let Err(error) = data_dir::forget_session(&self.config.data_dir, self.account_id()) {
                 tracing::warn!("cannot clear the old session: {error}");
@@ -162,6 +200,11 @@ impl Session {
             self.signal(LinkSignal::LinkStarted);
         }
         self.stopped.store(false, Ordering::SeqCst);
+        let session = Arc::clone(self);
+        async move { session.supervise(start).await }
+    }
+
+    async fn supervise(self: Arc<Self>, start: Start) {
         let mut start = start;
         loop {
             self.reached.store(false, Ordering::SeqCst);

@@ -52,6 +52,17 @@ impl FromStr for WebVersion {
     }
 }
 
+/// The version to announce: the setting when it is set and valid, else
+/// [`PINNED`].
+pub fn current(store: &blastdesk_core::Store) -> WebVersion {
+    store
+        .setting_text(SETTING)
+        .ok()
+        .flatten()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(PINNED)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +75,21 @@ mod tests {
         for bad in ["", "2.3000", "2.3000.x", "1.0.0", "2.3000.1.4", "-2.3.4"] {
             assert!(bad.parse::<WebVersion>().is_err(), "{bad:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod setting {
+    use super::*;
+
+    #[test]
+    fn the_setting_overrides_the_pinned_version() -> Result<(), Box<dyn std::error::Error>> {
+        let store = blastdesk_core::Store::open_in_memory()?;
+        assert_eq!(current(&store), PINNED);
+        store.set_setting_text(SETTING, Some("2.3001.7"), 0)?;
+        assert_eq!(current(&store), WebVersion(2, 3001, 7));
+        store.set_setting_text(SETTING, None, 0)?;
+        assert_eq!(current(&store), PINNED);
+        Ok(())
     }
 }

@@ -1,7 +1,8 @@
 //! The real whatsapp-rust client on a network that reaches nothing (as a
 //! computer offline): the session reports "cannot reach WhatsApp" with the
 //! time of the next attempt, records it, and stops cleanly. Nothing here
-//! touches the network: the transport fails before any connection.
+//! touches the network: the transport (`session::Offline`) fails before any
+//! connection, as name resolution does on a computer without a network.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,31 +14,10 @@ use blastdesk_core::engine::Control;
 use blastdesk_core::messenger::{Messenger, Outgoing, SendError};
 use blastdesk_core::phone::Phone;
 use blastdesk_core::store::AccountKind;
-use blastdesk_whatsapp::session::{Network, Session, SessionConfig, SessionEvent, Start};
+use blastdesk_whatsapp::session::{Network, Offline, Session, SessionConfig, SessionEvent, Start};
 use blastdesk_whatsapp::version;
-use whatsapp_rust::transport::{Transport, TransportEvent, TransportFactory};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-/// A transport that fails to open, as with no network.
-struct Offline;
-
-#[whatsapp_rust::async_trait]
-impl TransportFactory for Offline {
-    async fn create_transport(
-        &self,
-    ) -> Result<
-        (
-            Arc<dyn Transport>,
-            whatsapp_rust::async_channel::Receiver<TransportEvent>,
-        ),
-        whatsapp_rust::anyhow::Error,
-    > {
-        Err(whatsapp_rust::anyhow::anyhow!(
-            "failed to lookup address information: Temporary failure in name resolution"
-        ))
-    }
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn offline_the_session_says_it_cannot_reach_whatsapp_and_when_it_retries() -> TestResult {
@@ -62,10 +42,7 @@ async fn offline_the_session_says_it_cannot_reach_whatsapp_and_when_it_retries()
         }),
         network: Network::custom(Offline),
     });
-    let running = {
-        let session = Arc::clone(&session);
-        tokio::spawn(async move { session.run(Start::LinkWithQr).await })
-    };
+    let running = tokio::spawn(session.run(Start::LinkWithQr));
     let before = SystemClock.now_ms();
     // Wait for the statuses the session reports (bounded: it must never hang).
     let offline = tokio::time::timeout(Duration::from_secs(60), async {

@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use blastdesk_core::Store;
+use blastdesk_core::account::AccountStatus;
 use blastdesk_core::audience::{self, PreviewRequest};
 use blastdesk_core::clock::SystemClock;
 use blastdesk_core::engine::{self, Control, Engine, Event, RetryPolicy, RunEnd};
 use blastdesk_core::import::ImportOptions;
-use blastdesk_core::messenger::{Faults, Media, MediaKind, SimulatedMessenger};
+use blastdesk_core::messenger::{Faults, Media, MediaKind, Messenger, SimulatedMessenger};
 use blastdesk_core::pacing::Pacing;
 use blastdesk_core::phone::Country;
 use blastdesk_core::report::Report;
@@ -17,6 +18,7 @@ use blastdesk_core::store::AccountKind;
 use blastdesk_core::store::blasts::NewBlast;
 use blastdesk_core::store::runs::{BlastSummary, UnknownDecision};
 use blastdesk_core::template::{MissingValue, Template};
+use blastdesk_whatsapp::session::{Session, Start};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -90,8 +92,11 @@ struct CreateArgs {
     #[arg(long, default_value = "")]
     missing: String,
     /// Create it as a rehearsal, on a simulated account
-    #[arg(long)]
+    #[arg(long, conflicts_with = "account")]
     simulate: bool,
+    /// The WhatsApp account to send from [default: the only one there is]
+    #[arg(long, value_name = "ID")]
+    account: Option<i64>,
     /// A file to send with the message (the message becomes its caption)
     #[arg(long, value_name = "FILE")]
     attach: Option<PathBuf>,
@@ -103,8 +108,9 @@ struct CreateArgs {
 struct RunArgs {
     blast: i64,
     /// Send through the simulated messenger, appending to this ledger
-    #[arg(long, value_name = "FILE", required = true)]
-    ledger: PathBuf,
+    /// (without it, the blast's WhatsApp account sends for real)
+    #[arg(long, value_name = "FILE")]
+    ledger: Option<PathBuf>,
     /// Seed of the simulated faults
     #[arg(long, default_value_t = 0)]
     fault_seed: u64,
@@ -142,7 +148,7 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<std::process::ExitCode
     let done = |()| std::process::ExitCode::SUCCESS;
     match args.command {
         Command::Create(args) => create(&store, args).map(done),
-        Command::Run(args) => run_blast(&store, args),
+        Command::Run(args) => run_blast(data_dir, &store, args),
         Command::Status(args) => status(&store, args).map(done),
         Command::List { json } => list(&store, json).map(done),
         Command::Pause(args) => {
@@ -233,21 +239,31 @@ fn create(store: &Store, args: CreateArgs) -> anyhow::Result<()> {
     };
     let media = args.attach.as_deref().map(media_for).transpose()?;
     let now = super::now_ms();
-    let kind = if args.simulate {
-        AccountKind::Simulated
+    let account = if args.simulate {
+        let zone = blastdesk_core::zone::computer();
+        store.ensure_account("Rehearsal", AccountKind::Simulated, zone.name(), now)?
     } else {
-        AccountKind::Whatsapp
+        match args.account {
+            Some(id) => store.account(id)?.id,
+            None => {
+                let whatsapp: Vec<i64> = store
+                    .list_accounts()?
+                    .into_iter()
+                    .filter(|a| a.kind == AccountKind::Whatsapp)
+                    .map(|a| a.id)
+                    .collect();
+                match whatsapp[..] {
+                    [only] => only,
+                    [] => anyhow::bail!(
+                        "there is no WhatsApp account to send from: add one with `blastdesk-cli account add NAME`, or rehearse with --simulate"
+                    ),
+                    _ => anyhow::bail!(
+                        "there are several WhatsApp accounts: choose one with --account ID (`blastdesk-cli account list`)"
+                    ),
+                }
+            }
+        }
     };
-    let account = store.ensure_account(
-        if args.simulate {
-            "Rehearsal"
-        } else {
-            "Default"
-        },
-        kind,
-        "Asia/Jakarta",
-        now,
-    )?;
     let id = store.create_blast(
         &NewBlast {
             account_id: account,
@@ -286,6 +302,46 @@ fn create(store: &Store, args: CreateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs the engine on one blast, printing events as JSON lines if asked.
+async fn drive<M: Messenger>(
+    engine: Engine<M, SystemClock>,
+    args: &RunArgs,
+) -> anyhow::Result<RunEnd> {
+    let engine = if args.no_pacing {
+        engine.with_pacing(Pacing::off())
+    } else {
+        engine
+    };
+    let recovered = engine.recover()?;
+    if recovered > 0 && !args.json {
+        eprintln!(
+            "blastdesk-cli: {recovered} messages were being sent when Blastdesk stopped; their fate is unknown and they will not be re-sent"
+        );
+    }
+    let json = args.json;
+    Ok(engine
+        .run_blast(args.blast, &mut |event: Event| {
+            if json && let Ok(line) = serde_json::to_string(&event) {
+                println!("{line}");
+            }
+        })
+        .await?)
+}
+
+/// Waits (at most a minute) until the session is connected or has said
+/// why it is not.
+async fn wait_until_settled(session: &Session) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    while tokio::time::Instant::now() < deadline {
+        match session.status() {
+            AccountStatus::Connecting | AccountStatus::Unlinked => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            _ => return,
+        }
+    }
+}
+
 /// An instant as the account's local time, with the zone's name.
 fn local_time(store: &Store, account: i64, ms: i64) -> anyhow::Result<String> {
     let tz = store.account_pacing(account)?.time_zone;
@@ -296,39 +352,74 @@ fn local_time(store: &Store, account: i64, ms: i64) -> anyhow::Result<String> {
     ))
 }
 
-fn run_blast(store: &Store, args: RunArgs) -> anyhow::Result<std::process::ExitCode> {
-    let faults = Faults {
-        seed: args.fault_seed,
-        transient_share: args.transient,
-        permanent_share: args.permanent,
-        logout_after: args.logout_after,
-        ..Faults::default()
-    };
-    let messenger = SimulatedMessenger::open(&args.ledger, faults, SystemClock)
-        .with_context(|| format!("cannot open the ledger {}", args.ledger.display()))?;
+fn run_blast(
+    data_dir: &Path,
+    store: &Store,
+    args: RunArgs,
+) -> anyhow::Result<std::process::ExitCode> {
     let retry = RetryPolicy {
         first_delay_ms: args.first_retry_ms.max(0),
         ..RetryPolicy::default()
     };
-    let mut engine = Engine::new(store.clone(), messenger, SystemClock, retry);
-    if args.no_pacing {
-        engine = engine.with_pacing(Pacing::off());
-    }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
         .build()?;
-    let recovered = engine.recover()?;
-    if recovered > 0 && !args.json {
-        eprintln!(
-            "blastdesk-cli: {recovered} messages were being sent when Blastdesk stopped; their fate is unknown and they will not be re-sent"
-        );
-    }
-    let json = args.json;
-    let end = runtime.block_on(engine.run_blast(args.blast, &mut |event: Event| {
-        if json && let Ok(line) = serde_json::to_string(&event) {
-            println!("{line}");
+    let end = match &args.ledger {
+        Some(ledger) => {
+            let faults = Faults {
+                seed: args.fault_seed,
+                transient_share: args.transient,
+                permanent_share: args.permanent,
+                logout_after: args.logout_after,
+                ..Faults::default()
+            };
+            let messenger = SimulatedMessenger::open(ledger, faults, SystemClock)
+                .with_context(|| format!("cannot open the ledger {}", ledger.display()))?;
+            let engine = Engine::new(store.clone(), messenger, SystemClock, retry);
+            runtime.block_on(drive(engine, &args))?
         }
-    }))?;
+        None => {
+            let account = store.account(store.blast_summary(args.blast)?.account_id)?;
+            if account.kind != AccountKind::Whatsapp {
+                anyhow::bail!(
+                    "blast {} is a rehearsal: give --ledger FILE to say where its messages go",
+                    args.blast
+                );
+            }
+            if !account.status.is_linked() {
+                anyhow::bail!(
+                    "account {} is not linked ({}); link it with `blastdesk-cli account link {}`",
+                    account.id,
+                    super::account::status_text(&account.status),
+                    account.id
+                );
+            }
+            let session = super::account::session(data_dir, store, account.id, |_| {});
+            runtime.block_on(async {
+                let running = tokio::spawn(session.run(Start::Resume));
+                wait_until_settled(&session).await;
+                if !args.json {
+                    eprintln!(
+                        "blastdesk-cli: account {}: {}",
+                        account.id,
+                        super::account::status_text(&session.status())
+                    );
+                }
+                let engine = Engine::new(
+                    store.clone(),
+                    std::sync::Arc::clone(&session),
+                    SystemClock,
+                    retry,
+                );
+                let end = drive(engine, &args).await;
+                session.stop();
+                running.await.ok();
+                end
+            })?
+        }
+    };
+    let json = args.json;
     let counts = store.delivery_counts(args.blast)?;
     if !json {
         println!(

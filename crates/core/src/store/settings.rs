@@ -13,28 +13,40 @@ impl Store {
     /// The country of numbers written without a country code; Indonesia
     /// until the person chooses another.
     pub fn default_country(&self) -> Result<Country> {
-        let stored: Option<String> = self.read(|conn| {
-            Ok(conn
-                .query_row(
-                    "SELECT value ->> '$' FROM settings WHERE key = ?1",
-                    [DEFAULT_COUNTRY],
-                    |row| row.get(0),
-                )
-                .optional()?)
-        })?;
-        Ok(stored
+        Ok(self
+            .setting_text(DEFAULT_COUNTRY)?
             .and_then(|code| Country::from_str(&code).ok())
             .unwrap_or_default())
     }
 
     pub fn set_default_country(&self, country: Country, now_ms: i64) -> Result<()> {
-        let value = serde_json::Value::from(country.code()).to_string();
+        self.set_setting_text(DEFAULT_COUNTRY, Some(&country.code()), now_ms)
+    }
+
+    /// A text setting by key, if set.
+    pub fn setting_text(&self, key: &str) -> Result<Option<String>> {
+        self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT value ->> '$' FROM settings WHERE key = ?1",
+                    [key],
+                    |row| row.get(0),
+                )
+                .optional()?)
+        })
+    }
+
+    /// Sets a text setting, or removes it (`None`).
+    pub fn set_setting_text(&self, key: &str, value: Option<&str>, now_ms: i64) -> Result<()> {
         self.write(|conn| {
-            conn.execute(
-                "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                params![DEFAULT_COUNTRY, value, now_ms],
-            )?;
+            match value {
+                Some(value) => conn.execute(
+                    "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                    params![key, serde_json::Value::from(value).to_string(), now_ms],
+                )?,
+                None => conn.execute("DELETE FROM settings WHERE key = ?1", [key])?,
+            };
             Ok(())
         })
     }

@@ -6,6 +6,7 @@ mod commands;
 mod error;
 mod import_session;
 mod runner;
+mod sessions;
 mod state;
 mod tray;
 mod window;
@@ -47,7 +48,12 @@ pub fn run() {
             commands::settings::default_country,
             commands::settings::set_default_country,
             commands::blasts::list_blasts,
-            commands::blasts::list_accounts,
+            commands::accounts::list_accounts,
+            commands::accounts::add_account,
+            commands::accounts::link_account,
+            commands::accounts::logout_account,
+            commands::accounts::rename_account,
+            commands::accounts::remove_account,
             commands::blasts::blast_plan,
             commands::blasts::set_account_pacing,
             commands::blasts::render_message,
@@ -116,8 +122,27 @@ fn setup(app: &mut App) {
     let has_tray = tray::install(app.handle());
     tracing::info!(has_tray, "shell ready");
     if let Ok(store) = &store {
-        let runner = runner::Runner::start(app.handle().clone(), store.clone(), data_dir.clone());
+        let control = blastdesk_core::engine::Control::new(store.clone());
+        let sessions = sessions::Sessions::new(
+            app.handle().clone(),
+            store.clone(),
+            control.clone(),
+            data_dir.clone(),
+        );
+        let runner = runner::Runner::start(
+            app.handle().clone(),
+            store.clone(),
+            control,
+            sessions.clone(),
+            data_dir.clone(),
+        );
+        // A connected account's waiting blasts go out.
+        let on_connect = runner.clone();
+        sessions.on_connected(move |account_id| on_connect.ensure_worker(account_id));
+        sessions.resume_all();
+        tray::refresh_attention(app.handle(), store);
         app.manage(runner);
+        app.manage(sessions);
     }
     app.manage(AppState::new(data_dir, store, has_tray, log_guard));
 }

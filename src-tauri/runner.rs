@@ -11,11 +11,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use blastdesk_core::Store;
 use blastdesk_core::clock::SystemClock;
 use blastdesk_core::engine::{Control, Engine, Event, RetryPolicy, pause_code};
-use blastdesk_core::messenger::{Faults, SimulatedMessenger};
+use blastdesk_core::messenger::{Faults, Messenger, SimulatedMessenger};
 use blastdesk_core::store::AccountKind;
 use blastdesk_core::store::blasts::DeliveryCounts;
 use tauri::{AppHandle, Emitter};
 use tauri_plugin_notification::NotificationExt;
+
+use crate::sessions::Sessions;
 
 /// The file rehearsals "send" into, in the data folder.
 pub const REHEARSAL_LEDGER: &str = "rehearsal-ledger.jsonl";
@@ -31,17 +33,25 @@ struct Inner {
     control: Control,
     ledger: PathBuf,
     workers: Mutex<HashSet<i64>>,
+    sessions: Sessions,
     /// What the tray tooltip tells: running blasts by id, with name and counts.
     running: Mutex<BTreeMap<i64, (String, DeliveryCounts)>>,
 }
 
 impl Runner {
     /// Recovers from an earlier stop and starts the workers that have work.
-    pub fn start(app: AppHandle, store: Store, data_dir: PathBuf) -> Runner {
+    pub fn start(
+        app: AppHandle,
+        store: Store,
+        control: Control,
+        sessions: Sessions,
+        data_dir: PathBuf,
+    ) -> Runner {
         let runner = Runner {
             inner: Arc::new(Inner {
                 app,
-                control: Control::new(store.clone()),
+                control,
+                sessions,
                 ledger: data_dir.join(REHEARSAL_LEDGER),
                 store,
                 workers: Mutex::new(HashSet::new()),
@@ -79,30 +89,43 @@ impl Runner {
             inner.control.wake();
             return;
         }
-        let kind = inner
-            .store
-            .list_accounts()
-            .ok()
-            .and_then(|all| all.into_iter().find(|a| a.id == account_id))
-            .map(|a| a.kind);
-        if kind != Some(AccountKind::Simulated) {
-            // WhatsApp accounts send once they can be linked.
-            tracing::warn!(account_id, "no messenger for this account yet");
-            inner
-                .workers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(&account_id);
-            return;
-        }
-        let messenger =
-            match SimulatedMessenger::open(&inner.ledger, Faults::default(), SystemClock) {
-                Ok(messenger) => messenger,
-                Err(error) => {
-                    tracing::error!("cannot open the rehearsal ledger: {error}");
-                    return;
+        let kind = inner.store.account(account_id).ok().map(|a| a.kind);
+        let runner = self.clone();
+        match kind {
+            Some(AccountKind::Simulated) => {
+                let messenger =
+                    match SimulatedMessenger::open(&inner.ledger, Faults::default(), SystemClock) {
+                        Ok(messenger) => messenger,
+                        Err(error) => {
+                            tracing::error!("cannot open the rehearsal ledger: {error}");
+                            self.forget_worker(account_id);
+                            return;
+                        }
+                    };
+                runner.spawn_worker(account_id, messenger);
+            }
+            Some(AccountKind::Whatsapp) => match inner.sessions.session(account_id) {
+                Some(session) => runner.spawn_worker(account_id, session),
+                None => {
+                    // Not linked or not started: its worker starts when it connects.
+                    tracing::info!(account_id, "account has no session yet");
+                    self.forget_worker(account_id);
                 }
-            };
+            },
+            None => self.forget_worker(account_id),
+        }
+    }
+
+    fn forget_worker(&self, account_id: i64) {
+        self.inner
+            .workers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&account_id);
+    }
+
+    fn spawn_worker<M: Messenger + 'static>(&self, account_id: i64, messenger: M) {
+        let inner = &self.inner;
         let engine = Engine::new(
             inner.store.clone(),
             messenger,
@@ -117,12 +140,7 @@ impl Runner {
             if let Err(error) = engine.run_account(account_id, &mut emit).await {
                 tracing::error!(account_id, "worker stopped: {error}");
             }
-            runner
-                .inner
-                .workers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(&account_id);
+            runner.forget_worker(account_id);
         });
     }
 

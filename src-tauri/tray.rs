@@ -4,12 +4,14 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
-use tauri::{AppHandle, include_image};
+use tauri::{AppHandle, Manager, include_image};
 
 use crate::window;
 
 const OPEN: &str = "open";
 const QUIT: &str = "quit";
+const ATTENTION: &str = "attention";
+const ALL_FINE: &str = "Every account is fine";
 
 /// Installs the tray icon. Returns false where the system has no tray (a Linux
 /// desktop without an indicator library); the app then runs without one, and
@@ -30,11 +32,16 @@ pub fn install(app: &AppHandle) -> bool {
     }
 }
 
+/// The tray menu's line about accounts that need the person.
+pub struct Attention(MenuItem<tauri::Wry>);
+
 fn build(app: &AppHandle) -> tauri::Result<()> {
     let open = MenuItem::with_id(app, OPEN, "Open Blastdesk", true, None::<&str>)?;
+    let attention = MenuItem::with_id(app, ATTENTION, ALL_FINE, false, None::<&str>)?;
     let separator = PredefinedMenuItem::separator(app)?;
     let quit = MenuItem::with_id(app, QUIT, "Quit Blastdesk", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&open, &separator, &quit])?;
+    let menu = Menu::with_items(app, &[&open, &attention, &separator, &quit])?;
+    app.manage(Attention(attention));
     TrayIconBuilder::with_id("main")
         .icon(include_image!("icons/tray.png"))
         .tooltip("Blastdesk")
@@ -68,5 +75,55 @@ pub fn set_tooltip(app: &AppHandle, text: &str) {
         && let Err(error) = tray.set_tooltip(Some(text))
     {
         tracing::warn!("cannot set the tray tooltip: {error}");
+    }
+}
+
+/// Says in the tray menu how many accounts need the person (logged out,
+/// banned, disconnected, ...), with their names.
+pub fn refresh_attention(app: &AppHandle, store: &blastdesk_core::Store) {
+    let Some(item) = app.try_state::<Attention>() else {
+        return;
+    };
+    let names: Vec<String> = store
+        .list_accounts()
+        .map(|all| {
+            all.into_iter()
+                .filter(|a| a.needs_attention)
+                .map(|a| a.name)
+                .collect()
+        })
+        .unwrap_or_default();
+    let text = attention_text(&names);
+    if let Err(error) = item.0.set_text(text) {
+        tracing::warn!("cannot update the tray menu: {error}");
+    }
+}
+
+fn attention_text(names: &[String]) -> String {
+    match names {
+        [] => ALL_FINE.to_owned(),
+        [one] => format!("{one} needs attention"),
+        many => format!(
+            "{} accounts need attention: {}",
+            many.len(),
+            many.join(", ")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_tray_names_the_accounts_that_need_attention() {
+        let names = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(super::attention_text(&[]), "Every account is fine");
+        assert_eq!(
+            super::attention_text(&names(&["Toko"])),
+            "Toko needs attention"
+        );
+        assert_eq!(
+            super::attention_text(&names(&["Toko", "Cabang"])),
+            "2 accounts need attention: Toko, Cabang"
+        );
     }
 }

@@ -53,7 +53,14 @@ export const api = {
   setDefaultCountry: (code) => call("set_default_country", { code }),
   /** Every blast with its counts, newest first. */
   listBlasts: () => call("list_blasts"),
+  /** Accounts with their status: [{id, name, businessUnit, kind, phone, status: {status, ...}, needsAttention, timeZone}]. */
   listAccounts: () => call("list_accounts"),
+  addAccount: (name, businessUnit) => call("add_account", { name, businessUnit }),
+  /** Starts linking; QR codes and statuses then arrive as "account" events. */
+  linkAccount: (accountId, phone = null) => call("link_account", { accountId, phone }),
+  logoutAccount: (accountId) => call("logout_account", { accountId }),
+  renameAccount: (accountId, name, businessUnit) => call("rename_account", { accountId, name, businessUnit }),
+  removeAccount: (accountId) => call("remove_account", { accountId }),
   /** What sending to the loaded recipients would look like: pacing, risks, estimated finish. */
   blastPlan: (accountId) => call("blast_plan", { accountId }),
   /** Changes an account's pacing; resolves to the risks of the new settings. */

@@ -8,9 +8,9 @@ use blastdesk_core::ErrorCode;
 use blastdesk_core::engine;
 use blastdesk_core::pacing::Pacing;
 use blastdesk_core::report::{Report, ReportError, ReportRow};
+use blastdesk_core::store::AccountKind;
 use blastdesk_core::store::blasts::NewBlast;
 use blastdesk_core::store::runs::{BlastSummary, UnknownDecision};
-use blastdesk_core::store::{AccountInfo, AccountKind};
 use blastdesk_core::template::{self, MissingValue, Template, TemplateError};
 use blastdesk_core::zone;
 use serde::{Deserialize, Serialize};
@@ -57,12 +57,6 @@ fn no_preview() -> Error {
 pub async fn list_blasts(state: State<'_, AppState>) -> Result<Vec<BlastSummary>, Error> {
     let store = state.store()?;
     blocking(move || Ok(store.list_blasts()?)).await
-}
-
-#[tauri::command]
-pub async fn list_accounts(state: State<'_, AppState>) -> Result<Vec<AccountInfo>, Error> {
-    let store = state.store()?;
-    blocking(move || Ok(store.list_accounts()?)).await
 }
 
 /// The rehearsal account, added (in the computer's time zone) if there is none.

@@ -1,6 +1,7 @@
 //! Tauri commands, one module per feature. Each is a thin wrapper: take the
 //! state, run one core call off the UI thread, map the error.
 
+pub mod accounts;
 pub mod app;
 pub mod audiences;
 pub mod blasts;

@@ -4,6 +4,7 @@
 //! Each test gets a fresh data directory, a private X display and a private
 //! D-Bus session bus, so it never touches the developer's own Blastdesk.
 
+mod accounts;
 mod blasts;
 mod harness;
 mod import;

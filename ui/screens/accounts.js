@@ -1,15 +1,224 @@
-import { emptyState, h, plural, screenHeader } from "../view.js";
+// Accounts: the WhatsApp numbers Blastdesk sends from. Add one, link it by
+// scanning a QR code (or typing a pairing code on the phone), and follow
+// its status live; rename, log out or remove it.
 
-export default {
-  id: "accounts",
-  title: "Accounts",
-  render({ summary }) {
-    const linked = summary?.accounts ?? 0;
-    return h(
+import { api, ApiError } from "../api.js";
+import { emptyState, errorPanel, h, present, screenHeader } from "../view.js";
+import { formatTime } from "./pacing-view.js";
+
+let accounts = [];
+let linking = null; // {accountId, qr: {svg, expiresAtMs} | null, byPhone: bool}
+let renaming = null; // accountId
+let notice = null; // ApiError
+let root = null;
+let ticker = null;
+
+const LABELS = {
+  unlinked: "Not linked",
+  awaiting_qr: "Waiting for the QR code to be scanned",
+  awaiting_pair_code: "Waiting for the code to be typed on the phone",
+  link_failed: "Not linked",
+  connecting: "Connecting…",
+  connected: "Connected",
+  disconnected: "Disconnected",
+  logged_out: "Logged out",
+  replaced: "Replaced by another session",
+  temporarily_banned: "Temporarily banned",
+  outdated: "Blastdesk needs an update",
+};
+
+function statusDetail(account) {
+  const s = account.status;
+  switch (s.status) {
+    case "disconnected":
+      return `${s.offline ? "Cannot reach WhatsApp" : s.reason}. Next attempt ${formatTime(s.nextAttemptAtMs, account.timeZone)}.`;
+    case "link_failed":
+      return `${s.reason} Try again.`;
+    case "logged_out":
+      return s.by === "you" ? "You logged it out. Link it again to send." : "It was logged out from the phone. Link it again to send.";
+    case "temporarily_banned":
+      return `WhatsApp banned it until ${formatTime(s.untilMs, account.timeZone)}. Its blasts are paused.`;
+    case "replaced":
+      return "WhatsApp Web or another app took over. Link it again to send from Blastdesk.";
+    case "outdated":
+      return "WhatsApp no longer accepts this version. Update Blastdesk.";
+    default:
+      return null;
+  }
+}
+
+// One subscription for the app's lifetime.
+api.on("account", (event) => {
+  const account = accounts.find((a) => a.id === event.accountId);
+  if (event.kind === "qr") {
+    if (linking?.accountId === event.accountId) linking.qr = { svg: event.svg, expiresAtMs: event.expiresAtMs };
+  } else if (account) {
+    account.status = event.status;
+    account.needsAttention = ["link_failed", "disconnected", "logged_out", "replaced", "temporarily_banned", "outdated"].includes(event.status.status);
+    if (linking?.accountId === event.accountId && !["awaiting_qr", "connecting", "awaiting_pair_code"].includes(event.status.status)) {
+      linking.qr = null;
+      if (event.status.status === "connected") linking = null;
+    }
+  }
+  update();
+});
+
+async function reload() {
+  try {
+    accounts = await api.listAccounts();
+  } catch (error) {
+    notice = ApiError.from(error);
+  }
+  update();
+}
+
+async function act(action) {
+  notice = null;
+  try {
+    await action();
+  } catch (error) {
+    notice = ApiError.from(error);
+  }
+  await reload();
+}
+
+function addForm() {
+  const name = h("input", { attrs: { id: "account-name", type: "text", placeholder: "Toko Pusat", required: "required" } });
+  const unit = h("input", { attrs: { id: "account-unit", type: "text", placeholder: "(optional)" } });
+  const form = h(
+    "form",
+    { class: "card stack", dataset: { testid: "add-account" } },
+    h("h2", { text: "Add a WhatsApp account" }),
+    h("label", { class: "field-label", attrs: { for: "account-name" }, text: "Name" }),
+    name,
+    h("label", { class: "field-label", attrs: { for: "account-unit" }, text: "Business unit" }),
+    unit,
+    h("button", { class: "button primary", attrs: { type: "submit" } }, "Add account"),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(async () => {
+      const added = await api.addAccount(name.value, unit.value);
+      linking = { accountId: added.id, qr: null, byPhone: false };
+      await api.linkAccount(added.id);
+    });
+  });
+  return form;
+}
+
+function secondsLeft(ms) {
+  return Math.max(0, Math.round((ms - Date.now()) / 1000));
+}
+
+function linkPanel(account) {
+  const status = account.status;
+  const steps = h(
+    "ol",
+    { class: "steps" },
+    h("li", { text: "Open WhatsApp on your phone." }),
+    h("li", { text: "Tap Settings (iPhone) or the ⋮ menu (Android), then Linked devices." }),
+    h("li", { text: linking.byPhone ? "Tap Link a device, then Link with phone number instead." : "Tap Link a device and point the phone at this code." }),
+  );
+  let body;
+  if (status.status === "awaiting_pair_code") {
+    body = h("p", { class: "pair-code", dataset: { testid: "pair-code" }, text: status.code });
+  } else if (linking.qr) {
+    body = h(
       "div",
-      {},
-      screenHeader("Accounts", "The WhatsApp numbers Blastdesk sends from."),
-      linked === 0
+      { class: "qr" },
+      h("img", {
+        attrs: { src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(linking.qr.svg)}`, alt: "QR code to scan with WhatsApp on your phone", width: "256", height: "256" },
+        dataset: { testid: "qr" },
+      }),
+      h("p", { class: "muted", dataset: { testid: "qr-countdown", expires: String(linking.qr.expiresAtMs) }, text: `This code changes in ${secondsLeft(linking.qr.expiresAtMs)} s.` }),
+    );
+  } else {
+    body = h("p", { class: "progress", attrs: { role: "status" }, text: "Preparing the code…" });
+  }
+  const phone = h("input", { attrs: { type: "tel", placeholder: "0812 3456 7890", "aria-label": "Your WhatsApp number" } });
+  return h(
+    "section",
+    { class: "link-panel stack", dataset: { testid: "link-panel" } },
+    h("h3", { text: `Link “${account.name}”` }),
+    steps,
+    body,
+    linking.byPhone
+      ? null
+      : h(
+          "form",
+          {
+            class: "row",
+            on: {
+              submit: (e) => {
+                e.preventDefault();
+                linking = { accountId: account.id, qr: null, byPhone: true };
+                act(() => api.linkAccount(account.id, phone.value));
+              },
+            },
+          },
+          h("span", { class: "muted", text: "Or get a code to type on the phone:" }),
+          phone,
+          h("button", { class: "button", attrs: { type: "submit" } }, "Get a pairing code"),
+        ),
+    h("button", { class: "button link", attrs: { type: "button" }, on: { click: () => { linking = null; update(); } } }, "Close"),
+  );
+}
+
+function card(account) {
+  const s = account.status;
+  const linked = ["connected", "connecting", "disconnected", "temporarily_banned"].includes(s.status);
+  const button = (text, testid, onClick, cls = "button") =>
+    h("button", { class: cls, attrs: { type: "button" }, dataset: { testid }, on: { click: onClick } }, text);
+  const detail = statusDetail(account);
+  return h(
+    "article",
+    { class: "card account", dataset: { testid: "account-card", accountId: String(account.id), status: s.status } },
+    h(
+      "header",
+      { class: "row" },
+      h("h2", { text: account.name }),
+      account.businessUnit ? h("span", { class: "badge", text: account.businessUnit }) : null,
+      account.kind === "simulated" ? h("span", { class: "badge", text: "Rehearsal" }) : null,
+      h("span", { class: `badge ${account.needsAttention ? "badge-paused" : s.status === "connected" ? "badge-completed" : ""}`, dataset: { testid: "account-status" }, text: LABELS[s.status] ?? s.status }),
+    ),
+    h("p", { class: "muted", text: account.phone ? `${account.phone} · ${account.timeZone}` : account.timeZone }),
+    detail ? h("p", { class: account.needsAttention ? "pause-reason" : "muted", attrs: { role: "status" }, text: detail }) : null,
+    renaming === account.id ? renameForm(account) : null,
+    account.kind === "whatsapp"
+      ? h(
+          "div",
+          { class: "row actions" },
+          linked || ["awaiting_qr", "awaiting_pair_code"].includes(s.status) ? null : button("Link account", "link", () => { linking = { accountId: account.id, qr: null, byPhone: false }; act(() => api.linkAccount(account.id)); }, "button primary"),
+          linked ? button("Log out", "logout", () => { if (confirm(`Log “${account.name}” out? Its blasts pause until you link it again.`)) act(() => api.logoutAccount(account.id)); }) : null,
+          button("Rename", "rename", () => { renaming = account.id; update(); }),
+          button("Remove", "remove", () => { if (confirm(`Remove “${account.name}”? Its blasts and reports stay.`)) act(() => api.removeAccount(account.id)); }, "button danger"),
+        )
+      : null,
+    linking?.accountId === account.id ? linkPanel(account) : null,
+  );
+}
+
+function renameForm(account) {
+  const name = h("input", { attrs: { type: "text", value: account.name, "aria-label": "Name" } });
+  const unit = h("input", { attrs: { type: "text", value: account.businessUnit ?? "", "aria-label": "Business unit" } });
+  return h(
+    "form",
+    { class: "row", on: { submit: (e) => { e.preventDefault(); renaming = null; act(() => api.renameAccount(account.id, name.value, unit.value)); } } },
+    name,
+    unit,
+    h("button", { class: "button primary", attrs: { type: "submit" } }, "Save"),
+  );
+}
+
+function render() {
+  const whatsapp = accounts.filter((a) => a.kind === "whatsapp");
+  return h(
+    "div",
+    { class: "stack" },
+    screenHeader("Accounts", "The WhatsApp numbers Blastdesk sends from."),
+    ...present(
+      notice ? errorPanel(notice) : null,
+      whatsapp.length === 0
         ? emptyState({
             title: "No WhatsApp account linked yet",
             body: "Link your own WhatsApp number by scanning a QR code with your phone, as you would for WhatsApp on a computer. Blastdesk then sends from that number.",
@@ -19,7 +228,39 @@ export default {
               "See at a glance which numbers are connected, and which need you",
             ],
           })
-        : h("p", { class: "lead", text: `${plural(linked, "linked account")}.` }),
-    );
+        : null,
+      h("div", { class: "stack", dataset: { testid: "account-list" } }, accounts.map(card)),
+      addForm(),
+    ),
+  );
+}
+
+function update() {
+  if (!root?.isConnected) return;
+  const focused = document.activeElement?.id;
+  root.replaceChildren(render());
+  if (focused) root.querySelector(`#${focused}`)?.focus();
+}
+
+// The QR code's countdown, once a second while the screen shows one.
+function tick() {
+  const countdown = root?.querySelector("[data-testid=qr-countdown]");
+  if (countdown) countdown.textContent = `This code changes in ${secondsLeft(Number(countdown.dataset.expires))} s.`;
+}
+
+export default {
+  id: "accounts",
+  title: "Accounts",
+  async render() {
+    try {
+      accounts = await api.listAccounts();
+    } catch (error) {
+      return errorPanel(ApiError.from(error));
+    }
+    root = h("div", {});
+    root.replaceChildren(render());
+    clearInterval(ticker);
+    ticker = setInterval(tick, 1000);
+    return root;
   },
 };

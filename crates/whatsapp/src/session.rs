@@ -107,6 +107,47 @@ impl Network {
             _ => Network::real(),
         }
     }
+
+    /// [`NETWORK_ENV`] asks for scripted links ([`Session::play`]).
+    pub fn scripted() -> bool {
+        std::env::var(NETWORK_ENV).as_deref() == Ok("scripted")
+    }
+}
+
+/// The link a scripted account goes through: two QR codes, the phone scans
+/// the second, the restart after pairing, connected.
+pub fn scripted_link(phone: &str) -> Vec<(Duration, LinkSignal)> {
+    let ms = Duration::from_millis;
+    vec![
+        (
+            ms(300),
+            LinkSignal::QrCode {
+                code: "2@scripted-link-first-code".into(),
+                valid_for_ms: 1_500,
+            },
+        ),
+        (
+            ms(1_500),
+            LinkSignal::QrCode {
+                code: "2@scripted-link-second-code".into(),
+                valid_for_ms: 20_000,
+            },
+        ),
+        (
+            ms(1_500),
+            LinkSignal::PairSuccess {
+                phone: Some(phone.to_owned()),
+            },
+        ),
+        (
+            ms(200),
+            LinkSignal::Disconnected {
+                reason: "stream ended (EOF)".into(),
+                reached: true,
+            },
+        ),
+        (ms(300), LinkSignal::Connected),
+    ]
 }
 
 /// A transport that never opens, as with no network.
@@ -190,7 +231,15 @@ impl Session {
         self: &Arc<Self>,
         start: Start,
     ) -> impl std::future::Future<Output = ()> + Send + 'static {
-        if start == Start::Resume {
+        self.begin(&start);
+        let session = Arc::clone(self);
+        async move { session.supervise(start).await }
+    }
+
+    /// What starting does at once: "connecting", and for a new link a fresh
+    /// session store.
+    pub fn begin(&self, start: &Start) {
+        if *start == Start::Resume {
             self.signal(LinkSignal::Resumed);
         } else {
             // A new link attempt builds a new client on a fresh session store.
@@ -200,8 +249,6 @@ impl Session {
             self.signal(LinkSignal::LinkStarted);
         }
         self.stopped.store(false, Ordering::SeqCst);
-        let session = Arc::clone(self);
-        async move { session.supervise(start).await }
     }
 
     async fn supervise(self: Arc<Self>, start: Start) {
@@ -384,6 +431,23 @@ impl Session {
     fn disconnect_client(&self) {
         if let Some(client) = lock(&self.client).clone() {
             tokio::spawn(async move { client.disconnect().await });
+        }
+    }
+
+    /// Plays a scripted link instead of talking to WhatsApp: each signal
+    /// after its delay, through the same machine and effects as the real
+    /// client's. What the app runs when [`NETWORK_ENV`] is `scripted`, so the
+    /// link screen can be tested end to end without WhatsApp.
+    pub async fn play(self: Arc<Self>, script: Vec<(Duration, LinkSignal)>) {
+        for (delay, signal) in script {
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = self.woken.notified() => return,
+            }
+            if self.stopped.load(Ordering::SeqCst) {
+                return;
+            }
+            self.signal(signal);
         }
     }
 

@@ -1,0 +1,118 @@
+//! Commands of the Accounts screen: add, link (QR or pairing code), rename,
+//! log out and remove WhatsApp accounts. Statuses and QR codes then arrive
+//! as "account" events.
+
+use blastdesk_core::ErrorCode;
+use blastdesk_core::phone;
+use blastdesk_core::store::{AccountInfo, AccountKind};
+use tauri::State;
+
+use super::{blocking, now_ms};
+use crate::error::Error;
+use crate::runner::Runner;
+use crate::sessions::Sessions;
+use crate::state::AppState;
+
+#[tauri::command]
+pub async fn list_accounts(state: State<'_, AppState>) -> Result<Vec<AccountInfo>, Error> {
+    let store = state.store()?;
+    blocking(move || Ok(store.list_accounts()?)).await
+}
+
+/// Adds a WhatsApp account in the computer's time zone; returns it.
+#[tauri::command]
+pub async fn add_account(
+    state: State<'_, AppState>,
+    name: String,
+    business_unit: String,
+) -> Result<AccountInfo, Error> {
+    let store = state.store()?;
+    blocking(move || {
+        let zone = blastdesk_core::zone::computer();
+        let id = store.add_account(&name, AccountKind::Whatsapp, zone.name(), now_ms())?;
+        store.set_account_details(id, &name, &business_unit)?;
+        Ok(store.account(id)?)
+    })
+    .await
+}
+
+/// Starts linking: QR codes, or with `phone`, a pairing code.
+#[tauri::command]
+pub async fn link_account(
+    state: State<'_, AppState>,
+    sessions: State<'_, Sessions>,
+    account_id: i64,
+    phone: Option<String>,
+) -> Result<(), Error> {
+    let store = state.store()?;
+    let phone = match phone.filter(|p| !p.trim().is_empty()) {
+        None => None,
+        Some(raw) => {
+            let country = blocking({
+                let store = store.clone();
+                move || Ok(store.default_country()?)
+            })
+            .await?;
+            let number = phone::normalize(&raw, country).map_err(|e| Error {
+                code: ErrorCode::InvalidInput,
+                message: format!("{raw:?} cannot be used for a pairing code: {e}."),
+            })?;
+            Some(number.as_str().to_owned())
+        }
+    };
+    let account = blocking(move || Ok(store.account(account_id)?)).await?;
+    if account.kind != AccountKind::Whatsapp {
+        return Err(Error {
+            code: ErrorCode::InvalidInput,
+            message: "A rehearsal account has nothing to link.".into(),
+        });
+    }
+    sessions.link(account_id, phone);
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn logout_account(sessions: State<'_, Sessions>, account_id: i64) -> Result<(), Error> {
+    sessions.logout(account_id).await;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn rename_account(
+    state: State<'_, AppState>,
+    account_id: i64,
+    name: String,
+    business_unit: String,
+) -> Result<AccountInfo, Error> {
+    let store = state.store()?;
+    blocking(move || {
+        store.set_account_details(account_id, &name, &business_unit)?;
+        Ok(store.account(account_id)?)
+    })
+    .await
+}
+
+/// Removes an account: its session stops, its keys are deleted, its blasts
+/// and reports stay.
+#[tauri::command]
+pub async fn remove_account(
+    state: State<'_, AppState>,
+    sessions: State<'_, Sessions>,
+    runner: State<'_, Runner>,
+    account_id: i64,
+) -> Result<(), Error> {
+    let store = state.store()?;
+    let data_dir = state.data_dir().to_path_buf();
+    sessions.stop(account_id);
+    blocking(move || {
+        store.remove_account(account_id, now_ms())?;
+        blastdesk_core::data_dir::forget_session(&data_dir, account_id).map_err(|e| Error {
+            code: ErrorCode::Io,
+            message: format!("The account is removed, but its keys could not be deleted: {e}."),
+        })?;
+        Ok(())
+    })
+    .await?;
+    runner.control().wake();
+    Ok(())
+}

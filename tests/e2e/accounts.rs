@@ -1,0 +1,97 @@
+//! Linking an account through the real app. WhatsApp is never reached: the
+//! app runs with `BLASTDESK_NETWORK=scripted` (a simulated link through the
+//! same account machine and effects as a real one) or `offline` (the real
+//! WhatsApp client on a network that reaches nothing).
+
+use std::ffi::OsString;
+
+use blastdesk_core::Store;
+use blastdesk_core::account::AccountStatus;
+
+use crate::harness::{App, Result, bounded, step};
+
+const NETWORK: &str = "BLASTDESK_NETWORK";
+
+async fn add_and_link(app: &App, name: &str) -> Result {
+    app.click("#nav a[data-screen=accounts]").await?;
+    app.element("#account-name").await?.send_keys(name).await?;
+    app.element("#account-unit")
+        .await?
+        .send_keys("Pusat")
+        .await?;
+    app.click("[data-testid=add-account] button[type=submit]")
+        .await?;
+    app.element("[data-testid=link-panel]").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn linking_shows_the_qr_code_and_the_account_becomes_connected() -> Result {
+    bounded(scripted_link()).await
+}
+
+async fn scripted_link() -> Result {
+    let dir = tempfile::tempdir()?;
+    let app = App::launch_with(
+        dir.path(),
+        vec![(NETWORK.into(), OsString::from("scripted"))],
+    )
+    .await?;
+    step("add an account and link it");
+    add_and_link(&app, "Toko Pusat").await?;
+    let qr = app.element("[data-testid=qr]").await?;
+    let src = qr.attr("src").await?.unwrap_or_default();
+    assert!(
+        src.starts_with("data:image/svg+xml"),
+        "{}",
+        &src[..src.len().min(40)]
+    );
+    let countdown = app.text("[data-testid=qr-countdown]").await?;
+    assert!(countdown.starts_with("This code changes in"), "{countdown}");
+    app.screenshot("account-link-qr").await?;
+    // The codes rotate; the phone scans one; the app restarts the connection
+    // after pairing and does not take it for a logout.
+    let card = "[data-testid=account-card]";
+    app.element(&format!("{card}[data-status=connected]"))
+        .await?;
+    app.wait_for_text(&format!("{card} [data-testid=account-status]"), "Connected")
+        .await?;
+    app.screenshot("account-connected").await?;
+    let store = Store::open_in(dir.path())?;
+    let account = &store.list_accounts()?[0];
+    assert_eq!(
+        (
+            account.name.as_str(),
+            account.business_unit.as_deref(),
+            account.phone.as_deref()
+        ),
+        ("Toko Pusat", Some("Pusat"), Some("+6281234567890"))
+    );
+    assert_eq!(account.status, AccountStatus::Connected);
+    app.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_the_account_says_whatsapp_cannot_be_reached_and_when_it_retries() -> Result {
+    bounded(offline_link()).await
+}
+
+async fn offline_link() -> Result {
+    let dir = tempfile::tempdir()?;
+    let app = App::launch_with(
+        dir.path(),
+        vec![(NETWORK.into(), OsString::from("offline"))],
+    )
+    .await?;
+    add_and_link(&app, "Toko Cabang").await?;
+    let card = "[data-testid=account-card]";
+    app.element(&format!("{card}[data-status=disconnected]"))
+        .await?;
+    let detail = app.text(&format!("{card} [role=status]")).await?;
+    assert!(
+        detail.starts_with("Cannot reach WhatsApp. Next attempt "),
+        "{detail}"
+    );
+    app.screenshot("account-offline").await?;
+    app.close().await
+}

@@ -194,6 +194,8 @@ pub struct CreateArgs {
     missing: MissingValue,
     /// None: the rehearsal account.
     account_id: Option<i64>,
+    #[serde(default)]
+    check_numbers: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -247,7 +249,10 @@ pub async fn create_blast(
                 account_id,
                 name: &name,
                 template: &args.template,
-                options: serde_json::json!({ "missingValue": args.missing }),
+                options: serde_json::json!({
+                    "missingValue": args.missing,
+                    "checkNumbers": args.check_numbers,
+                }),
                 simulated,
                 recipients: &recipients,
             },

@@ -20,6 +20,7 @@ const draft = {
   error: null,
   busy: false,
   editingPacing: false,
+  checkNumbers: false,
 };
 let root = null;
 
@@ -98,6 +99,7 @@ async function send() {
       template: draft.template,
       missing: missingValue(),
       accountId: draft.plan?.accountId ?? null,
+      checkNumbers: draft.checkNumbers,
     });
     draft.template = "";
     draft.name = "";
@@ -253,6 +255,16 @@ function planCard() {
     h("p", { class: "muted", dataset: { testid: "pacing-summary" }, text: `Pacing: ${pacing}` }),
     h("p", { dataset: { testid: "estimate" } }, "Estimated finish: ", h("strong", { text: formatTime(plan.finishEstimateMs, plan.timeZone) })),
     riskList(plan.risks),
+    h(
+      "label",
+      { class: "check" },
+      h("input", {
+        attrs: { type: "checkbox", checked: draft.checkNumbers ? "checked" : undefined },
+        dataset: { testid: "check-numbers" },
+        on: { change: (e) => (draft.checkNumbers = e.target.checked) },
+      }),
+      "First check which numbers are on WhatsApp, and skip the others (checked a few at a time)",
+    ),
     draft.editingPacing
       ? pacingForm(plan.pacing, async (next) => {
           await api.setAccountPacing(plan.accountId, next);

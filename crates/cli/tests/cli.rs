@@ -678,3 +678,37 @@ fn a_blast_on_an_account_that_cannot_reach_whatsapp_pauses_instead_of_hanging() 
     );
     Ok(())
 }
+
+#[test]
+fn the_whatsapp_web_version_is_pinned_and_can_be_overridden() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let shown = |output: Output| String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let pinned = shown(cli(dir.path(), &["settings", "whatsapp-version"])?);
+    assert_eq!(pinned, blastdesk_whatsapp::version::PINNED.to_string());
+    assert_eq!(
+        shown(cli(
+            dir.path(),
+            &["settings", "whatsapp-version", "2.3001.42"]
+        )?),
+        "2.3001.42"
+    );
+    assert_eq!(
+        shown(cli(dir.path(), &["settings", "whatsapp-version"])?),
+        "2.3001.42"
+    );
+    let bad = cli(dir.path(), &["settings", "whatsapp-version", "latest"])?;
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("is not a WhatsApp Web version"),
+        "{}",
+        stderr(&bad)
+    );
+    assert_eq!(
+        shown(cli(
+            dir.path(),
+            &["settings", "whatsapp-version", "--pinned"]
+        )?),
+        pinned
+    );
+    Ok(())
+}

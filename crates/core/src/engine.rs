@@ -175,6 +175,9 @@ const MAX_NAP: Millis = 60_000;
 /// The most often progress is counted and reported, in milliseconds.
 const PROGRESS_EVERY: Millis = 250;
 
+/// How many numbers are checked against WhatsApp in one request.
+const CHECK_BATCH: usize = 20;
+
 /// How many due deliveries are read from the store at a time.
 const DUE_BATCH: usize = 256;
 
@@ -427,6 +430,14 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             account_pacer(&self.store, blast.account_id, self.pacing.as_ref(), started)?;
         self.store.mark_running(blast_id, started)?;
         emit(Event::BlastStarted { blast_id });
+        if blast.options["checkNumbers"] == serde_json::Value::Bool(true)
+            && blast.numbers_checked_at.is_none()
+            && let Some(end) = self
+                .check_numbers(blast_id, blast.account_id, &pacer, emit)
+                .await?
+        {
+            return Ok(end);
+        }
 
         let mut tally = Tally {
             blast_id,
@@ -648,6 +659,107 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             });
             return Ok(RunEnd::Paused { code });
         }
+    }
+
+    /// Checks the blast's queued numbers against WhatsApp before sending, in
+    /// small batches spaced out like messages (bulk checks are a ban risk
+    /// too); a number not on WhatsApp is skipped with that reason. Returns
+    /// how the run ends if the check stopped it (a pause, an account error).
+    async fn check_numbers(
+        &self,
+        blast_id: i64,
+        account_id: i64,
+        pacer: &Pacer,
+        emit: &mut (impl FnMut(Event) + Send),
+    ) -> Result<Option<RunEnd>, EngineError> {
+        let policy = pacer.policy();
+        let mut random = SplitMix64::new(blast_id as u64 ^ 0x6e75_6d62);
+        let mut after = 0;
+        loop {
+            let (state, code) = self.store.blast_state(blast_id)?;
+            if state != "running" {
+                return Ok(Some(match state.as_str() {
+                    "cancelled" => RunEnd::Cancelled,
+                    _ => RunEnd::Paused {
+                        code: code.unwrap_or_else(|| pause_code::BY_YOU.into()),
+                    },
+                }));
+            }
+            let batch = self.store.queued_after(blast_id, after, CHECK_BATCH)?;
+            let Some(&(last, _)) = batch.last() else {
+                break;
+            };
+            after = last;
+            let phones: Vec<crate::phone::Phone> = batch.iter().map(|(_, p)| p.clone()).collect();
+            let found = match self.messenger.check_numbers(&phones).await {
+                Ok(found) => found,
+                Err(error) if error.class() == ErrorClass::Account => {
+                    let code = error.code().to_owned();
+                    let reason = account_reason(&error, pacer.time_zone(), self.clock.now_ms());
+                    self.store.pause_account_blasts(
+                        account_id,
+                        &PauseReason {
+                            code: &code,
+                            reason: &reason,
+                        },
+                    )?;
+                    emit(Event::BlastPaused {
+                        blast_id,
+                        code: code.clone(),
+                        reason,
+                    });
+                    return Ok(Some(RunEnd::Paused { code }));
+                }
+                // A check that fails for a moment is not a reason to skip
+                // anyone: the rest are sent unchecked.
+                Err(error) => {
+                    tracing::warn!(blast_id, "the number check failed: {error}");
+                    break;
+                }
+            };
+            let now = self.clock.now_ms();
+            for ((delivery_id, _), on_whatsapp) in batch.iter().zip(found) {
+                if on_whatsapp {
+                    continue;
+                }
+                let skip = Unrecorded {
+                    delivery_id: *delivery_id,
+                    step: Step::Skip,
+                    details: StepDetails {
+                        error_code: Some("not_on_whatsapp".into()),
+                        error_detail: Some(
+                            "This number is not on WhatsApp (checked before sending).".into(),
+                        ),
+                        ..StepDetails::default()
+                    },
+                    at_ms: now,
+                    outcome: Outcome::Skipped {
+                        code: "not_on_whatsapp".into(),
+                        detail: "checked before sending".into(),
+                    },
+                };
+                if self
+                    .store
+                    .take_steps(&[skip.request()], Durability::Normal)?[0]
+                {
+                    emit(Event::Delivery {
+                        blast_id,
+                        delivery_id: *delivery_id,
+                        outcome: skip.outcome,
+                    });
+                }
+            }
+            if policy.enabled {
+                let wait = random.between(
+                    u64::from(policy.min_delay_s) * 1_000,
+                    u64::from(policy.max_delay_s) * 1_000,
+                );
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+            }
+        }
+        self.store
+            .mark_numbers_checked(blast_id, self.clock.now_ms())?;
+        Ok(None)
     }
 
     /// Records an outcome on its own, then reports progress if it is time.

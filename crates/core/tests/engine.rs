@@ -868,3 +868,89 @@ async fn the_daily_cap_holds_across_runs_of_the_engine() -> TestResult {
     );
     Ok(())
 }
+
+/// A simulated messenger that records its number checks.
+struct Checking {
+    inner: SimulatedMessenger<TokioClock>,
+    clock: TokioClock,
+    checks: Mutex<Vec<(Millis, usize)>>,
+}
+
+impl Messenger for Checking {
+    async fn send(&self, message: &Outgoing) -> Result<Accepted, SendError> {
+        self.inner.send(message).await
+    }
+
+    async fn check_numbers(&self, phones: &[Phone]) -> Result<Vec<bool>, SendError> {
+        self.checks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((self.clock.now_ms(), phones.len()));
+        self.inner.check_numbers(phones).await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_number_check_skips_numbers_not_on_whatsapp_in_small_spaced_batches_once() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    store.set_account_pacing(
+        account,
+        &Pacing {
+            window: None,
+            ..fixed_pacing()
+        },
+    )?;
+    let blast = new_blast_for(
+        &store,
+        account,
+        &recipients(45),
+        serde_json::json!({ "checkNumbers": true }),
+    )?;
+    let clock = TokioClock::starting_at(START);
+    let faults = Faults {
+        not_on_whatsapp: [3, 21, 44]
+            .iter()
+            .map(|&i| Phone::from_e164_unchecked(phone(i)))
+            .collect(),
+        ..Faults::default()
+    };
+    let ledger = dir.path().join("ledger.jsonl");
+    let messenger = Checking {
+        inner: SimulatedMessenger::open(&ledger, faults, clock)?,
+        clock,
+        checks: Mutex::new(Vec::new()),
+    };
+    let engine = Engine::new(store.clone(), messenger, clock, no_jitter());
+    let (end, events) = run(&engine, blast).await?;
+    assert_eq!(end, RunEnd::Completed);
+    let checks = engine
+        .messenger()
+        .checks
+        .lock()
+        .map(|c| c.clone())
+        .unwrap_or_default();
+    let sizes: Vec<usize> = checks.iter().map(|(_, n)| *n).collect();
+    assert_eq!(sizes, [20, 20, 5], "small batches");
+    assert!(
+        checks.windows(2).all(|w| w[1].0 - w[0].0 == 30_000),
+        "spaced like messages: {checks:?}"
+    );
+    let skipped: Vec<i64> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Delivery {
+                delivery_id,
+                outcome: Outcome::Skipped { code, .. },
+                ..
+            } if code == "not_on_whatsapp" => Some(*delivery_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(skipped.len(), 3);
+    let counts = store.delivery_counts(blast)?;
+    assert_eq!((counts.sent, counts.skipped), (42, 3));
+    assert!(!ledger_phones(&ledger)?.contains(&phone(21)));
+    Ok(())
+}

@@ -100,6 +100,10 @@ struct CreateArgs {
     /// A file to send with the message (the message becomes its caption)
     #[arg(long, value_name = "FILE")]
     attach: Option<PathBuf>,
+    /// Check the numbers are on WhatsApp first (in small, spaced batches) and
+    /// skip those that are not
+    #[arg(long)]
+    check_numbers: bool,
     #[arg(long)]
     json: bool,
 }
@@ -269,7 +273,11 @@ fn create(store: &Store, args: CreateArgs) -> anyhow::Result<()> {
             account_id: account,
             name: &args.name,
             template: &args.template,
-            options: serde_json::json!({ "missingValue": missing, "media": media }),
+            options: serde_json::json!({
+                "missingValue": missing,
+                "media": media,
+                "checkNumbers": args.check_numbers,
+            }),
             simulated: args.simulate,
             recipients: &preview.recipients,
         },

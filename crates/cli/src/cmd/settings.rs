@@ -19,6 +19,14 @@ enum Setting {
         #[arg(value_name = "CC")]
         code: Option<String>,
     },
+    /// The WhatsApp Web version Blastdesk announces (shows it, sets it, or
+    /// with `--pinned` goes back to the one this Blastdesk was built with)
+    WhatsappVersion {
+        #[arg(value_name = "VERSION", conflicts_with = "pinned")]
+        version: Option<String>,
+        #[arg(long)]
+        pinned: bool,
+    },
     /// An account's pacing as JSON (shows it, or changes the settings given
     /// in JSON, e.g. '{"minDelayS": 30, "dailyCap": 100}'), with warnings for
     /// risky settings
@@ -37,6 +45,20 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<()> {
             let country = Country::from_str(&code)?;
             store.set_default_country(country, super::now_ms())?;
             println!("{}", country.code());
+        }
+        Setting::WhatsappVersion { version, pinned } => {
+            use blastdesk_whatsapp::version::{self, WebVersion};
+            if pinned {
+                store.set_setting_text(version::SETTING, None, super::now_ms())?;
+            } else if let Some(text) = version {
+                let parsed: WebVersion = text.parse()?;
+                store.set_setting_text(
+                    version::SETTING,
+                    Some(&parsed.to_string()),
+                    super::now_ms(),
+                )?;
+            }
+            println!("{}", version::current(&store));
         }
         Setting::Pacing { account, change } => {
             let mut pacing = store.account_pacing(account)?.pacing;

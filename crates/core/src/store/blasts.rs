@@ -377,6 +377,7 @@ pub struct BlastToRun {
     pub template: String,
     pub options: serde_json::Value,
     pub state: String,
+    pub numbers_checked_at: Option<i64>,
 }
 
 /// The next delivery the engine should send.
@@ -392,7 +393,7 @@ impl Store {
     pub fn blast_to_run(&self, blast_id: i64) -> Result<BlastToRun> {
         self.read(|conn| {
             conn.query_row(
-                "SELECT id, account_id, template, options, state FROM blasts WHERE id = ?1",
+                "SELECT id, account_id, template, options, state, numbers_checked_at FROM blasts WHERE id = ?1",
                 [blast_id],
                 |row| {
                     let options: String = row.get(3)?;
@@ -402,6 +403,7 @@ impl Store {
                         template: row.get(2)?,
                         options: serde_json::from_str(&options).unwrap_or_default(),
                         state: row.get(4)?,
+                        numbers_checked_at: row.get(5)?,
                     })
                 },
             )
@@ -460,6 +462,40 @@ impl Store {
                 [blast_id],
                 |row| row.get(0),
             )?)
+        })
+    }
+
+    /// Queued deliveries with an id above `after`, oldest first, at most `limit`.
+    pub(crate) fn queued_after(
+        &self,
+        blast_id: i64,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, crate::phone::Phone)>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT id, phone FROM deliveries WHERE blast_id = ?1 AND state = 'queued' AND id > ?2
+                 ORDER BY id LIMIT ?3",
+            )?;
+            let rows = statement.query_map(params![blast_id, after, limit], |row| {
+                Ok((
+                    row.get(0)?,
+                    crate::phone::Phone::from_e164_unchecked(row.get::<_, String>(1)?),
+                ))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// Records that a blast's numbers were checked.
+    pub(crate) fn mark_numbers_checked(&self, blast_id: i64, now_ms: i64) -> Result<()> {
+        self.write(|conn| {
+            conn.execute(
+                "UPDATE blasts SET numbers_checked_at = ?2 WHERE id = ?1",
+                params![blast_id, now_ms],
+            )?;
+            Ok(())
         })
     }
 

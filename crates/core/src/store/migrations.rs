@@ -40,6 +40,7 @@ pub const ALL: &[Migration] = &[
     migration!(6, "0006_do_not_contact"),
     migration!(7, "0007_pacing"),
     migration!(8, "0008_account_removal"),
+    migration!(9, "0009_number_check"),
 ];
 
 /// The schema version this build of Blastdesk writes.

@@ -21,7 +21,9 @@ const draft = {
   busy: false,
   editingPacing: false,
   checkNumbers: false,
+  accountId: null, // null: the rehearsal account
 };
+let accounts = [];
 let root = null;
 
 function missingValue() {
@@ -41,7 +43,7 @@ async function loadRecipients() {
   try {
     const result = await api.importPreview([], [...draft.audiences]);
     draft.preview = result.status === "ready" ? result : null;
-    draft.plan = await api.blastPlan(null);
+    draft.plan = await api.blastPlan(draft.accountId);
     await renderMessage();
   } catch (error) {
     draft.error = ApiError.from(error);
@@ -234,6 +236,33 @@ function messageEditor() {
   );
 }
 
+async function chooseAccount(value) {
+  draft.accountId = value === "" ? null : Number(value);
+  draft.editingPacing = false;
+  try {
+    draft.plan = await api.blastPlan(draft.accountId);
+  } catch (error) {
+    draft.error = ApiError.from(error);
+  }
+  update();
+}
+
+function accountPicker() {
+  const whatsapp = accounts.filter((a) => a.kind === "whatsapp");
+  const label = (a) => `${a.name}${a.phone ? ` (${a.phone})` : ""}${a.status.status === "connected" ? "" : ` — ${a.status.status.replaceAll("_", " ")}`}`;
+  return h(
+    "label",
+    { class: "row" },
+    h("span", { text: "Send from" }),
+    h(
+      "select",
+      { dataset: { testid: "send-from" }, on: { change: (e) => chooseAccount(e.target.value) } },
+      whatsapp.map((a) => h("option", { attrs: { value: String(a.id), selected: draft.accountId === a.id ? "selected" : undefined }, text: label(a) })),
+      h("option", { attrs: { value: "", selected: draft.accountId === null ? "selected" : undefined }, text: "Rehearsal (simulated, sends nothing)" }),
+    ),
+  );
+}
+
 function planCard() {
   const plan = draft.plan;
   if (!plan) return null;
@@ -251,7 +280,10 @@ function planCard() {
     "section",
     { class: "card stack", dataset: { testid: "plan" } },
     h("h2", { text: "Sending" }),
-    h("p", {}, "From ", h("strong", { text: "Rehearsal (simulated)" }), " — messages are written to a log file instead of WhatsApp."),
+    accountPicker(),
+    draft.accountId === null
+      ? h("p", { class: "muted", text: "A rehearsal: messages are written to a log file instead of WhatsApp." })
+      : null,
     h("p", { class: "muted", dataset: { testid: "pacing-summary" }, text: `Pacing: ${pacing}` }),
     h("p", { dataset: { testid: "estimate" } }, "Estimated finish: ", h("strong", { text: formatTime(plan.finishEstimateMs, plan.timeZone) })),
     riskList(plan.risks),
@@ -334,6 +366,7 @@ export default {
   async render() {
     try {
       saved = await api.listAudiences();
+      accounts = await api.listAccounts();
     } catch (error) {
       return errorPanel(ApiError.from(error));
     }

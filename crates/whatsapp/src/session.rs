@@ -267,12 +267,20 @@ impl Session {
             if self.stopped.load(Ordering::SeqCst) {
                 return;
             }
-            if !self.reached.load(Ordering::SeqCst) && lock(&self.reconnect_at).is_none() {
-                // The client ended without reaching WhatsApp: no network, DNS,
-                // a firewall. The machine says when to try again.
+            if lock(&self.reconnect_at).is_none() {
+                // The client ended without a disconnect event: it never
+                // reached WhatsApp (no network, DNS, a firewall), or the end
+                // was one the library expects, like the restart WhatsApp asks
+                // for right after pairing (the library reports no event for
+                // it). Either way the machine says when to connect again.
+                let reached = self.reached.load(Ordering::SeqCst);
                 self.signal(LinkSignal::Disconnected {
-                    reason: "cannot reach WhatsApp".into(),
-                    reached: false,
+                    reason: if reached {
+                        "the connection ended".into()
+                    } else {
+                        "cannot reach WhatsApp".into()
+                    },
+                    reached,
                 });
             }
             let Some(at) = *lock(&self.reconnect_at) else {

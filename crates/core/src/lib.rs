@@ -23,6 +23,7 @@ pub mod pacing;
 pub mod phone;
 pub mod random;
 pub mod report;
+pub mod schedule;
 pub mod store;
 pub mod template;
 pub mod zone;

@@ -45,6 +45,8 @@ pub enum ErrorCode {
     BlastNotFound,
     /// No account has that id.
     AccountNotFound,
+    /// No schedule has that id.
+    ScheduleNotFound,
     /// A message template cannot be used (unclosed brace, unknown column).
     TemplateInvalid,
     /// Pacing settings that cannot work (a reversed range, an empty window).
@@ -81,6 +83,7 @@ impl ErrorCode {
             ErrorCode::BlastNotFound => "blast_not_found",
             ErrorCode::AccountNotFound => "account_not_found",
             ErrorCode::TemplateInvalid => "template_invalid",
+            ErrorCode::ScheduleNotFound => "schedule_not_found",
             ErrorCode::PacingInvalid => "pacing_invalid",
             ErrorCode::BlastFinished => "blast_finished",
             ErrorCode::AttachmentUnreadable => "attachment_unreadable",
@@ -121,6 +124,7 @@ mod tests {
             ErrorCode::BlastNotFound,
             ErrorCode::AccountNotFound,
             ErrorCode::TemplateInvalid,
+            ErrorCode::ScheduleNotFound,
             ErrorCode::PacingInvalid,
             ErrorCode::BlastFinished,
             ErrorCode::AttachmentUnreadable,

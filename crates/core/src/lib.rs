@@ -24,6 +24,7 @@ pub mod phone;
 pub mod random;
 pub mod report;
 pub mod schedule;
+pub mod scheduler;
 pub mod store;
 pub mod template;
 pub mod zone;

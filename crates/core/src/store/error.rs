@@ -58,6 +58,12 @@ pub enum Error {
     #[error("there is no blast {blast_id}")]
     BlastNotFound { blast_id: i64 },
 
+    #[error("there is no schedule {schedule_id}")]
+    ScheduleNotFound { schedule_id: i64 },
+
+    #[error("the schedule cannot work: {0}")]
+    InvalidSchedule(crate::schedule::RuleError),
+
     #[error("there is no account {account_id}")]
     AccountNotFound { account_id: i64 },
 
@@ -100,6 +106,8 @@ impl Error {
             Error::InvalidName { .. } => ErrorCode::InvalidInput,
             Error::BlastNotFound { .. } => ErrorCode::BlastNotFound,
             Error::AccountNotFound { .. } => ErrorCode::AccountNotFound,
+            Error::ScheduleNotFound { .. } => ErrorCode::ScheduleNotFound,
+            Error::InvalidSchedule(_) => ErrorCode::InvalidInput,
             Error::InvalidPacing(_) => ErrorCode::PacingInvalid,
             Error::UnknownTimeZone { .. } => ErrorCode::InvalidInput,
             Error::BlastFinished { .. } => ErrorCode::BlastFinished,

@@ -16,6 +16,7 @@ pub mod blasts;
 mod error;
 pub mod migrations;
 pub mod runs;
+pub mod schedules;
 mod settings;
 mod summary;
 

@@ -1,0 +1,200 @@
+//! The scheduler: sleeps until the next schedule is due (no polling), runs
+//! what is due by the missed-run policy, and wakes early when a schedule is
+//! edited. It naps at most a minute at a time, so a computer waking from
+//! sleep or a clock that jumps is noticed within a minute. Time comes from
+//! an injected clock and tokio's timers, so tests run a week in no time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::Notify;
+
+use crate::audience::{self, PreviewRequest};
+use crate::clock::{Clock, Millis};
+use crate::import::ImportOptions;
+use crate::schedule::{self, Overdue};
+use crate::store::blasts::NewBlast;
+use crate::store::schedules::{RunOutcome, Schedule};
+use crate::store::{self, Store};
+use crate::template::Template;
+
+/// What the scheduler reports (to the window, the tray, notifications).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "camelCase")]
+pub enum ScheduleEvent {
+    #[serde(rename_all = "camelCase")]
+    RunStarted {
+        schedule_id: i64,
+        due_at_ms: Millis,
+        blast_id: i64,
+    },
+    #[serde(rename_all = "camelCase")]
+    RunSkipped {
+        schedule_id: i64,
+        due_at_ms: Millis,
+        reason: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    RunMissed { schedule_id: i64, due_at_ms: Millis },
+}
+
+const MAX_NAP: Millis = 60_000;
+
+pub struct Scheduler<C> {
+    store: Store,
+    clock: C,
+    wake: Arc<Notify>,
+}
+
+impl<C: Clock> Scheduler<C> {
+    pub fn new(store: Store, clock: C) -> Scheduler<C> {
+        Scheduler {
+            store,
+            clock,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Wake the loop after a schedule was added, edited, paused or removed.
+    pub fn waker(&self) -> Arc<Notify> {
+        Arc::clone(&self.wake)
+    }
+
+    /// Runs for as long as the future is polled.
+    pub async fn run(
+        &self,
+        emit: &mut (impl FnMut(ScheduleEvent) + Send),
+    ) -> Result<(), store::Error> {
+        loop {
+            let woken = self.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            for event in self.tick()? {
+                emit(event);
+            }
+            let now = self.clock.now_ms();
+            let nap = match self.store.next_schedule_at()? {
+                Some(at) => (at - now).clamp(0, MAX_NAP),
+                None => MAX_NAP,
+            };
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(nap as u64)) => {}
+                () = woken => {}
+            }
+        }
+    }
+
+    /// Handles every schedule due now, by the missed-run policy.
+    pub fn tick(&self) -> Result<Vec<ScheduleEvent>, store::Error> {
+        let now = self.clock.now_ms();
+        let mut events = Vec::new();
+        for due in self.store.due_schedules(now)? {
+            let Some(due_at) = due.next_run_at else {
+                continue;
+            };
+            let tz = crate::zone::parse(&due.spec.time_zone).unwrap_or(chrono_tz::Tz::UTC);
+            // The next run counts from now: late runs never pile up.
+            let next = schedule::next_run(&due.spec.rule, tz, now.max(due_at));
+            let missed =
+                schedule::overdue(due_at, now, due.spec.grace_seconds * 1_000) == Overdue::Missed;
+            if !self
+                .store
+                .claim_schedule_run(due.id, due_at, missed, next, now)?
+            {
+                continue;
+            }
+            let schedule_id = due.id;
+            if missed {
+                tracing::info!(schedule_id, "a scheduled run was missed");
+                events.push(ScheduleEvent::RunMissed {
+                    schedule_id,
+                    due_at_ms: due_at,
+                });
+                continue;
+            }
+            let outcome = match self.launch(&due) {
+                Ok(blast_id) => RunOutcome::Started { blast_id },
+                Err(reason) => RunOutcome::Skipped { reason },
+            };
+            self.store
+                .finish_schedule_run(schedule_id, due_at, &outcome)?;
+            events.push(match outcome {
+                RunOutcome::Started { blast_id } => ScheduleEvent::RunStarted {
+                    schedule_id,
+                    due_at_ms: due_at,
+                    blast_id,
+                },
+                RunOutcome::Skipped { reason } => ScheduleEvent::RunSkipped {
+                    schedule_id,
+                    due_at_ms: due_at,
+                    reason,
+                },
+                RunOutcome::Missed => ScheduleEvent::RunMissed {
+                    schedule_id,
+                    due_at_ms: due_at,
+                },
+            });
+        }
+        Ok(events)
+    }
+
+    /// Creates the blast of a due run, from its audiences and (re-imported
+    /// now) its linked spreadsheet. Any problem skips the run with the
+    /// reason: never a send to a stale or partial list.
+    fn launch(&self, due: &Schedule) -> Result<i64, String> {
+        let spec = &due.spec.blast;
+        let template = Template::parse(&spec.template)
+            .map_err(|e| format!("the message cannot be used: {e}"))?;
+        let country = self.store.default_country().map_err(|e| e.to_string())?;
+        let files = match &due.spec.refresh {
+            Some(refresh) => {
+                if !refresh.file.is_file() {
+                    return Err(format!(
+                        "the list {} is missing, so nothing was sent to an old copy of it",
+                        refresh.file.display()
+                    ));
+                }
+                vec![(
+                    refresh.file.clone(),
+                    ImportOptions {
+                        country,
+                        sheet: refresh.sheet.clone(),
+                        mapping: refresh.mapping.clone(),
+                    },
+                )]
+            }
+            None => Vec::new(),
+        };
+        let request = PreviewRequest {
+            audiences: spec.audiences.clone(),
+            files,
+        };
+        let (preview, _) = audience::preview(&self.store, &request)
+            .map_err(|e| format!("the list could not be read, so nothing was sent: {e}"))?;
+        if preview.recipients.is_empty() {
+            return Err("no one to send to: the list holds no usable number".into());
+        }
+        template
+            .check_columns(&preview.field_names())
+            .map_err(|e| format!("the message cannot be used: {e}"))?;
+        let simulated = self
+            .store
+            .account(spec.account_id)
+            .map(|a| a.kind == store::AccountKind::Simulated)
+            .map_err(|e| e.to_string())?;
+        self.store
+            .create_blast(
+                &NewBlast {
+                    account_id: spec.account_id,
+                    name: &spec.name,
+                    template: &spec.template,
+                    options: spec.options.clone(),
+                    simulated,
+                    recipients: &preview.recipients,
+                },
+                self.clock.now_ms(),
+            )
+            .map_err(|e| e.to_string())
+    }
+}

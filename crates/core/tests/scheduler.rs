@@ -1,0 +1,226 @@
+//! The scheduler under tokio's paused clock: runs fire at their instant and
+//! once, late runs follow the missed-run policy, edits wake the loop, and a
+//! missing linked list skips the run instead of sending to a stale one.
+
+use std::sync::Arc;
+
+use blastdesk_core::Store;
+use blastdesk_core::audience::{Fields, Recipient, Source};
+use blastdesk_core::clock::{Clock, Millis, TokioClock};
+use blastdesk_core::pacing::LocalTime;
+use blastdesk_core::phone::Phone;
+use blastdesk_core::schedule::Rule;
+use blastdesk_core::scheduler::{ScheduleEvent, Scheduler};
+use blastdesk_core::store::AccountKind;
+use blastdesk_core::store::schedules::{BlastSpec, Refresh, ScheduleSpec};
+use blastdesk_core::zone;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// 2026-11-28 00:00 in Jakarta.
+fn midnight() -> Millis {
+    let tz = zone::parse("Asia/Jakarta").unwrap_or(chrono_tz::Tz::UTC);
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap_or_default();
+    zone::at(tz, date, chrono::NaiveTime::MIN)
+}
+
+const HOUR: Millis = 3_600_000;
+
+fn setup(store: &Store) -> Result<i64, Box<dyn std::error::Error>> {
+    let recipients: Vec<Recipient> = (0..3)
+        .map(|i| Recipient {
+            phone: Phone::from_e164_unchecked(format!("+6281200000{i:03}")),
+            fields: Fields::new(vec![(Arc::from("Nama"), format!("Pelanggan {i}"))]),
+            source: Source::Audience {
+                audience: Arc::from("Pelanggan"),
+            },
+        })
+        .collect();
+    store.save_audience("Pelanggan", &recipients, false, 0)?;
+    Ok(store.add_account("Rehearsal", AccountKind::Simulated, "Asia/Jakarta", 0)?)
+}
+
+fn daily_at_nine(account: i64) -> ScheduleSpec {
+    ScheduleSpec {
+        name: "Promo pagi".into(),
+        rule: Rule::Daily {
+            time: LocalTime::hm(9, 0),
+        },
+        time_zone: "Asia/Jakarta".into(),
+        grace_seconds: 3_600,
+        blast: BlastSpec {
+            account_id: account,
+            name: "Promo pagi".into(),
+            template: "Selamat pagi {Nama}".into(),
+            audiences: vec!["Pelanggan".into()],
+            options: serde_json::json!({}),
+        },
+        refresh: None,
+    }
+}
+
+/// Runs the scheduler until `n` events arrived.
+async fn events(scheduler: &Scheduler<TokioClock>, n: usize) -> Vec<ScheduleEvent> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut emit = move |e: ScheduleEvent| {
+        tx.send(e).ok();
+    };
+    let collect = async {
+        let mut got = Vec::new();
+        while let Some(event) = rx.recv().await {
+            got.push(event);
+            if got.len() == n {
+                break;
+            }
+        }
+        got
+    };
+    tokio::select! {
+        result = scheduler.run(&mut emit) => panic!("the scheduler stopped: {result:?}"),
+        got = collect => got,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_daily_run_fires_at_its_instant_once_a_day() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = setup(&store)?;
+    let clock = TokioClock::starting_at(midnight());
+    let id = store.add_schedule(&daily_at_nine(account), clock.now_ms())?;
+    let scheduler = Scheduler::new(store.clone(), clock);
+
+    let got = events(&scheduler, 2).await;
+    let nine = midnight() + 9 * HOUR;
+    let started: Vec<(i64, Millis)> = got
+        .iter()
+        .filter_map(|e| match e {
+            ScheduleEvent::RunStarted {
+                schedule_id,
+                due_at_ms,
+                ..
+            } => Some((*schedule_id, *due_at_ms)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started, [(id, nine), (id, nine + 24 * HOUR)]);
+    // Each run made one blast, at its instant, for the audience.
+    let blasts = store.list_blasts()?;
+    assert_eq!(blasts.len(), 2);
+    assert_eq!(
+        blasts.iter().map(|b| b.created_at).collect::<Vec<_>>(),
+        [nine + 24 * HOUR, nine]
+    );
+    assert!(blasts.iter().all(|b| b.counts.total == 3));
+    assert_eq!(store.schedule_runs(id)?.len(), 2);
+    // A second scheduler over the same store does not run those instants again.
+    let again = Scheduler::new(store.clone(), clock);
+    assert!(again.tick()?.is_empty());
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_late_run_runs_within_the_grace_period_else_it_is_missed_once() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = setup(&store)?;
+    let nine = midnight() + 9 * HOUR;
+    let id = store.add_schedule(&daily_at_nine(account), midnight())?;
+
+    // Blastdesk opens at 09:40: within the hour of grace, the run goes now.
+    let late = Scheduler::new(store.clone(), TokioClock::starting_at(nine + 40 * 60_000));
+    let got = late.tick()?;
+    assert!(
+        matches!(got[..], [ScheduleEvent::RunStarted { due_at_ms, .. }] if due_at_ms == nine),
+        "{got:?}"
+    );
+
+    // Closed for three days: one missed run, no burst, the next is tomorrow 09:00.
+    let away = nine + 3 * 24 * HOUR + 2 * HOUR;
+    let scheduler = Scheduler::new(store.clone(), TokioClock::starting_at(away));
+    let got = scheduler.tick()?;
+    assert_eq!(
+        got,
+        [ScheduleEvent::RunMissed {
+            schedule_id: id,
+            due_at_ms: nine + 24 * HOUR
+        }]
+    );
+    assert_eq!(
+        store.list_blasts()?.len(),
+        1,
+        "nothing sent for the missed runs"
+    );
+    assert_eq!(store.schedule(id)?.next_run_at, Some(nine + 4 * 24 * HOUR));
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn editing_a_schedule_wakes_the_loop() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = setup(&store)?;
+    let start = midnight() + 10 * HOUR;
+    let clock = TokioClock::starting_at(start);
+    // Next due tomorrow at 09:00: the loop sleeps.
+    let id = store.add_schedule(&daily_at_nine(account), start)?;
+    let scheduler = Scheduler::new(store.clone(), clock);
+    let waker = scheduler.waker();
+    let edited_store = store.clone();
+    let edit = async move {
+        tokio::task::yield_now().await;
+        // Now once, in one second; the loop must not wait out its nap.
+        let soon = ScheduleSpec {
+            rule: Rule::Once {
+                date: chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap_or_default(),
+                time: LocalTime::hm(10, 0),
+            },
+            ..daily_at_nine(account)
+        };
+        edited_store.update_schedule(id, &soon, start - 1)?;
+        waker.notify_waiters();
+        Ok::<(), blastdesk_core::store::Error>(())
+    };
+    let (got, edited) = tokio::join!(events(&scheduler, 1), edit);
+    edited?;
+    assert!(
+        matches!(got[..], [ScheduleEvent::RunStarted { .. }]),
+        "{got:?}"
+    );
+    let created = store.list_blasts()?[0].created_at;
+    assert!(
+        created - start < 60_000,
+        "woken, not after a nap: {} ms",
+        created - start
+    );
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_missing_linked_list_skips_the_run_with_the_reason() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = setup(&store)?;
+    let nine = midnight() + 9 * HOUR;
+    let spec = ScheduleSpec {
+        refresh: Some(Refresh {
+            file: dir.path().join("pelanggan-hari-ini.xlsx"),
+            sheet: None,
+            mapping: None,
+        }),
+        ..daily_at_nine(account)
+    };
+    let id = store.add_schedule(&spec, midnight())?;
+    let scheduler = Scheduler::new(store.clone(), TokioClock::starting_at(nine));
+    let got = scheduler.tick()?;
+    let [ScheduleEvent::RunSkipped { reason, .. }] = &got[..] else {
+        return Err(format!("{got:?}").into());
+    };
+    assert!(
+        reason.contains("pelanggan-hari-ini.xlsx is missing"),
+        "{reason}"
+    );
+    assert!(store.list_blasts()?.is_empty());
+    assert_eq!(store.schedule_runs(id)?[0].outcome, "skipped");
+    Ok(())
+}

@@ -35,6 +35,11 @@ enum Command {
     Blast(cmd::blast::Args),
     /// Add, link, list, log out and remove WhatsApp accounts
     Account(cmd::account::Args),
+    /// Schedule blasts: once, or every day, week or month, in a time zone
+    Schedule(cmd::schedule::Args),
+    /// Run the scheduler and every account's sending without a window (for a
+    /// computer that is always on)
+    Daemon(cmd::schedule::DaemonArgs),
 }
 
 fn main() -> ExitCode {
@@ -82,5 +87,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Settings(args) => cmd::settings::run(&data_dir, args).map(ok),
         Command::Blast(args) => cmd::blast::run(&data_dir, args),
         Command::Account(args) => cmd::account::run(&data_dir, args),
+        Command::Schedule(args) => cmd::schedule::run(&data_dir, args).map(ok),
+        Command::Daemon(args) => cmd::schedule::daemon(&data_dir, args).map(ok),
     }
 }

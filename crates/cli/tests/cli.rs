@@ -712,3 +712,157 @@ fn the_whatsapp_web_version_is_pinned_and_can_be_overridden() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn schedules_are_added_listed_paused_and_run_by_the_daemon() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let list = dir.path().join("pelanggan.csv");
+    std::fs::write(&list, "Nama,HP\nDewi,0812 1111 0001\nBudi,0812 1111 0002\n")?;
+    let list_arg = list.to_str().ok_or("path")?;
+    assert!(
+        cli(dir.path(), &["import", list_arg, "--save-as", "Pelanggan"])?
+            .status
+            .success()
+    );
+    // A rehearsal account to send from (made by a rehearsal blast).
+    let created = json(&cli(
+        dir.path(),
+        &[
+            "blast",
+            "create",
+            "--simulate",
+            "--audience",
+            "Pelanggan",
+            "--json",
+            "--template",
+            "Hi",
+        ],
+    )?)?;
+    assert!(created["blast"].is_i64());
+    let ledger = dir.path().join("first.jsonl");
+    assert!(
+        cli(
+            dir.path(),
+            &[
+                "blast",
+                "run",
+                "1",
+                "--ledger",
+                ledger.to_str().ok_or("path")?
+            ]
+        )?
+        .status
+        .success()
+    );
+
+    let added = cli(
+        dir.path(),
+        &[
+            "schedule",
+            "add",
+            "--name",
+            "Promo pagi",
+            "--account",
+            "1",
+            "--audience",
+            "Pelanggan",
+            "--template",
+            "Selamat pagi {Nama}",
+            "--repeat",
+            "weekly",
+            "--days",
+            "1,4",
+            "--time",
+            "09:00",
+            "--zone",
+            "Asia/Jakarta",
+            "--json",
+        ],
+    )?;
+    assert!(added.status.success(), "{added:?}");
+    let schedule = json(&added)?;
+    assert_eq!(
+        schedule["rule"],
+        serde_json::json!({"repeat": "weekly", "days": [1, 4], "time": "09:00"})
+    );
+    assert!(schedule["nextRunAt"].as_i64().is_some_and(|t| t > 0));
+    let text =
+        String::from_utf8_lossy(&cli(dir.path(), &["schedule", "list"])?.stdout).into_owned();
+    assert!(text.starts_with("1 Promo pagi: next run "), "{text}");
+    assert!(text.contains(" 09:00 Asia/Jakarta"), "{text}");
+
+    let refused = cli(
+        dir.path(),
+        &[
+            "schedule",
+            "add",
+            "--name",
+            "x",
+            "--account",
+            "1",
+            "--template",
+            "Hi",
+            "--repeat",
+            "weekly",
+            "--time",
+            "09:00",
+        ],
+    )?;
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("choose at least one day of the week"),
+        "{}",
+        stderr(&refused)
+    );
+
+    assert!(
+        cli(dir.path(), &["schedule", "pause", "1"])?
+            .status
+            .success()
+    );
+    let listed = json(&cli(dir.path(), &["schedule", "list", "--json"])?)?;
+    assert_eq!(listed[0]["enabled"], false);
+    assert!(
+        cli(dir.path(), &["schedule", "resume", "1"])?
+            .status
+            .success()
+    );
+
+    // The run fell due a minute ago (as if the computer just woke up).
+    {
+        let conn = rusqlite::Connection::open(dir.path().join(store::FILE_NAME))?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_millis() as i64;
+        conn.execute("UPDATE schedules SET next_run_at = ?1", [now - 60_000])?;
+    }
+    let daemon = cli(dir.path(), &["daemon", "--once", "--json"])?;
+    assert!(daemon.status.success(), "{daemon:?}");
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&daemon.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(events[0]["event"], "runStarted");
+    assert!(events.iter().any(|e| e["event"] == "blastCompleted"));
+    let ledger = std::fs::read_to_string(dir.path().join("rehearsal-ledger.jsonl"))?;
+    assert_eq!(ledger.lines().count(), 2);
+    assert!(ledger.contains("Selamat pagi Dewi"));
+    // Once: running it again sends nothing more.
+    assert!(cli(dir.path(), &["daemon", "--once"])?.status.success());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("rehearsal-ledger.jsonl"))?
+            .lines()
+            .count(),
+        2
+    );
+    assert!(
+        cli(dir.path(), &["schedule", "remove", "1"])?
+            .status
+            .success()
+    );
+    assert_eq!(
+        json(&cli(dir.path(), &["schedule", "list", "--json"])?)?,
+        serde_json::json!([])
+    );
+    Ok(())
+}

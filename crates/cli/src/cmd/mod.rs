@@ -3,6 +3,7 @@
 pub mod account;
 pub mod blast;
 pub mod import;
+pub mod schedule;
 pub mod settings;
 pub mod status;
 

@@ -49,6 +49,13 @@ pub fn run() {
             commands::settings::set_default_country,
             commands::blasts::list_blasts,
             commands::accounts::list_accounts,
+            commands::schedules::list_schedules,
+            commands::schedules::schedule_runs,
+            commands::schedules::add_schedule,
+            commands::schedules::update_schedule,
+            commands::schedules::set_schedule_enabled,
+            commands::schedules::remove_schedule,
+            commands::schedules::computer_time_zone,
             commands::accounts::add_account,
             commands::accounts::link_account,
             commands::accounts::logout_account,
@@ -140,11 +147,75 @@ fn setup(app: &mut App) {
         let on_connect = runner.clone();
         sessions.on_connected(move |account_id| on_connect.ensure_worker(account_id));
         sessions.resume_all();
+        app.manage(commands::schedules::SchedulerWaker(start_scheduler(
+            app.handle(),
+            store,
+            &runner,
+        )));
         tray::refresh_attention(app.handle(), store);
         app.manage(runner);
         app.manage(sessions);
     }
     app.manage(AppState::new(data_dir, store, has_tray, log_guard));
+}
+
+/// Runs the scheduler for as long as the app runs (window closed too): due
+/// runs create blasts, which the account's worker then sends; the window,
+/// the tray and a notification are told. Returns its wake-up.
+fn start_scheduler(
+    app: &AppHandle,
+    store: &Store,
+    runner: &runner::Runner,
+) -> std::sync::Arc<tokio::sync::Notify> {
+    use blastdesk_core::scheduler::{ScheduleEvent, Scheduler};
+    let scheduler = Scheduler::new(store.clone(), blastdesk_core::clock::SystemClock);
+    let waker = scheduler.waker();
+    let app = app.clone();
+    let store = store.clone();
+    let runner = runner.clone();
+    tauri::async_runtime::spawn(async move {
+        let mut emit = |event: ScheduleEvent| {
+            if let Err(error) = app.emit("schedule", &event) {
+                tracing::warn!("cannot tell the window: {error}");
+            }
+            let name = |id: i64| store.schedule(id).map(|s| s.spec.name).unwrap_or_default();
+            let (title, body) = match &event {
+                ScheduleEvent::RunStarted {
+                    schedule_id,
+                    blast_id,
+                    ..
+                } => {
+                    if let Ok(blast) = store.blast_summary(*blast_id) {
+                        runner.ensure_worker(blast.account_id);
+                    }
+                    (
+                        format!("{} started", name(*schedule_id)),
+                        "The scheduled blast is sending.".to_owned(),
+                    )
+                }
+                ScheduleEvent::RunSkipped {
+                    schedule_id,
+                    reason,
+                    ..
+                } => (
+                    format!("{} was skipped", name(*schedule_id)),
+                    reason.clone(),
+                ),
+                ScheduleEvent::RunMissed { schedule_id, .. } => (
+                    format!("{} was missed", name(*schedule_id)),
+                    "Blastdesk was not running when it was due; it will run at its next time."
+                        .to_owned(),
+                ),
+            };
+            runner.notify(&title, &body);
+            tray::refresh_next_run(&app, &store);
+        };
+        tray::refresh_next_run(&app, &store);
+        if let Err(error) = scheduler.run(&mut emit).await {
+            tracing::error!("the scheduler stopped: {error}");
+        }
+    });
+    waker
 }
 
 /// `BLASTDESK_DATA_DIR` if set, else the OS's app-data dir for Blastdesk.

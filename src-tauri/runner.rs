@@ -207,7 +207,9 @@ impl Runner {
         crate::tray::set_tooltip(&inner.app, &tooltip);
     }
 
-    fn notify(&self, title: &str, body: &str) {
+    /// Shows a desktop notification (logged, never fatal, where there is no
+    /// notification service).
+    pub fn notify(&self, title: &str, body: &str) {
         let shown = self
             .inner
             .app

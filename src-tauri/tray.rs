@@ -12,6 +12,8 @@ const OPEN: &str = "open";
 const QUIT: &str = "quit";
 const ATTENTION: &str = "attention";
 const ALL_FINE: &str = "Every account is fine";
+const NEXT_RUN: &str = "next-run";
+const NOTHING_SCHEDULED: &str = "Nothing scheduled";
 
 /// Installs the tray icon. Returns false where the system has no tray (a Linux
 /// desktop without an indicator library); the app then runs without one, and
@@ -35,13 +37,18 @@ pub fn install(app: &AppHandle) -> bool {
 /// The tray menu's line about accounts that need the person.
 pub struct Attention(MenuItem<tauri::Wry>);
 
+/// The tray menu's line about the next scheduled run.
+pub struct NextRun(MenuItem<tauri::Wry>);
+
 fn build(app: &AppHandle) -> tauri::Result<()> {
     let open = MenuItem::with_id(app, OPEN, "Open Blastdesk", true, None::<&str>)?;
     let attention = MenuItem::with_id(app, ATTENTION, ALL_FINE, false, None::<&str>)?;
+    let next_run = MenuItem::with_id(app, NEXT_RUN, NOTHING_SCHEDULED, false, None::<&str>)?;
     let separator = PredefinedMenuItem::separator(app)?;
     let quit = MenuItem::with_id(app, QUIT, "Quit Blastdesk", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&open, &attention, &separator, &quit])?;
+    let menu = Menu::with_items(app, &[&open, &attention, &next_run, &separator, &quit])?;
     app.manage(Attention(attention));
+    app.manage(NextRun(next_run));
     TrayIconBuilder::with_id("main")
         .icon(include_image!("icons/tray.png"))
         .tooltip("Blastdesk")
@@ -94,6 +101,33 @@ pub fn refresh_attention(app: &AppHandle, store: &blastdesk_core::Store) {
         })
         .unwrap_or_default();
     let text = attention_text(&names);
+    if let Err(error) = item.0.set_text(text) {
+        tracing::warn!("cannot update the tray menu: {error}");
+    }
+}
+
+/// Says in the tray menu when the next scheduled blast runs.
+pub fn refresh_next_run(app: &AppHandle, store: &blastdesk_core::Store) {
+    let Some(item) = app.try_state::<NextRun>() else {
+        return;
+    };
+    let next = store
+        .list_schedules()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| s.enabled)
+        .filter_map(|s| s.next_run_at.map(|at| (at, s.spec.name)))
+        .min();
+    let text = match next {
+        None => NOTHING_SCHEDULED.to_owned(),
+        Some((at, name)) => {
+            let here = blastdesk_core::zone::computer();
+            format!(
+                "Next: {name}, {}",
+                blastdesk_core::zone::local(here, at).format("%a %d %b %H:%M")
+            )
+        }
+    };
     if let Err(error) = item.0.set_text(text) {
         tracing::warn!("cannot update the tray menu: {error}");
     }

@@ -78,6 +78,15 @@ export const api = {
   blastReport: (blastId) => call("blast_report", { blastId }),
   /** Asks where to save the report and writes it; resolves to the path, or null if cancelled. */
   exportReport: (blastId) => call("export_report", { blastId }),
+  /** Schedules: [{id, name, rule, timeZone, graceSeconds, blast, refresh, enabled, nextRunAt}]. */
+  listSchedules: () => call("list_schedules"),
+  scheduleRuns: (scheduleId) => call("schedule_runs", { scheduleId }),
+  addSchedule: (spec) => call("add_schedule", { spec }),
+  updateSchedule: (scheduleId, spec) => call("update_schedule", { scheduleId, spec }),
+  setScheduleEnabled: (scheduleId, enabled) => call("set_schedule_enabled", { scheduleId, enabled }),
+  removeSchedule: (scheduleId) => call("remove_schedule", { scheduleId }),
+  /** This computer's IANA time zone, e.g. "Asia/Jakarta". */
+  computerTimeZone: () => call("computer_time_zone"),
   /** Listens to a backend event; resolves to a function that stops listening. */
   on: (event, handler) => {
     if (!tauri?.event) return Promise.resolve(() => {});

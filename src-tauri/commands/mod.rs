@@ -6,6 +6,7 @@ pub mod app;
 pub mod audiences;
 pub mod blasts;
 pub mod import;
+pub mod schedules;
 pub mod settings;
 
 use crate::error::Error;

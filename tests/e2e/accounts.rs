@@ -14,11 +14,8 @@ const NETWORK: &str = "BLASTDESK_NETWORK";
 
 async fn add_and_link(app: &App, name: &str) -> Result {
     app.click("#nav a[data-screen=accounts]").await?;
-    app.element("#account-name").await?.send_keys(name).await?;
-    app.element("#account-unit")
-        .await?
-        .send_keys("Pusat")
-        .await?;
+    app.type_into("#account-name", name).await?;
+    app.type_into("#account-unit", "Pusat").await?;
     app.click("[data-testid=add-account] button[type=submit]")
         .await?;
     app.element("[data-testid=link-panel]").await?;
@@ -39,15 +36,27 @@ async fn scripted_link() -> Result {
     .await?;
     step("add an account and link it");
     add_and_link(&app, "Toko Pusat").await?;
-    let qr = app.element("[data-testid=qr]").await?;
-    let src = qr.attr("src").await?.unwrap_or_default();
+    // The screen is redrawn as codes rotate: read what it shows in one step.
+    app.element("[data-testid=qr]").await?;
+    let src = app
+        .client
+        .execute(
+            "return document.querySelector('[data-testid=qr]')?.getAttribute('src') ?? ''",
+            vec![],
+        )
+        .await?;
+    let src = src.as_str().unwrap_or_default();
     assert!(
         src.starts_with("data:image/svg+xml"),
         "{}",
         &src[..src.len().min(40)]
     );
-    let countdown = app.text("[data-testid=qr-countdown]").await?;
-    assert!(countdown.starts_with("This code changes in"), "{countdown}");
+    app.wait_for_text_that(
+        "[data-testid=qr-countdown]",
+        "a countdown to the next code",
+        |t| t.starts_with("This code changes in"),
+    )
+    .await?;
     app.screenshot("account-link-qr").await?;
     // The codes rotate; the phone scans one; the app restarts the connection
     // after pairing and does not take it for a logout.
@@ -83,15 +92,17 @@ async fn offline_link() -> Result {
         vec![(NETWORK.into(), OsString::from("offline"))],
     )
     .await?;
+    step("add an account and link it, offline");
     add_and_link(&app, "Toko Cabang").await?;
     let card = "[data-testid=account-card]";
     app.element(&format!("{card}[data-status=disconnected]"))
         .await?;
-    let detail = app.text(&format!("{card} [role=status]")).await?;
-    assert!(
-        detail.starts_with("Cannot reach WhatsApp. Next attempt "),
-        "{detail}"
-    );
+    app.wait_for_text_that(
+        &format!("{card} [role=status]"),
+        "that WhatsApp cannot be reached, and when the next attempt is",
+        |t| t.starts_with("Cannot reach WhatsApp. Next attempt "),
+    )
+    .await?;
     app.screenshot("account-offline").await?;
     app.close().await
 }

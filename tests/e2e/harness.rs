@@ -239,6 +239,33 @@ impl App {
         Ok(())
     }
 
+    /// Waits until the element at `css` has a text that `fits` (the screen
+    /// may be redrawn meanwhile: a replaced element is looked up again).
+    pub async fn wait_for_text_that(
+        &self,
+        css: &str,
+        what: &str,
+        fits: impl Fn(&str) -> bool,
+    ) -> Result<String> {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        let mut last = String::from("(no such element)");
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await
+                && let Ok(text) = element.text().await
+            {
+                if fits(text.trim()) {
+                    return Ok(text);
+                }
+                last = text;
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{css}: expected {what}, found {last:?}").into());
+            }
+            tokio::task::yield_now().await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until the element at `css` has exactly the text `expected`.
     pub async fn wait_for_text(&self, css: &str, expected: &str) -> Result {
         let deadline = Instant::now() + UI_TIMEOUT;
@@ -260,12 +287,25 @@ impl App {
 
     /// The element at `css`, once it is there.
     pub async fn element(&self, css: &str) -> Result<fantoccini::elements::Element> {
-        Ok(self
-            .client
-            .wait()
-            .at_most(UI_TIMEOUT)
-            .for_element(Locator::Css(css))
-            .await?)
+        let mut attempts = 0;
+        loop {
+            let found = self
+                .client
+                .wait()
+                .at_most(UI_TIMEOUT)
+                .for_element(Locator::Css(css))
+                .await;
+            match found {
+                // Redrawn while it was being found: look again.
+                Err(fantoccini::error::CmdError::Standard(error))
+                    if error.error == fantoccini::error::ErrorStatus::StaleElementReference
+                        && attempts < 5 =>
+                {
+                    attempts += 1;
+                }
+                other => return Ok(other?),
+            }
+        }
     }
 
     /// The text of the element at `css`.
@@ -275,8 +315,36 @@ impl App {
 
     /// Clicks the element at `css`.
     pub async fn click(&self, css: &str) -> Result {
-        self.element(css).await?.click().await?;
-        Ok(())
+        self.on_fresh_element(css, |element| async move { element.click().await })
+            .await
+    }
+
+    /// Types `text` into the element at `css`.
+    pub async fn type_into(&self, css: &str, text: &str) -> Result {
+        self.on_fresh_element(css, |element| async move { element.send_keys(text).await })
+            .await
+    }
+
+    /// Runs `action` on the element at `css`; if the screen was redrawn
+    /// between finding it and acting on it, finds it again (a few times).
+    async fn on_fresh_element<F, Fut>(&self, css: &str, action: F) -> Result
+    where
+        F: Fn(fantoccini::elements::Element) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<(), fantoccini::error::CmdError>>,
+    {
+        let mut attempts = 0;
+        loop {
+            let element = self.element(css).await?;
+            match action(element).await {
+                Err(fantoccini::error::CmdError::Standard(error))
+                    if error.error == fantoccini::error::ErrorStatus::StaleElementReference
+                        && attempts < 5 =>
+                {
+                    attempts += 1;
+                }
+                other => return Ok(other?),
+            }
+        }
     }
 
     /// Saves a screenshot of the window to `target/e2e/NAME.png`.

@@ -8,6 +8,7 @@ mod accounts;
 mod blasts;
 mod harness;
 mod import;
+mod schedules;
 mod shell;
 
 #[path = "../../crates/core/tests/support/mod.rs"]

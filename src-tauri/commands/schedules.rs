@@ -1,0 +1,97 @@
+//! Commands of the Schedules screen. Every change wakes the scheduler.
+
+use std::sync::Arc;
+
+use blastdesk_core::store::schedules::{Schedule, ScheduleRun, ScheduleSpec};
+use tauri::State;
+use tokio::sync::Notify;
+
+use super::{blocking, now_ms};
+use crate::error::Error;
+use crate::state::AppState;
+
+/// The running scheduler's wake-up.
+pub struct SchedulerWaker(pub Arc<Notify>);
+
+#[tauri::command]
+pub async fn list_schedules(state: State<'_, AppState>) -> Result<Vec<Schedule>, Error> {
+    let store = state.store()?;
+    blocking(move || Ok(store.list_schedules()?)).await
+}
+
+#[tauri::command]
+pub async fn schedule_runs(
+    state: State<'_, AppState>,
+    schedule_id: i64,
+) -> Result<Vec<ScheduleRun>, Error> {
+    let store = state.store()?;
+    blocking(move || Ok(store.schedule_runs(schedule_id)?)).await
+}
+
+#[tauri::command]
+pub async fn add_schedule(
+    state: State<'_, AppState>,
+    waker: State<'_, SchedulerWaker>,
+    spec: ScheduleSpec,
+) -> Result<Schedule, Error> {
+    let store = state.store()?;
+    let schedule = blocking(move || {
+        let id = store.add_schedule(&spec, now_ms())?;
+        Ok(store.schedule(id)?)
+    })
+    .await?;
+    waker.0.notify_waiters();
+    Ok(schedule)
+}
+
+#[tauri::command]
+pub async fn update_schedule(
+    state: State<'_, AppState>,
+    waker: State<'_, SchedulerWaker>,
+    schedule_id: i64,
+    spec: ScheduleSpec,
+) -> Result<Schedule, Error> {
+    let store = state.store()?;
+    let schedule = blocking(move || {
+        store.update_schedule(schedule_id, &spec, now_ms())?;
+        Ok(store.schedule(schedule_id)?)
+    })
+    .await?;
+    waker.0.notify_waiters();
+    Ok(schedule)
+}
+
+#[tauri::command]
+pub async fn set_schedule_enabled(
+    state: State<'_, AppState>,
+    waker: State<'_, SchedulerWaker>,
+    schedule_id: i64,
+    enabled: bool,
+) -> Result<Schedule, Error> {
+    let store = state.store()?;
+    let schedule = blocking(move || {
+        store.set_schedule_enabled(schedule_id, enabled, now_ms())?;
+        Ok(store.schedule(schedule_id)?)
+    })
+    .await?;
+    waker.0.notify_waiters();
+    Ok(schedule)
+}
+
+#[tauri::command]
+pub async fn remove_schedule(
+    state: State<'_, AppState>,
+    waker: State<'_, SchedulerWaker>,
+    schedule_id: i64,
+) -> Result<(), Error> {
+    let store = state.store()?;
+    blocking(move || Ok(store.remove_schedule(schedule_id)?)).await?;
+    waker.0.notify_waiters();
+    Ok(())
+}
+
+/// This computer's IANA time zone, the default for new schedules.
+#[tauri::command]
+pub fn computer_time_zone() -> String {
+    blastdesk_core::zone::computer().name().to_owned()
+}

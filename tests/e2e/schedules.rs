@@ -1,0 +1,89 @@
+//! Scheduling through the real app: a weekly blast in Asia/Jakarta, its next
+//! run shown in the schedule's zone, paused and resumed.
+
+use std::sync::Arc;
+
+use blastdesk_core::Store;
+use blastdesk_core::audience::{Fields, Recipient, Source};
+use blastdesk_core::phone::Phone;
+use blastdesk_core::schedule::Rule;
+use blastdesk_core::store::AccountKind;
+
+use crate::harness::{App, Result, bounded};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_weekly_schedule_is_made_shown_paused_and_resumed() -> Result {
+    bounded(weekly_schedule()).await
+}
+
+async fn weekly_schedule() -> Result {
+    let dir = tempfile::tempdir()?;
+    {
+        let store = Store::open_in(dir.path())?;
+        let recipients = [Recipient {
+            phone: Phone::from_e164_unchecked("+6281200000001".into()),
+            fields: Fields::new(vec![(Arc::from("Nama"), "Dewi".into())]),
+            source: Source::Audience {
+                audience: Arc::from("Pelanggan"),
+            },
+        }];
+        store.save_audience("Pelanggan", &recipients, false, 0)?;
+        store.ensure_account("Rehearsal", AccountKind::Simulated, "Asia/Jakarta", 0)?;
+    }
+    let app = App::launch(dir.path()).await?;
+    app.click("#nav a[data-screen=schedules]").await?;
+    app.element("#schedule-name")
+        .await?
+        .send_keys("Promo Senin")
+        .await?;
+    app.click("[data-testid=schedule-form] input[data-audience=Pelanggan]")
+        .await?;
+    app.element("#schedule-template")
+        .await?
+        .send_keys("Halo {Nama}")
+        .await?;
+    app.element("#schedule-repeat")
+        .await?
+        .send_keys("Every week")
+        .await?;
+    app.click("[data-testid=schedule-form] input[data-weekday='1']")
+        .await?;
+    app.click("[data-testid=schedule-form] input[data-weekday='4']")
+        .await?;
+    let zone = app.element("#schedule-zone").await?;
+    zone.clear().await?;
+    zone.send_keys("Asia/Jakarta").await?;
+    app.click("[data-testid=save-schedule]").await?;
+
+    let card = "[data-testid=schedule-card]";
+    app.wait_for_text(
+        &format!("{card} p"),
+        "Every Mon, Thu at 09:00 (Asia/Jakarta)",
+    )
+    .await?;
+    let next = app.text(&format!("{card} [data-testid=next-run]")).await?;
+    assert!(
+        next.starts_with("Next run: ") && next.contains("(Asia/Jakarta)"),
+        "{next}"
+    );
+    app.screenshot("schedules").await?;
+
+    let store = Store::open_in(dir.path())?;
+    let stored = &store.list_schedules()?[0];
+    assert_eq!(
+        stored.spec.rule,
+        Rule::Weekly {
+            days: vec![1, 4],
+            time: blastdesk_core::pacing::LocalTime::hm(9, 0)
+        }
+    );
+    assert_eq!(stored.spec.blast.audiences, ["Pelanggan"]);
+
+    app.click(&format!("{card} [data-testid=pause-schedule]"))
+        .await?;
+    app.element(&format!("{card}[data-enabled=false]")).await?;
+    app.click(&format!("{card} [data-testid=resume-schedule]"))
+        .await?;
+    app.element(&format!("{card}[data-enabled=true]")).await?;
+    app.close().await
+}

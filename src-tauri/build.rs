@@ -12,6 +12,8 @@ fn main() {
         "save_audience",
         "default_country",
         "set_default_country",
+        "whatsapp_version",
+        "set_whatsapp_version",
         "list_blasts",
         "list_accounts",
         "list_schedules",

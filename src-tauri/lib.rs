@@ -47,6 +47,8 @@ pub fn run() {
             commands::import::save_audience,
             commands::settings::default_country,
             commands::settings::set_default_country,
+            commands::settings::whatsapp_version,
+            commands::settings::set_whatsapp_version,
             commands::blasts::list_blasts,
             commands::accounts::list_accounts,
             commands::schedules::list_schedules,

@@ -51,6 +51,10 @@ export const api = {
   /** The default country's two-letter code, e.g. "ID". */
   defaultCountry: () => call("default_country"),
   setDefaultCountry: (code) => call("set_default_country", { code }),
+  /** {current, pinned, overridden}: the WhatsApp Web version announced. */
+  whatsappVersion: () => call("whatsapp_version"),
+  /** Sets it ("" goes back to the built-in one). */
+  setWhatsappVersion: (version) => call("set_whatsapp_version", { version }),
   /** Every blast with its counts, newest first. */
   listBlasts: () => call("list_blasts"),
   /** Accounts with their status: [{id, name, businessUnit, kind, phone, status: {status, ...}, needsAttention, timeZone}]. */

@@ -32,3 +32,55 @@ pub async fn set_default_country(
     })
     .await
 }
+
+/// The WhatsApp Web version Blastdesk announces, and whether a setting
+/// overrides the one it was built with.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WhatsappVersion {
+    current: String,
+    pinned: String,
+    overridden: bool,
+}
+
+fn whatsapp_version_of(store: &blastdesk_core::Store) -> WhatsappVersion {
+    use blastdesk_whatsapp::version;
+    let current = version::current(store);
+    WhatsappVersion {
+        current: current.to_string(),
+        pinned: version::PINNED.to_string(),
+        overridden: current != version::PINNED,
+    }
+}
+
+#[tauri::command]
+pub async fn whatsapp_version(state: State<'_, AppState>) -> Result<WhatsappVersion, Error> {
+    let store = state.store()?;
+    blocking(move || Ok(whatsapp_version_of(&store))).await
+}
+
+/// Sets the announced version (empty: back to the built-in one). Linked
+/// accounts use it from their next connection.
+#[tauri::command]
+pub async fn set_whatsapp_version(
+    state: State<'_, AppState>,
+    version: String,
+) -> Result<WhatsappVersion, Error> {
+    use blastdesk_whatsapp::version::{self, WebVersion};
+    let store = state.store()?;
+    let text = version.trim().to_owned();
+    let parsed = if text.is_empty() {
+        None
+    } else {
+        Some(text.parse::<WebVersion>().map_err(|e| Error {
+            code: ErrorCode::InvalidInput,
+            message: e.to_string(),
+        })?)
+    };
+    blocking(move || {
+        let value = parsed.map(|v| v.to_string());
+        store.set_setting_text(version::SETTING, value.as_deref(), now_ms())?;
+        Ok(whatsapp_version_of(&store))
+    })
+    .await
+}

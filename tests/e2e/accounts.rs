@@ -77,6 +77,29 @@ async fn scripted_link() -> Result {
         ("Toko Pusat", Some("Pusat"), Some("+6281234567890"))
     );
     assert_eq!(account.status, AccountStatus::Connected);
+
+    step("override the WhatsApp Web version, and refuse a bad one");
+    app.click("#nav a[data-screen=settings]").await?;
+    app.type_into("#whatsapp-version", "2.3001.5").await?;
+    app.click("[data-testid=save-version]").await?;
+    app.wait_for_text_that("[data-testid=version-status]", "the new version", |t| {
+        t.starts_with("Announcing 2.3001.5.")
+    })
+    .await?;
+    let input = app.element("#whatsapp-version").await?;
+    input.clear().await?;
+    input.send_keys("latest").await?;
+    app.click("[data-testid=save-version]").await?;
+    app.wait_for_text_that("[data-testid=version-status]", "a refusal", |t| {
+        t.contains("is not a WhatsApp Web version")
+    })
+    .await?;
+    assert_eq!(
+        store
+            .setting_text(blastdesk_whatsapp::version::SETTING)?
+            .as_deref(),
+        Some("2.3001.5")
+    );
     app.close().await
 }
 

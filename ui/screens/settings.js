@@ -63,6 +63,40 @@ async function countryCard() {
   );
 }
 
+async function versionCard() {
+  let version;
+  try {
+    version = await api.whatsappVersion();
+  } catch (error) {
+    return errorPanel(ApiError.from(error));
+  }
+  const input = h("input", { attrs: { id: "whatsapp-version", type: "text", value: version.overridden ? version.current : "", placeholder: version.pinned } });
+  const status = h("span", { class: "muted", attrs: { role: "status" }, dataset: { testid: "version-status" }, text: `Announcing ${version.current}${version.overridden ? "" : " (built in)"}.` });
+  const form = h(
+    "form",
+    { class: "row" },
+    input,
+    h("button", { class: "button", attrs: { type: "submit" }, dataset: { testid: "save-version" } }, "Save"),
+    status,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const saved = await api.setWhatsappVersion(input.value);
+      status.textContent = `Announcing ${saved.current}${saved.overridden ? "" : " (built in)"}. Accounts use it from their next connection.`;
+    } catch (error) {
+      status.textContent = ApiError.from(error).message;
+    }
+  });
+  return h(
+    "section",
+    { class: "card" },
+    h("h2", { text: "WhatsApp" }),
+    h("label", { class: "field-label", attrs: { for: "whatsapp-version" }, text: "WhatsApp Web version to announce (only when an account says Blastdesk is outdated; empty: the built-in one)" }),
+    form,
+  );
+}
+
 function row(label, value, testid) {
   return [h("dt", { text: label }), h("dd", { text: value, dataset: { testid } })];
 }
@@ -76,6 +110,7 @@ export default {
       {},
       screenHeader("Settings", "How Blastdesk works on this computer."),
       summary ? await countryCard() : null,
+      summary ? await versionCard() : null,
       h(
         "section",
         { class: "card" },

@@ -87,3 +87,52 @@ async fn weekly_schedule() -> Result {
     app.element(&format!("{card}[data-enabled=true]")).await?;
     app.close().await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn new_blast_can_be_scheduled_instead_of_sent_now() -> Result {
+    bounded(schedule_from_new_blast()).await
+}
+
+async fn schedule_from_new_blast() -> Result {
+    let dir = tempfile::tempdir()?;
+    {
+        let store = Store::open_in(dir.path())?;
+        let recipients = [Recipient {
+            phone: Phone::from_e164_unchecked("+6281200000001".into()),
+            fields: Fields::new(vec![(Arc::from("Nama"), "Dewi".into())]),
+            source: Source::Audience {
+                audience: Arc::from("Pelanggan"),
+            },
+        }];
+        store.save_audience("Pelanggan", &recipients, false, 0)?;
+        store.ensure_account("Rehearsal", AccountKind::Simulated, "Asia/Jakarta", 0)?;
+    }
+    let app = App::launch(dir.path()).await?;
+    app.click("#nav a[data-screen=new-blast]").await?;
+    app.click("[data-testid=blast-audiences] input[value=Pelanggan]")
+        .await?;
+    app.type_into("#blast-name", "Promo Natal").await?;
+    app.type_into("#template", "Selamat Natal {Nama}").await?;
+    let day = (chrono::Utc::now() + chrono::Duration::days(2))
+        .format("%Y-%m-%d")
+        .to_string();
+    // Date inputs take their value from script: WebDriver typing into them is locale-bound.
+    app.client
+        .execute(
+            "const input = document.querySelector('[data-testid=schedule-date]'); input.value = arguments[0];",
+            vec![serde_json::Value::from(day.clone())],
+        )
+        .await?;
+    app.click("[data-testid=schedule-blast]").await?;
+    app.wait_for_text(
+        "[data-testid=schedule-card] p",
+        &format!("Once, on {day} at 09:00 (Asia/Jakarta)"),
+    )
+    .await?;
+    let store = Store::open_in(dir.path())?;
+    let schedule = &store.list_schedules()?[0];
+    assert_eq!(schedule.spec.blast.template, "Selamat Natal {Nama}");
+    assert_eq!(schedule.spec.blast.audiences, ["Pelanggan"]);
+    assert!(store.list_blasts()?.is_empty(), "nothing sent now");
+    app.close().await
+}

@@ -70,8 +70,10 @@ function onTemplateInput(event) {
   draft.template = event.target.value;
   const counter = root?.querySelector("[data-testid=char-count]");
   if (counter) counter.textContent = `${count(draft.template.length)} characters`;
-  const sendButton = root?.querySelector("[data-testid=send-now]");
-  if (sendButton) sendButton.disabled = draft.busy || !draft.template.trim();
+  for (const testid of ["send-now", "schedule-blast"]) {
+    const button = root?.querySelector(`[data-testid=${testid}]`);
+    if (button) button.disabled = draft.busy || !draft.template.trim();
+  }
   clearTimeout(typing);
   typing = setTimeout(async () => {
     await renderMessage();
@@ -341,10 +343,58 @@ function render(saved) {
               },
               "Send now",
             ),
+            scheduleForm(),
           )
         : null,
     ),
   );
+}
+
+/** "Schedule" instead of "Send now": the same blast, once, at a local time. */
+function scheduleForm() {
+  const today = new Date();
+  const pad = (n) => String(n).padStart(2, "0");
+  const date = h("input", { attrs: { type: "date", value: `${today.getFullYear()}-${pad(today.getMonth() + 1)}-${pad(today.getDate())}`, "aria-label": "Date" }, dataset: { testid: "schedule-date" } });
+  const time = h("input", { attrs: { type: "time", value: "09:00", "aria-label": "Time" }, dataset: { testid: "schedule-time" } });
+  const form = h(
+    "form",
+    { class: "row" },
+    h("span", { class: "muted", text: "or send on" }),
+    date,
+    h("span", { class: "muted", text: "at" }),
+    time,
+    h("span", { class: "muted", text: `(${draft.plan?.timeZone ?? ""})` }),
+    h("button", { class: "button", attrs: { type: "submit", disabled: draft.busy || !draft.template.trim() ? "disabled" : undefined }, dataset: { testid: "schedule-blast" } }, "Schedule"),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    draft.error = null;
+    try {
+      const accountId = draft.plan?.accountId;
+      const name = draft.name.trim() || "Blast";
+      await api.addSchedule({
+        name,
+        rule: { repeat: "once", date: date.value, time: time.value },
+        timeZone: draft.plan?.timeZone ?? "UTC",
+        graceSeconds: 3600,
+        blast: {
+          accountId,
+          name,
+          template: draft.template,
+          audiences: [...draft.audiences],
+          options: { missingValue: missingValue(), checkNumbers: draft.checkNumbers },
+        },
+        refresh: null,
+      });
+      draft.template = "";
+      draft.name = "";
+      location.hash = "#/schedules";
+    } catch (error) {
+      draft.error = ApiError.from(error);
+      update();
+    }
+  });
+  return form;
 }
 
 let saved = [];

@@ -47,6 +47,8 @@ pub enum RuleError {
     BadWeekday(u8),
     #[error("{0} is not a day of the month (1 to 31)")]
     BadMonthDay(u8),
+    #[error("that date and time have already passed")]
+    InThePast,
 }
 
 impl Rule {

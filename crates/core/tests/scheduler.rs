@@ -196,6 +196,30 @@ async fn editing_a_schedule_wakes_the_loop() -> TestResult {
     Ok(())
 }
 
+#[test]
+fn a_one_off_schedule_in_the_past_is_refused() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = setup(&store)?;
+    let past = ScheduleSpec {
+        rule: Rule::Once {
+            date: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap_or_default(),
+            time: LocalTime::hm(9, 0),
+        },
+        ..daily_at_nine(account)
+    };
+    let error = store
+        .add_schedule(&past, midnight())
+        .err()
+        .map(|e| e.to_string());
+    assert_eq!(
+        error.as_deref(),
+        Some("the schedule cannot work: that date and time have already passed")
+    );
+    assert!(store.list_schedules()?.is_empty());
+    Ok(())
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_missing_linked_list_skips_the_run_with_the_reason() -> TestResult {
     let dir = tempfile::tempdir()?;

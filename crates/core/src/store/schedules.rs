@@ -303,5 +303,9 @@ fn next_after(spec: &ScheduleSpec, now_ms: i64) -> Result<Option<i64>> {
             reason: "the grace period cannot be negative",
         });
     }
-    Ok(schedule::next_run(&spec.rule, tz, now_ms))
+    let next = schedule::next_run(&spec.rule, tz, now_ms);
+    if next.is_none() {
+        return Err(Error::InvalidSchedule(schedule::RuleError::InThePast));
+    }
+    Ok(next)
 }

@@ -7,6 +7,7 @@
 mod accounts;
 mod blasts;
 mod harness;
+mod idle;
 mod import;
 mod schedules;
 mod shell;

@@ -177,7 +177,7 @@ async fn tray_residency() -> Result {
 }
 
 /// Waits until the app's log file in `data_dir` contains `line`.
-fn wait_for_log(data_dir: &Path, line: &str, timeout: Duration) -> Result {
+pub fn wait_for_log(data_dir: &Path, line: &str, timeout: Duration) -> Result {
     let logs = data_dir.join("logs");
     let read_logs = || -> String {
         std::fs::read_dir(&logs)

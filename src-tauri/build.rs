@@ -12,6 +12,8 @@ fn main() {
         "save_audience",
         "default_country",
         "set_default_country",
+        "start_at_login",
+        "set_start_at_login",
         "whatsapp_version",
         "set_whatsapp_version",
         "list_blasts",

@@ -19,12 +19,20 @@ use tauri::{App, AppHandle, DragDropEvent, Emitter, Manager, RunEvent, WindowEve
 use crate::import_session::ImportSession;
 use crate::state::AppState;
 
+/// The argument Blastdesk is started with at login: no window, only the tray.
+const IN_TRAY: &str = "--in-tray";
+
 /// Builds and runs the app until the person quits it.
 pub fn run() {
     let app = tauri::Builder::default()
         // First, so that a second launch hands over before anything else starts.
         .plugin(single_instance())
         .plugin(tauri_plugin_notification::init())
+        // Started at login, Blastdesk opens in the tray, not in a window.
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![IN_TRAY]),
+        ))
         .setup(|app| {
             setup(app);
             Ok(())
@@ -47,6 +55,8 @@ pub fn run() {
             commands::import::save_audience,
             commands::settings::default_country,
             commands::settings::set_default_country,
+            commands::settings::start_at_login,
+            commands::settings::set_start_at_login,
             commands::settings::whatsapp_version,
             commands::settings::set_whatsapp_version,
             commands::blasts::list_blasts,
@@ -130,6 +140,14 @@ fn setup(app: &mut App) {
     });
     let has_tray = tray::install(app.handle());
     tracing::info!(has_tray, "shell ready");
+    if has_tray && std::env::args().any(|a| a == IN_TRAY) {
+        // Started at login: schedules run from the tray; the window opens on demand.
+        if let Some(window) = app.get_webview_window("main")
+            && let Err(error) = window.destroy()
+        {
+            tracing::warn!("cannot start without a window: {error}");
+        }
+    }
     if let Ok(store) = &store {
         let control = blastdesk_core::engine::Control::new(store.clone());
         let sessions = sessions::Sessions::new(

@@ -51,6 +51,9 @@ export const api = {
   /** The default country's two-letter code, e.g. "ID". */
   defaultCountry: () => call("default_country"),
   setDefaultCountry: (code) => call("set_default_country", { code }),
+  /** Whether Blastdesk starts at login (in the tray). */
+  startAtLogin: () => call("start_at_login"),
+  setStartAtLogin: (enabled) => call("set_start_at_login", { enabled }),
   /** {current, pinned, overridden}: the WhatsApp Web version announced. */
   whatsappVersion: () => call("whatsapp_version"),
   /** Sets it ("" goes back to the built-in one). */

@@ -84,3 +84,30 @@ pub async fn set_whatsapp_version(
     })
     .await
 }
+
+/// Whether Blastdesk starts at login (in the tray), so schedules survive a reboot.
+#[tauri::command]
+pub fn start_at_login(app: tauri::AppHandle) -> Result<bool, Error> {
+    use tauri_plugin_autostart::ManagerExt;
+    app.autolaunch().is_enabled().map_err(|e| Error {
+        code: ErrorCode::Io,
+        message: format!("Cannot tell whether Blastdesk starts at login: {e}."),
+    })
+}
+
+#[tauri::command]
+pub fn set_start_at_login(app: tauri::AppHandle, enabled: bool) -> Result<bool, Error> {
+    use tauri_plugin_autostart::ManagerExt;
+    let manager = app.autolaunch();
+    let result = if enabled {
+        manager.enable()
+    } else {
+        manager.disable()
+    };
+    result.map_err(|e| Error {
+        code: ErrorCode::Io,
+        message: format!("Cannot change whether Blastdesk starts at login: {e}."),
+    })?;
+    tracing::info!(enabled, "start at login changed");
+    start_at_login(app)
+}

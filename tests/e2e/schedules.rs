@@ -136,3 +136,39 @@ async fn schedule_from_new_blast() -> Result {
     assert!(store.list_blasts()?.is_empty(), "nothing sent now");
     app.close().await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn start_at_login_is_turned_on_and_off_in_settings() -> Result {
+    bounded(start_at_login()).await
+}
+
+async fn start_at_login() -> Result {
+    let dir = tempfile::tempdir()?;
+    // The login items go under this home, not the developer's.
+    let home = tempfile::tempdir()?;
+    let app = App::launch_with(
+        dir.path(),
+        vec![("HOME".into(), home.path().as_os_str().to_owned())],
+    )
+    .await?;
+    app.click("#nav a[data-screen=settings]").await?;
+    app.click("#start-at-login").await?;
+    app.wait_for_text(
+        "[data-testid=login-status]",
+        "Blastdesk will start in the tray when you log in.",
+    )
+    .await?;
+    let autostart = home.path().join(".config").join("autostart");
+    let entries: Vec<_> = std::fs::read_dir(&autostart)?.flatten().collect();
+    assert_eq!(entries.len(), 1);
+    let desktop = std::fs::read_to_string(entries[0].path())?;
+    assert!(desktop.contains("--in-tray"), "{desktop}");
+    app.click("#start-at-login").await?;
+    app.wait_for_text(
+        "[data-testid=login-status]",
+        "Blastdesk will not start by itself.",
+    )
+    .await?;
+    assert_eq!(std::fs::read_dir(&autostart)?.count(), 0);
+    app.close().await
+}

@@ -63,6 +63,37 @@ async function countryCard() {
   );
 }
 
+async function startupCard() {
+  let enabled = false;
+  let problem = null;
+  try {
+    enabled = await api.startAtLogin();
+  } catch (error) {
+    problem = ApiError.from(error).message;
+  }
+  const status = h("span", { class: "muted", attrs: { role: "status" }, dataset: { testid: "login-status" }, text: problem ?? "" });
+  const box = h("input", {
+    attrs: { id: "start-at-login", type: "checkbox", checked: enabled ? "checked" : undefined },
+    on: {
+      change: async (event) => {
+        try {
+          const now = await api.setStartAtLogin(event.target.checked);
+          status.textContent = now ? "Blastdesk will start in the tray when you log in." : "Blastdesk will not start by itself.";
+        } catch (error) {
+          status.textContent = ApiError.from(error).message;
+        }
+      },
+    },
+  });
+  return h(
+    "section",
+    { class: "card" },
+    h("h2", { text: "Start-up" }),
+    h("label", { class: "check" }, box, "Start Blastdesk when I log in, in the tray, so scheduled blasts run after a restart"),
+    status,
+  );
+}
+
 async function versionCard() {
   let version;
   try {
@@ -110,6 +141,7 @@ export default {
       {},
       screenHeader("Settings", "How Blastdesk works on this computer."),
       summary ? await countryCard() : null,
+      summary ? await startupCard() : null,
       summary ? await versionCard() : null,
       h(
         "section",

@@ -88,8 +88,10 @@ export const api = {
   /** Schedules: [{id, name, rule, timeZone, graceSeconds, blast, refresh, enabled, nextRunAt}]. */
   listSchedules: () => call("list_schedules"),
   scheduleRuns: (scheduleId) => call("schedule_runs", { scheduleId }),
-  addSchedule: (spec) => call("add_schedule", { spec }),
-  updateSchedule: (scheduleId, spec) => call("update_schedule", { scheduleId, spec }),
+  /** Adds a schedule; `refreshFileId`: a chosen file to read again before each run. */
+  addSchedule: (spec, refreshFileId = null) => call("add_schedule", { spec, refreshFileId }),
+  updateSchedule: (scheduleId, spec, refreshFileId = null, keepRefresh = true) =>
+    call("update_schedule", { scheduleId, spec, refreshFileId, keepRefresh }),
   setScheduleEnabled: (scheduleId, enabled) => call("set_schedule_enabled", { scheduleId, enabled }),
   removeSchedule: (scheduleId) => call("remove_schedule", { scheduleId }),
   /** This computer's IANA time zone, e.g. "Asia/Jakarta". */

@@ -2,12 +2,14 @@
 
 use std::sync::Arc;
 
-use blastdesk_core::store::schedules::{Schedule, ScheduleRun, ScheduleSpec};
+use blastdesk_core::ErrorCode;
+use blastdesk_core::store::schedules::{Refresh, Schedule, ScheduleRun, ScheduleSpec};
 use tauri::State;
 use tokio::sync::Notify;
 
 use super::{blocking, now_ms};
 use crate::error::Error;
+use crate::import_session::ImportSession;
 use crate::state::AppState;
 
 /// The running scheduler's wake-up.
@@ -28,13 +30,33 @@ pub async fn schedule_runs(
     blocking(move || Ok(store.schedule_runs(schedule_id)?)).await
 }
 
+/// The linked spreadsheet, by the id it was granted when the person chose
+/// it: the window never names a file path.
+fn linked_list(session: &ImportSession, file_id: Option<u64>) -> Result<Option<Refresh>, Error> {
+    let Some(id) = file_id else {
+        return Ok(None);
+    };
+    let file = session.path(id).ok_or_else(|| Error {
+        code: ErrorCode::InvalidInput,
+        message: "That file was not chosen in this session; choose it again.".into(),
+    })?;
+    Ok(Some(Refresh {
+        file,
+        sheet: None,
+        mapping: None,
+    }))
+}
+
 #[tauri::command]
 pub async fn add_schedule(
     state: State<'_, AppState>,
     waker: State<'_, SchedulerWaker>,
-    spec: ScheduleSpec,
+    session: State<'_, ImportSession>,
+    mut spec: ScheduleSpec,
+    refresh_file_id: Option<u64>,
 ) -> Result<Schedule, Error> {
     let store = state.store()?;
+    spec.refresh = linked_list(&session, refresh_file_id)?;
     let schedule = blocking(move || {
         let id = store.add_schedule(&spec, now_ms())?;
         Ok(store.schedule(id)?)
@@ -48,11 +70,20 @@ pub async fn add_schedule(
 pub async fn update_schedule(
     state: State<'_, AppState>,
     waker: State<'_, SchedulerWaker>,
+    session: State<'_, ImportSession>,
     schedule_id: i64,
-    spec: ScheduleSpec,
+    mut spec: ScheduleSpec,
+    refresh_file_id: Option<u64>,
+    keep_refresh: bool,
 ) -> Result<Schedule, Error> {
     let store = state.store()?;
+    let chosen = linked_list(&session, refresh_file_id)?;
     let schedule = blocking(move || {
+        spec.refresh = match chosen {
+            Some(refresh) => Some(refresh),
+            None if keep_refresh => store.schedule(schedule_id)?.spec.refresh,
+            None => None,
+        };
         store.update_schedule(schedule_id, &spec, now_ms())?;
         Ok(store.schedule(schedule_id)?)
     })

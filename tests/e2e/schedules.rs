@@ -30,7 +30,13 @@ async fn weekly_schedule() -> Result {
         store.save_audience("Pelanggan", &recipients, false, 0)?;
         store.ensure_account("Rehearsal", AccountKind::Simulated, "Asia/Jakarta", 0)?;
     }
-    let app = App::launch(dir.path()).await?;
+    let list = dir.path().join("pelanggan-minggu-ini.csv");
+    std::fs::write(&list, "Nama,HP\nDewi,0812 1111 0001\n")?;
+    let app = App::launch_with(
+        dir.path(),
+        vec![("BLASTDESK_PICK_FILES".into(), list.as_os_str().to_owned())],
+    )
+    .await?;
     app.click("#nav a[data-screen=schedules]").await?;
     app.element("#schedule-name")
         .await?
@@ -78,6 +84,34 @@ async fn weekly_schedule() -> Result {
         }
     );
     assert_eq!(stored.spec.blast.audiences, ["Pelanggan"]);
+
+    // Edit: a later time, and a spreadsheet read again before each run.
+    app.click(&format!("{card} [data-testid=edit-schedule]"))
+        .await?;
+    app.element("#schedule-time").await?;
+    app.client
+        .execute(
+            "document.querySelector('#schedule-time').value = '10:30';",
+            vec![],
+        )
+        .await?;
+    app.click("[data-testid=choose-linked]").await?;
+    app.wait_for_text(
+        "[data-testid=linked-file]",
+        "Read again before each run: pelanggan-minggu-ini.csv",
+    )
+    .await?;
+    app.click("[data-testid=save-schedule]").await?;
+    app.wait_for_text(
+        &format!("{card} p"),
+        "Every Mon, Thu at 10:30 (Asia/Jakarta)",
+    )
+    .await?;
+    let edited = &store.list_schedules()?[0];
+    assert_eq!(
+        edited.spec.refresh.as_ref().map(|r| r.file.clone()),
+        Some(list.clone())
+    );
 
     app.click(&format!("{card} [data-testid=pause-schedule]"))
         .await?;

@@ -13,6 +13,9 @@ let audiences = [];
 let here = "UTC";
 let notice = null;
 let root = null;
+let editing = null; // the schedule being edited, or null for a new one
+let linked = null; // {id, name}: a chosen spreadsheet to read before each run
+let dropLinked = false; // editing: stop reading the schedule's spreadsheet
 
 api.on("schedule", () => reload());
 
@@ -70,38 +73,64 @@ function card(schedule) {
       schedule.enabled
         ? h("button", { class: "button", attrs: { type: "button" }, dataset: { testid: "pause-schedule" }, on: { click: () => act(() => api.setScheduleEnabled(schedule.id, false)) } }, "Pause")
         : h("button", { class: "button primary", attrs: { type: "button" }, dataset: { testid: "resume-schedule" }, on: { click: () => act(() => api.setScheduleEnabled(schedule.id, true)) } }, "Resume"),
+      h("button", { class: "button", attrs: { type: "button" }, dataset: { testid: "edit-schedule" }, on: { click: () => { editing = schedule; linked = null; dropLinked = false; update(); root?.querySelector("#schedule-name")?.focus(); } } }, "Edit"),
       h("button", { class: "button danger", attrs: { type: "button" }, on: { click: () => { if (confirm(`Delete “${schedule.name}”? The blasts it made stay.`)) act(() => api.removeSchedule(schedule.id)); } } }, "Delete"),
     ),
   );
 }
 
 function form() {
+  const e = editing;
+  const rule = e?.spec?.rule ?? e?.rule;
+  const spec = e ? { name: e.name, timeZone: e.timeZone, blast: e.blast, rule: e.rule, refresh: e.refresh } : null;
   const field = (label, input) => h("div", { class: "form-row" }, h("label", { attrs: { for: input.id }, text: label }), input);
-  const name = h("input", { attrs: { id: "schedule-name", type: "text", placeholder: "Monday promo" } });
+  const name = h("input", { attrs: { id: "schedule-name", type: "text", placeholder: "Monday promo", value: spec?.name ?? "" } });
   const account = h(
     "select",
     { attrs: { id: "schedule-account" } },
-    accounts.map((a) => h("option", { attrs: { value: String(a.id) }, text: a.kind === "simulated" ? `${a.name} (rehearsal)` : a.name })),
+    accounts.map((a) => h("option", { attrs: { value: String(a.id), selected: spec?.blast.accountId === a.id ? "selected" : undefined }, text: a.kind === "simulated" ? `${a.name} (rehearsal)` : a.name })),
   );
   const template = h("textarea", { attrs: { id: "schedule-template", rows: "3", placeholder: "Halo {Nama}, ..." } });
+  template.value = spec?.blast.template ?? "";
   const repeat = h(
     "select",
     { attrs: { id: "schedule-repeat" } },
-    ["daily", "weekly", "monthly", "once"].map((r) => h("option", { attrs: { value: r }, text: { daily: "Every day", weekly: "Every week", monthly: "Every month", once: "Once" }[r] })),
+    ["daily", "weekly", "monthly", "once"].map((r) => h("option", { attrs: { value: r, selected: rule?.repeat === r ? "selected" : undefined }, text: { daily: "Every day", weekly: "Every week", monthly: "Every month", once: "Once" }[r] })),
   );
-  const time = h("input", { attrs: { id: "schedule-time", type: "time", value: "09:00" } });
-  const date = h("input", { attrs: { id: "schedule-date", type: "date" } });
-  const day = h("input", { attrs: { id: "schedule-day", type: "number", min: "1", max: "31", value: "1" } });
-  const days = DAYS.map((d, i) => h("label", { class: "check" }, h("input", { attrs: { type: "checkbox", value: String(i + 1) }, dataset: { weekday: String(i + 1) } }), d));
-  const zone = h("input", { attrs: { id: "schedule-zone", type: "text", value: here } });
-  const picks = audiences.map((a) => h("label", { class: "check" }, h("input", { attrs: { type: "checkbox", value: a.name }, dataset: { audience: a.name } }), a.name));
+  const time = h("input", { attrs: { id: "schedule-time", type: "time", value: rule?.time ?? "09:00" } });
+  const date = h("input", { attrs: { id: "schedule-date", type: "date", value: rule?.date ?? "" } });
+  const day = h("input", { attrs: { id: "schedule-day", type: "number", min: "1", max: "31", value: String(rule?.day ?? 1) } });
+  const days = DAYS.map((d, i) => h("label", { class: "check" }, h("input", { attrs: { type: "checkbox", value: String(i + 1), checked: rule?.days?.includes(i + 1) ? "checked" : undefined }, dataset: { weekday: String(i + 1) } }), d));
+  const zone = h("input", { attrs: { id: "schedule-zone", type: "text", value: spec?.timeZone ?? here } });
+  const picks = audiences.map((a) => h("label", { class: "check" }, h("input", { attrs: { type: "checkbox", value: a.name, checked: spec?.blast.audiences.includes(a.name) ? "checked" : undefined }, dataset: { audience: a.name } }), a.name));
+  // Redrawn in place, so choosing a file keeps what was typed in the form.
+  let linkedRow;
+  const drawLinked = () => {
+    const current = linked?.name ?? (!dropLinked && spec?.refresh ? spec.refresh.file : null);
+    const fresh = h(
+      "div",
+      { class: "row" },
+      current ? h("span", { dataset: { testid: "linked-file" }, text: `Read again before each run: ${current}` }) : h("span", { class: "muted", text: "No spreadsheet is read before each run." }),
+      h("button", { class: "button", attrs: { type: "button" }, dataset: { testid: "choose-linked" }, on: { click: async () => {
+        try {
+          const [file] = await api.pickFiles();
+          if (file) { linked = file; dropLinked = false; drawLinked(); }
+        } catch (error) { notice = ApiError.from(error); update(); }
+      } } }, "Choose a spreadsheet…"),
+      current ? h("button", { class: "button link", attrs: { type: "button" }, on: { click: () => { linked = null; dropLinked = true; drawLinked(); } } }, "Remove") : null,
+    );
+    linkedRow?.replaceWith(fresh);
+    linkedRow = fresh;
+  };
+  drawLinked();
   const element = h(
     "form",
     { class: "card stack", dataset: { testid: "schedule-form" } },
-    h("h2", { text: "Schedule a blast" }),
+    h("h2", { text: editing ? `Edit “${editing.name}”` : "Schedule a blast" }),
     field("Name", name),
     field("Send from", account),
     h("fieldset", {}, h("legend", { text: "To" }), picks.length ? picks : h("p", { class: "muted", text: "Save an audience on the Audiences screen first." })),
+    linkedRow,
     field("Message", template),
     field("Repeat", repeat),
     field("At", time),
@@ -110,25 +139,39 @@ function form() {
     field("Day of the month (monthly)", day),
     field("Time zone", zone),
   );
-  element.append(h("button", { class: "button primary", attrs: { type: "submit" }, dataset: { testid: "save-schedule" } }, "Schedule"));
+  element.append(
+    h(
+      "div",
+      { class: "row" },
+      h("button", { class: "button primary", attrs: { type: "submit" }, dataset: { testid: "save-schedule" } }, editing ? "Save" : "Schedule"),
+      editing ? h("button", { class: "button link", attrs: { type: "button" }, on: { click: () => { editing = null; linked = null; update(); } } }, "Cancel") : null,
+    ),
+  );
   element.addEventListener("submit", (event) => {
     event.preventDefault();
     const kind = repeat.value;
-    const rule = { repeat: kind, time: time.value };
-    if (kind === "once") rule.date = date.value;
-    if (kind === "weekly") rule.days = days.map((l) => l.querySelector("input")).filter((i) => i.checked).map((i) => Number(i.value));
-    if (kind === "monthly") rule.day = Number(day.value);
+    const next = { repeat: kind, time: time.value };
+    if (kind === "once") next.date = date.value;
+    if (kind === "weekly") next.days = days.map((l) => l.querySelector("input")).filter((i) => i.checked).map((i) => Number(i.value));
+    if (kind === "monthly") next.day = Number(day.value);
     const chosen = picks.map((l) => l.querySelector("input")).filter((i) => i.checked).map((i) => i.value);
-    act(() =>
-      api.addSchedule({
-        name: name.value,
-        rule,
-        timeZone: zone.value.trim(),
-        graceSeconds: 3600,
-        blast: { accountId: Number(account.value), name: name.value, template: template.value, audiences: chosen, options: {} },
-        refresh: null,
-      }),
-    );
+    const newSpec = {
+      name: name.value,
+      rule: next,
+      timeZone: zone.value.trim(),
+      graceSeconds: editing?.graceSeconds ?? 3600,
+      blast: { accountId: Number(account.value), name: name.value, template: template.value, audiences: chosen, options: editing?.blast.options ?? {} },
+      refresh: null,
+    };
+    const fileId = linked?.id ?? null;
+    const wasEditing = editing;
+    act(async () => {
+      if (wasEditing) await api.updateSchedule(wasEditing.id, newSpec, fileId, !dropLinked);
+      else await api.addSchedule(newSpec, fileId);
+      editing = null;
+      linked = null;
+      dropLinked = false;
+    });
   });
   return element;
 }

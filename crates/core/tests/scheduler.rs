@@ -248,3 +248,58 @@ async fn a_missing_linked_list_skips_the_run_with_the_reason() -> TestResult {
     assert_eq!(store.schedule_runs(id)?[0].outcome, "skipped");
     Ok(())
 }
+
+/// Tokio's clock plus a jump, as when the computer sleeps (tokio's timers do
+/// not count the sleep) or its clock is set forward.
+#[derive(Clone)]
+struct Jumpy {
+    base: TokioClock,
+    jump: Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl Clock for Jumpy {
+    fn now_ms(&self) -> Millis {
+        self.base.now_ms() + self.jump.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_clock_jump_is_noticed_within_a_minute() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = setup(&store)?;
+    let start = midnight() + 8 * HOUR + 30 * 60_000;
+    let jump = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let clock = Jumpy {
+        base: TokioClock::starting_at(start),
+        jump: Arc::clone(&jump),
+    };
+    store.add_schedule(&daily_at_nine(account), start)?;
+    let scheduler = Scheduler::new(store.clone(), clock.clone());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut emit = move |e: ScheduleEvent| {
+        tx.send(e).ok();
+    };
+    let watch = async {
+        // Ten seconds in, the computer wakes from a sleep 40 minutes later.
+        tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+        jump.store(40 * 60_000, std::sync::atomic::Ordering::SeqCst);
+        let event = rx.recv().await;
+        (event, tokio::time::Instant::now())
+    };
+    let began = tokio::time::Instant::now();
+    let (event, seen) = tokio::select! {
+        result = scheduler.run(&mut emit) => panic!("the scheduler stopped: {result:?}"),
+        got = watch => got,
+    };
+    assert!(
+        matches!(event, Some(ScheduleEvent::RunStarted { .. })),
+        "{event:?}"
+    );
+    assert!(
+        seen - began <= std::time::Duration::from_secs(60),
+        "noticed after {:?}",
+        seen - began
+    );
+    Ok(())
+}

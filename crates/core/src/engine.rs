@@ -563,6 +563,15 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             };
             if let Err((until, reason)) = admitted {
                 self.record(unrecorded.take(), &mut tally, &pacer, emit)?;
+                // Before a wait, make sure the account could send at its end.
+                if let Err(error) = self.messenger.ready()
+                    && error.class() == ErrorClass::Account
+                {
+                    let code = error.code().to_owned();
+                    let reason = account_reason(&error, pacer.time_zone(), self.clock.now_ms());
+                    self.stop_account(blast_id, blast.account_id, &code, &reason, emit)?;
+                    return Ok(RunEnd::Paused { code });
+                }
                 if last_wait != Some((until, reason)) {
                     emit(Event::Waiting {
                         blast_id,
@@ -638,25 +647,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             };
             tally.last_report = Millis::MIN; // report the counts as the blast stops
             self.record(Some(result), &mut tally, &pacer, emit)?;
-            let paused = self.store.pause_account_blasts(
-                blast.account_id,
-                &PauseReason {
-                    code: &code,
-                    reason: &reason,
-                },
-            )?;
-            for id in paused.into_iter().filter(|&id| id != blast_id) {
-                emit(Event::BlastPaused {
-                    blast_id: id,
-                    code: code.clone(),
-                    reason: reason.clone(),
-                });
-            }
-            emit(Event::BlastPaused {
-                blast_id,
-                code: code.clone(),
-                reason,
-            });
+            self.stop_account(blast_id, blast.account_id, &code, &reason, emit)?;
             return Ok(RunEnd::Paused { code });
         }
     }
@@ -760,6 +751,33 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         self.store
             .mark_numbers_checked(blast_id, self.clock.now_ms())?;
         Ok(None)
+    }
+
+    /// Pauses every blast of the account, this one last, with the reason.
+    fn stop_account(
+        &self,
+        blast_id: i64,
+        account_id: i64,
+        code: &str,
+        reason: &str,
+        emit: &mut (impl FnMut(Event) + Send),
+    ) -> Result<(), EngineError> {
+        let paused = self
+            .store
+            .pause_account_blasts(account_id, &PauseReason { code, reason })?;
+        for id in paused.into_iter().filter(|&id| id != blast_id) {
+            emit(Event::BlastPaused {
+                blast_id: id,
+                code: code.into(),
+                reason: reason.into(),
+            });
+        }
+        emit(Event::BlastPaused {
+            blast_id,
+            code: code.into(),
+            reason: reason.into(),
+        });
+        Ok(())
     }
 
     /// Records an outcome on its own, then reports progress if it is time.

@@ -164,6 +164,13 @@ pub trait Messenger: Send + Sync {
     /// Hands one message to the server.
     fn send(&self, message: &Outgoing) -> impl Future<Output = Result<Accepted, SendError>> + Send;
 
+    /// Whether the account can send now. An engine that would otherwise wait
+    /// (for pacing, say) asks first, so a disconnected account pauses its
+    /// blasts at once instead of after the wait.
+    fn ready(&self) -> Result<(), SendError> {
+        Ok(())
+    }
+
     /// Whether messages reach real people. The intent to hand a real message
     /// over is written so that it survives a power cut (see
     /// `store::blasts::Durability`); a simulation need not pay for that.
@@ -187,6 +194,10 @@ impl<M: Messenger + ?Sized> Messenger for std::sync::Arc<M> {
 
     fn sends_for_real(&self) -> bool {
         (**self).sends_for_real()
+    }
+
+    fn ready(&self) -> Result<(), SendError> {
+        (**self).ready()
     }
 
     fn check_numbers(

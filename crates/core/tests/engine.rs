@@ -954,3 +954,48 @@ async fn a_number_check_skips_numbers_not_on_whatsapp_in_small_spaced_batches_on
     assert!(!ledger_phones(&ledger)?.contains(&phone(21)));
     Ok(())
 }
+
+/// A messenger whose account is not connected.
+struct Disconnected;
+
+impl Messenger for Disconnected {
+    fn ready(&self) -> Result<(), SendError> {
+        Err(SendError::Account {
+            problem: blastdesk_core::messenger::AccountProblem::NotConnected,
+        })
+    }
+
+    async fn send(&self, _message: &Outgoing) -> Result<Accepted, SendError> {
+        self.ready().map(|()| Accepted {
+            message_id: String::new(),
+            at_ms: 0,
+        })
+    }
+
+    async fn check_numbers(&self, phones: &[Phone]) -> Result<Vec<bool>, SendError> {
+        Ok(vec![true; phones.len()])
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_disconnected_account_pauses_at_once_instead_of_waiting_for_its_window() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    // 05:13 in Jakarta: the window opens at 09:00.
+    store.set_account_pacing(account, &fixed_pacing())?;
+    let blast = new_blast_for(&store, account, &recipients(2), serde_json::json!({}))?;
+    let clock = TokioClock::starting_at(START);
+    let engine = Engine::new(store.clone(), Disconnected, clock, no_jitter());
+    let began = tokio::time::Instant::now();
+    let (end, _) = run(&engine, blast).await?;
+    assert_eq!(
+        end,
+        RunEnd::Paused {
+            code: "not_connected".into()
+        }
+    );
+    assert_eq!(tokio::time::Instant::now(), began, "no wait at all");
+    assert_eq!(store.delivery_counts(blast)?.queued, 2);
+    Ok(())
+}

@@ -511,6 +511,10 @@ impl Session {
 }
 
 impl Messenger for Session {
+    fn ready(&self) -> Result<(), SendError> {
+        self.connected_client().map(|_| ())
+    }
+
     async fn send(&self, message: &Outgoing) -> Result<Accepted, SendError> {
         let client = self.connected_client()?;
         let to = jid::for_phone(&message.to);

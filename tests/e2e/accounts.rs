@@ -65,6 +65,10 @@ async fn scripted_link() -> Result {
         .await?;
     app.wait_for_text(&format!("{card} [data-testid=account-status]"), "Connected")
         .await?;
+    app.wait_for_text_that(&format!("{card} .muted"), "the linked number", |t| {
+        t.starts_with("+6281234567890")
+    })
+    .await?;
     app.screenshot("account-connected").await?;
     let store = Store::open_in(dir.path())?;
     let account = &store.list_accounts()?[0];

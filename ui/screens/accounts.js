@@ -59,6 +59,8 @@ api.on("account", (event) => {
       linking.qr = null;
       if (event.status.status === "connected") linking = null;
     }
+    // Linked: the number is now known.
+    if (event.status.status === "connected") return reload();
   }
   update();
 });

@@ -40,6 +40,10 @@ enum Command {
     /// Run the scheduler and every account's sending without a window (for a
     /// computer that is always on)
     Daemon(cmd::schedule::DaemonArgs),
+    /// Copy the whole database to a file
+    Backup(cmd::backup::Args),
+    /// Replace the database with a backup (a file that is not one changes nothing)
+    Restore(cmd::backup::Args),
 }
 
 fn main() -> ExitCode {
@@ -89,5 +93,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Account(args) => cmd::account::run(&data_dir, args),
         Command::Schedule(args) => cmd::schedule::run(&data_dir, args).map(ok),
         Command::Daemon(args) => cmd::schedule::daemon(&data_dir, args).map(ok),
+        Command::Backup(args) => cmd::backup::backup(&data_dir, args).map(ok),
+        Command::Restore(args) => cmd::backup::restore(&data_dir, args).map(ok),
     }
 }

@@ -866,3 +866,43 @@ fn schedules_are_added_listed_paused_and_run_by_the_daemon() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn backup_and_restore_round_trip_and_refuse_other_files() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let list = dir.path().join("pelanggan.csv");
+    std::fs::write(&list, "Nama,HP\nDewi,0812 1111 0001\n")?;
+    let data = dir.path().join("data");
+    let list_arg = list.to_str().ok_or("path")?;
+    assert!(
+        cli(&data, &["import", list_arg, "--save-as", "Pelanggan"])?
+            .status
+            .success()
+    );
+    let backup = dir.path().join("backup.sqlite3");
+    let backup_arg = backup.to_str().ok_or("path")?;
+    assert!(cli(&data, &["backup", backup_arg])?.status.success());
+    assert!(
+        cli(&data, &["import", list_arg, "--save-as", "Kedua"])?
+            .status
+            .success()
+    );
+
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "not a database")?;
+    let refused = cli(&data, &["restore", notes.to_str().ok_or("path")?])?;
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused)
+            .contains("is not a Blastdesk backup: it is not a database file. Nothing was changed"),
+        "{}",
+        stderr(&refused)
+    );
+    let status = json(&cli(&data, &["status", "--json"])?)?;
+    assert_eq!(status["audiences"], 2, "unchanged: {status}");
+
+    assert!(cli(&data, &["restore", backup_arg])?.status.success());
+    let status = json(&cli(&data, &["status", "--json"])?)?;
+    assert_eq!(status["audiences"], 1, "as backed up: {status}");
+    Ok(())
+}

@@ -45,6 +45,8 @@ pub enum ErrorCode {
     BlastNotFound,
     /// No account has that id.
     AccountNotFound,
+    /// A file given to restore is not a Blastdesk backup this version reads.
+    NotABackup,
     /// No schedule has that id.
     ScheduleNotFound,
     /// A message template cannot be used (unclosed brace, unknown column).
@@ -84,6 +86,7 @@ impl ErrorCode {
             ErrorCode::AccountNotFound => "account_not_found",
             ErrorCode::TemplateInvalid => "template_invalid",
             ErrorCode::ScheduleNotFound => "schedule_not_found",
+            ErrorCode::NotABackup => "not_a_backup",
             ErrorCode::PacingInvalid => "pacing_invalid",
             ErrorCode::BlastFinished => "blast_finished",
             ErrorCode::AttachmentUnreadable => "attachment_unreadable",
@@ -125,6 +128,7 @@ mod tests {
             ErrorCode::AccountNotFound,
             ErrorCode::TemplateInvalid,
             ErrorCode::ScheduleNotFound,
+            ErrorCode::NotABackup,
             ErrorCode::PacingInvalid,
             ErrorCode::BlastFinished,
             ErrorCode::AttachmentUnreadable,

@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod account;
+pub mod backup;
 pub mod blast;
 pub mod import;
 pub mod schedule;

@@ -58,6 +58,9 @@ pub enum Error {
     #[error("there is no blast {blast_id}")]
     BlastNotFound { blast_id: i64 },
 
+    #[error("{} is not a Blastdesk backup: {reason}. Nothing was changed", .path.display())]
+    NotABackup { path: PathBuf, reason: String },
+
     #[error("there is no schedule {schedule_id}")]
     ScheduleNotFound { schedule_id: i64 },
 
@@ -107,6 +110,7 @@ impl Error {
             Error::BlastNotFound { .. } => ErrorCode::BlastNotFound,
             Error::AccountNotFound { .. } => ErrorCode::AccountNotFound,
             Error::ScheduleNotFound { .. } => ErrorCode::ScheduleNotFound,
+            Error::NotABackup { .. } => ErrorCode::NotABackup,
             Error::InvalidSchedule(_) => ErrorCode::InvalidInput,
             Error::InvalidPacing(_) => ErrorCode::PacingInvalid,
             Error::UnknownTimeZone { .. } => ErrorCode::InvalidInput,

@@ -1,5 +1,6 @@
-//! Scheduling through the real app: a weekly blast in Asia/Jakarta, its next
-//! run shown in the schedule's zone, paused and resumed.
+//! Scheduling through the real app: a weekly blast in Asia/Jakarta (its next
+//! run shown in the schedule's zone, edited, paused and resumed), a blast
+//! scheduled from New blast, and starting at login.
 
 use std::sync::Arc;
 
@@ -11,6 +12,21 @@ use blastdesk_core::store::AccountKind;
 
 use crate::harness::{App, Result, bounded};
 
+/// A data folder with an audience "Pelanggan" and a rehearsal account in Jakarta.
+fn prepare(dir: &std::path::Path) -> Result {
+    let store = Store::open_in(dir)?;
+    let recipients = [Recipient {
+        phone: Phone::from_e164_unchecked("+6281200000001".into()),
+        fields: Fields::new(vec![(Arc::from("Nama"), "Dewi".into())]),
+        source: Source::Audience {
+            audience: Arc::from("Pelanggan"),
+        },
+    }];
+    store.save_audience("Pelanggan", &recipients, false, 0)?;
+    store.ensure_account("Rehearsal", AccountKind::Simulated, "Asia/Jakarta", 0)?;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_weekly_schedule_is_made_shown_paused_and_resumed() -> Result {
     bounded(weekly_schedule()).await
@@ -18,18 +34,7 @@ async fn a_weekly_schedule_is_made_shown_paused_and_resumed() -> Result {
 
 async fn weekly_schedule() -> Result {
     let dir = tempfile::tempdir()?;
-    {
-        let store = Store::open_in(dir.path())?;
-        let recipients = [Recipient {
-            phone: Phone::from_e164_unchecked("+6281200000001".into()),
-            fields: Fields::new(vec![(Arc::from("Nama"), "Dewi".into())]),
-            source: Source::Audience {
-                audience: Arc::from("Pelanggan"),
-            },
-        }];
-        store.save_audience("Pelanggan", &recipients, false, 0)?;
-        store.ensure_account("Rehearsal", AccountKind::Simulated, "Asia/Jakarta", 0)?;
-    }
+    prepare(dir.path())?;
     let list = dir.path().join("pelanggan-minggu-ini.csv");
     std::fs::write(&list, "Nama,HP\nDewi,0812 1111 0001\n")?;
     let app = App::launch_with(
@@ -129,18 +134,7 @@ async fn new_blast_can_be_scheduled_instead_of_sent_now() -> Result {
 
 async fn schedule_from_new_blast() -> Result {
     let dir = tempfile::tempdir()?;
-    {
-        let store = Store::open_in(dir.path())?;
-        let recipients = [Recipient {
-            phone: Phone::from_e164_unchecked("+6281200000001".into()),
-            fields: Fields::new(vec![(Arc::from("Nama"), "Dewi".into())]),
-            source: Source::Audience {
-                audience: Arc::from("Pelanggan"),
-            },
-        }];
-        store.save_audience("Pelanggan", &recipients, false, 0)?;
-        store.ensure_account("Rehearsal", AccountKind::Simulated, "Asia/Jakarta", 0)?;
-    }
+    prepare(dir.path())?;
     let app = App::launch(dir.path()).await?;
     app.click("#nav a[data-screen=new-blast]").await?;
     app.click("[data-testid=blast-audiences] input[value=Pelanggan]")

@@ -586,27 +586,17 @@ async fn media_message(
             detail: "the attachment could not be uploaded".into(),
         })?;
     let caption = Some(caption.to_owned()).filter(|c| !c.is_empty());
-    let common = (
-        Some(up.url),
-        Some(up.direct_path),
+    let (url, direct_path) = (Some(up.url), Some(up.direct_path));
+    let (media_key, file_enc_sha256, file_sha256) = (
         Some(up.media_key.to_vec()),
         Some(up.file_enc_sha256.to_vec()),
         Some(up.file_sha256.to_vec()),
-        Some(up.file_length),
-        Some(up.media_key_timestamp),
     );
-    let (
-        url,
-        direct_path,
-        media_key,
-        file_enc_sha256,
-        file_sha256,
-        file_length,
-        media_key_timestamp,
-    ) = common;
-    Ok(match media.kind {
-        MediaKind::Image => wa::Message {
-            image_message: MessageField::some(wa::message::ImageMessage {
+    let (file_length, media_key_timestamp) = (Some(up.file_length), Some(up.media_key_timestamp));
+    // Every kind carries the upload's fields; each adds its own.
+    macro_rules! uploaded {
+        ($kind:ident { $($field:ident $(: $value:expr)?),* $(,)? }) => {
+            MessageField::some(wa::message::$kind {
                 url,
                 direct_path,
                 media_key,
@@ -615,55 +605,34 @@ async fn media_message(
                 file_length,
                 media_key_timestamp,
                 mimetype: Some(mimetype),
-                caption,
+                $($field $(: $value)?,)*
                 ..Default::default()
-            }),
+            })
+        };
+    }
+    let sidecar = up.streaming_sidecar;
+    Ok(match media.kind {
+        MediaKind::Image => wa::Message {
+            image_message: uploaded!(ImageMessage { caption }),
             ..Default::default()
         },
         MediaKind::Video => wa::Message {
-            video_message: MessageField::some(wa::message::VideoMessage {
-                url,
-                direct_path,
-                media_key,
-                file_enc_sha256,
-                file_sha256,
-                file_length,
-                media_key_timestamp,
-                mimetype: Some(mimetype),
+            video_message: uploaded!(VideoMessage {
                 caption,
-                streaming_sidecar: up.streaming_sidecar,
-                ..Default::default()
+                streaming_sidecar: sidecar,
             }),
             ..Default::default()
         },
         MediaKind::Audio => wa::Message {
-            audio_message: MessageField::some(wa::message::AudioMessage {
-                url,
-                direct_path,
-                media_key,
-                file_enc_sha256,
-                file_sha256,
-                file_length,
-                media_key_timestamp,
-                mimetype: Some(mimetype),
-                streaming_sidecar: up.streaming_sidecar,
-                ..Default::default()
+            audio_message: uploaded!(AudioMessage {
+                streaming_sidecar: sidecar,
             }),
             ..Default::default()
         },
         MediaKind::Document => wa::Message {
-            document_message: MessageField::some(wa::message::DocumentMessage {
-                url,
-                direct_path,
-                media_key,
-                file_enc_sha256,
-                file_sha256,
-                file_length,
-                media_key_timestamp,
-                mimetype: Some(mimetype),
+            document_message: uploaded!(DocumentMessage {
                 caption,
                 file_name: media.file_name.clone(),
-                ..Default::default()
             }),
             ..Default::default()
         },

@@ -566,6 +566,24 @@ async fn run_with(
     Ok((end, events))
 }
 
+/// Runs a blast, pausing it (as the person would) once `n` messages were sent.
+async fn run_pausing_after(
+    engine: &Engine<impl Messenger, impl Clock>,
+    blast: i64,
+    n: usize,
+) -> Result<(RunEnd, Vec<Event>), Box<dyn std::error::Error>> {
+    let mut sent = 0;
+    run_with(engine, blast, |control, event| {
+        if matches!(event, Event::Delivery { .. }) {
+            sent += 1;
+            if sent == n {
+                control.pause(blast).ok();
+            }
+        }
+    })
+    .await
+}
+
 fn sent_count(events: &[Event]) -> usize {
     events
         .iter()
@@ -590,16 +608,7 @@ async fn pause_takes_effect_before_the_next_message_and_resume_goes_on() -> Test
     let clock = TokioClock::starting_at(START);
     let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
 
-    let mut sent = 0;
-    let (end, _) = run_with(&engine, blast, |control, event| {
-        if matches!(event, Event::Delivery { .. }) {
-            sent += 1;
-            if sent == 3 {
-                control.pause(blast).ok();
-            }
-        }
-    })
-    .await?;
+    let (end, _) = run_pausing_after(&engine, blast, 3).await?;
     assert_eq!(
         end,
         RunEnd::Paused {
@@ -840,16 +849,7 @@ async fn the_daily_cap_holds_across_runs_of_the_engine() -> TestResult {
     let clock = TokioClock::starting_at(START);
     let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
     // Paused after three, as if the app were closed ...
-    let mut sent = 0;
-    let (end, _) = run_with(&engine, blast, |control, event| {
-        if matches!(event, Event::Delivery { .. }) {
-            sent += 1;
-            if sent == 3 {
-                control.pause(blast).ok();
-            }
-        }
-    })
-    .await?;
+    let (end, _) = run_pausing_after(&engine, blast, 3).await?;
     assert!(matches!(end, RunEnd::Paused { .. }));
     // ... and a new engine, which knows the day's sends only from the store.
     let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;

@@ -16,7 +16,7 @@ use blastdesk_core::store::AccountKind;
 use blastdesk_core::store::schedules::{BlastSpec, Refresh, Schedule, ScheduleSpec};
 use blastdesk_core::template::MissingValue;
 use blastdesk_core::zone;
-use blastdesk_whatsapp::session::Start;
+use blastdesk_whatsapp::session::{Session, Start};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -303,44 +303,62 @@ async fn run_one(
     blast: i64,
     print: &(impl Fn(String) + Send + Sync),
 ) -> anyhow::Result<Option<()>> {
-    let mut emit = |event: Event| {
-        if let Ok(line) = serde_json::to_string(&event) {
-            print(line);
-        }
-    };
+    let mut emit = printer(print);
     let kind = store.account(account)?.kind;
     let end = match kind {
         AccountKind::Simulated => {
-            let ledger = data_dir.join("rehearsal-ledger.jsonl");
-            let messenger = SimulatedMessenger::open(&ledger, Faults::default(), SystemClock)?;
-            Engine::new(
-                store.clone(),
-                messenger,
-                SystemClock,
-                RetryPolicy::default(),
-            )
-            .with_control(control.clone())
-            .run_blast(blast, &mut emit)
-            .await?
+            rehearsal_engine(data_dir, store, control)?
+                .run_blast(blast, &mut emit)
+                .await?
         }
         AccountKind::Whatsapp => {
             let session = super::account::session(data_dir, store, account, |_| {});
             let running = tokio::spawn(session.run(Start::Resume));
-            let end = Engine::new(
-                store.clone(),
-                Arc::clone(&session),
-                SystemClock,
-                RetryPolicy::default(),
-            )
-            .with_control(control.clone())
-            .run_blast(blast, &mut emit)
-            .await?;
+            let end = account_engine(store, control, Arc::clone(&session))
+                .run_blast(blast, &mut emit)
+                .await?;
             session.stop();
             running.await.ok();
             end
         }
     };
     Ok((end == blastdesk_core::engine::RunEnd::Completed).then_some(()))
+}
+
+/// Engine events as JSON lines, through `print`.
+fn printer(print: &(impl Fn(String) + Send + Sync)) -> impl FnMut(Event) + Send + '_ {
+    move |event: Event| {
+        if let Ok(line) = serde_json::to_string(&event) {
+            print(line);
+        }
+    }
+}
+
+/// The engine of a rehearsal account, "sending" into the data folder's ledger.
+fn rehearsal_engine(
+    data_dir: &Path,
+    store: &Store,
+    control: &Control,
+) -> anyhow::Result<Engine<SimulatedMessenger<SystemClock>, SystemClock>> {
+    let ledger = data_dir.join("rehearsal-ledger.jsonl");
+    let messenger = SimulatedMessenger::open(&ledger, Faults::default(), SystemClock)?;
+    Ok(Engine::new(
+        store.clone(),
+        messenger,
+        SystemClock,
+        RetryPolicy::default(),
+    )
+    .with_control(control.clone()))
+}
+
+/// The engine of a WhatsApp account, sending through its session.
+fn account_engine(
+    store: &Store,
+    control: &Control,
+    session: Arc<Session>,
+) -> Engine<Arc<Session>, SystemClock> {
+    Engine::new(store.clone(), session, SystemClock, RetryPolicy::default())
+        .with_control(control.clone())
 }
 
 /// One account's sending, for as long as the daemon runs.
@@ -352,24 +370,12 @@ async fn worker(
     kind: AccountKind,
     print: &(impl Fn(String) + Send + Sync),
 ) -> anyhow::Result<()> {
-    let mut emit = |event: Event| {
-        if let Ok(line) = serde_json::to_string(&event) {
-            print(line);
-        }
-    };
+    let mut emit = printer(print);
     match kind {
         AccountKind::Simulated => {
-            let ledger = data_dir.join("rehearsal-ledger.jsonl");
-            let messenger = SimulatedMessenger::open(&ledger, Faults::default(), SystemClock)?;
-            Engine::new(
-                store.clone(),
-                messenger,
-                SystemClock,
-                RetryPolicy::default(),
-            )
-            .with_control(control.clone())
-            .run_account(account, &mut emit)
-            .await?;
+            rehearsal_engine(data_dir, store, control)?
+                .run_account(account, &mut emit)
+                .await?;
         }
         AccountKind::Whatsapp => {
             if !store.account(account)?.status.is_linked() {
@@ -377,8 +383,7 @@ async fn worker(
             }
             let session = super::account::session(data_dir, store, account, |_| {});
             tokio::spawn(session.run(Start::Resume));
-            Engine::new(store.clone(), session, SystemClock, RetryPolicy::default())
-                .with_control(control.clone())
+            account_engine(store, control, session)
                 .run_account(account, &mut emit)
                 .await?;
         }

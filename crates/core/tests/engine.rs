@@ -999,3 +999,107 @@ async fn a_disconnected_account_pauses_at_once_instead_of_waiting_for_its_window
     assert_eq!(store.delivery_counts(blast)?.queued, 2);
     Ok(())
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_opt_out_reply_mid_blast_stops_every_waiting_message_to_that_number() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let blast = new_blast(&store, &recipients(5), serde_json::json!({}))?;
+    let ledger = dir.path().join("ledger.jsonl");
+    let clock = TokioClock::starting_at(START);
+    let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
+    let (end, _) = run_pausing_after(&engine, blast, 2).await?;
+    assert!(matches!(end, RunEnd::Paused { .. }), "{end:?}");
+
+    // Customer 0 (already sent) and customer 3 (still waiting) reply.
+    let cases = [
+        (phone(3), "Berhenti!", Some("BERHENTI")),
+        (phone(0), "stop", Some("STOP")),
+        (phone(4), "stop the promos please", None),
+    ];
+    for (number, reply, word) in &cases {
+        let opted =
+            store.handle_reply(&Phone::from_e164_unchecked(number.clone()), reply, START)?;
+        assert_eq!(opted.as_ref().map(|o| o.word.as_str()), *word, "{reply:?}");
+    }
+    let listed: Vec<(String, Option<String>)> = store
+        .do_not_contact_entries()?
+        .into_iter()
+        .map(|e| (e.phone, e.note))
+        .collect();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.contains(&(phone(3), Some("Replied \"BERHENTI\"".into()))));
+
+    engine.control().resume(blast)?;
+    let (end, events) = run(&engine, blast).await?;
+    assert_eq!(end, RunEnd::Completed);
+    assert_eq!(completions(&events), 1);
+    assert_eq!(
+        ledger_phones(&ledger)?,
+        [phone(0), phone(1), phone(2), phone(4)],
+        "nothing more after the opt-out"
+    );
+    let counts = store.delivery_counts(blast)?;
+    assert_eq!((counts.sent, counts.skipped), (4, 1));
+
+    // Taken off the list, the number may be sent to again (in a new blast).
+    assert!(store.remove_do_not_contact(&Phone::from_e164_unchecked(phone(3)))?);
+    assert!(!store.remove_do_not_contact(&Phone::from_e164_unchecked(phone(3)))?);
+    assert_eq!(store.do_not_contact_entries()?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn sending_again_goes_to_the_failed_and_unknown_ones_only_once() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let blast = new_blast(&store, &recipients(5), serde_json::json!({}))?;
+    died_while_sending_the_first(dir.path(), blast)?;
+    let ledger = dir.path().join("ledger.jsonl");
+    let clock = TokioClock::starting_at(START);
+    let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
+    engine.recover()?;
+
+    // Not while it is still waiting for the decision about the unknown one.
+    let refused = store.resend_blast(blast, START).map(|_| ()).unwrap_err();
+    assert_eq!(refused.code().as_str(), "invalid_input");
+    assert!(refused.to_string().contains("still"), "{refused}");
+
+    let (end, _) = run(&engine, blast).await?;
+    assert_eq!(end, RunEnd::WaitingForDecision { unknown: 1 });
+    engine.control().cancel(blast, START)?;
+    // As if the server had refused customer 2's message, and customer 4
+    // had opted out since.
+    let conn = rusqlite::Connection::open(dir.path().join(blastdesk_core::store::FILE_NAME))?;
+    conn.execute(
+        "UPDATE deliveries SET state = 'failed', error_code = 'rejected' WHERE blast_id = ?1 AND phone IN (?2, ?3)",
+        rusqlite::params![blast, phone(2), phone(4)],
+    )?;
+    store.add_do_not_contact(&Phone::from_e164_unchecked(phone(4)), "manual", START)?;
+
+    let again = store.resend_blast(blast, START + 1)?;
+    assert_eq!(again.recipients, 2, "the unknown one and the failed one");
+    let summary = store.blast_summary(again.blast_id)?;
+    assert_eq!(summary.name, "Promo (again)");
+    assert_eq!(summary.state, "queued");
+    let first = store.delivery_counts(blast)?;
+    assert_eq!(
+        (first.unknown, first.skipped),
+        (0, 1),
+        "the unknown one is now counted in the new blast"
+    );
+
+    let (end, _) = run(&engine, again.blast_id).await?;
+    assert_eq!(end, RunEnd::Completed);
+    assert_eq!(
+        ledger_phones(&ledger)?,
+        [phone(1), phone(2), phone(3), phone(4), phone(0), phone(2)]
+    );
+    // Everyone in the new blast has an outcome: nothing to send again.
+    let nothing = store
+        .resend_blast(again.blast_id, START + 2)
+        .map(|_| ())
+        .unwrap_err();
+    assert!(nothing.to_string().contains("no one"), "{nothing}");
+    Ok(())
+}

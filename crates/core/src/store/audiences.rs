@@ -10,6 +10,18 @@ use super::{Error, Result, Store};
 use crate::audience::{Fields, Recipient, SavedAudience};
 use crate::phone::Phone;
 
+/// A number on the do-not-contact list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DoNotContact {
+    /// E.164.
+    pub phone: String,
+    /// manual, import or opt_out_reply.
+    pub reason: String,
+    pub note: Option<String>,
+    pub added_at: i64,
+}
+
 /// A saved audience as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -183,12 +195,67 @@ impl Store {
 
     /// Puts a number on the do-not-contact list; false if it was there already.
     pub fn add_do_not_contact(&self, phone: &Phone, reason: &str, now_ms: i64) -> Result<bool> {
+        self.add_do_not_contact_noted(phone, reason, None, now_ms)
+    }
+
+    /// Puts a number on the do-not-contact list with a note, and skips the
+    /// messages still waiting for it in unfinished blasts (someone who opts
+    /// out mid-blast gets nothing more). False if it was on the list already.
+    pub fn add_do_not_contact_noted(
+        &self,
+        phone: &Phone,
+        reason: &str,
+        note: Option<&str>,
+        now_ms: i64,
+    ) -> Result<bool> {
         self.write(|conn| {
-            let added = conn.execute(
-                "INSERT OR IGNORE INTO do_not_contact (phone, reason, added_at) VALUES (?1, ?2, ?3)",
-                params![phone.as_str(), reason, now_ms],
+            let tx = conn.transaction()?;
+            let added = tx.execute(
+                "INSERT OR IGNORE INTO do_not_contact (phone, reason, note, added_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![phone.as_str(), reason, note, now_ms],
             )?;
+            tx.execute(
+                "UPDATE deliveries SET state = 'skipped', error_code = 'do_not_contact',
+                        error_detail = 'On the do-not-contact list', next_attempt_at = NULL,
+                        updated_at = ?2
+                 WHERE phone = ?1 AND state IN ('queued', 'retry_wait')
+                   AND blast_id IN (SELECT id FROM blasts
+                                    WHERE state NOT IN ('completed', 'cancelled'))",
+                params![phone.as_str(), now_ms],
+            )?;
+            tx.commit()?;
             Ok(added > 0)
+        })
+    }
+
+    /// Takes a number off the do-not-contact list; false if it was not on it.
+    pub fn remove_do_not_contact(&self, phone: &Phone) -> Result<bool> {
+        self.write(|conn| {
+            Ok(conn.execute(
+                "DELETE FROM do_not_contact WHERE phone = ?1",
+                [phone.as_str()],
+            )? > 0)
+        })
+    }
+
+    /// The do-not-contact list with why and when each number was added,
+    /// newest first.
+    pub fn do_not_contact_entries(&self) -> Result<Vec<DoNotContact>> {
+        self.read(|conn| {
+            let mut statement = conn.prepare(
+                "SELECT phone, reason, note, added_at FROM do_not_contact
+                 ORDER BY added_at DESC, phone",
+            )?;
+            let rows = statement.query_map([], |row| {
+                Ok(DoNotContact {
+                    phone: row.get(0)?,
+                    reason: row.get(1)?,
+                    note: row.get(2)?,
+                    added_at: row.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
 

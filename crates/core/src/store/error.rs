@@ -90,6 +90,10 @@ pub enum Error {
         state: String,
     },
 
+    /// A request that cannot be carried out as asked; the reason says why.
+    #[error("{reason}")]
+    Invalid { reason: String },
+
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }
@@ -106,7 +110,7 @@ impl Error {
             Error::Io { .. } => ErrorCode::Io,
             Error::AudienceExists { .. } => ErrorCode::AudienceExists,
             Error::AudienceNotFound { .. } => ErrorCode::AudienceNotFound,
-            Error::InvalidName { .. } => ErrorCode::InvalidInput,
+            Error::InvalidName { .. } | Error::Invalid { .. } => ErrorCode::InvalidInput,
             Error::BlastNotFound { .. } => ErrorCode::BlastNotFound,
             Error::AccountNotFound { .. } => ErrorCode::AccountNotFound,
             Error::ScheduleNotFound { .. } => ErrorCode::ScheduleNotFound,

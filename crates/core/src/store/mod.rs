@@ -28,7 +28,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use accounts::{AccountInfo, AccountKind, AccountPacing};
-pub use audiences::AudienceInfo;
+pub use audiences::{AudienceInfo, DoNotContact};
 pub use error::Error;
 pub use migrations::SCHEMA_VERSION;
 pub use summary::{BlastCounts, Summary};

@@ -35,6 +35,14 @@ pub struct PauseReason<'a> {
     pub reason: &'a str,
 }
 
+/// A blast sent again to those whose message failed or stayed unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resent {
+    pub blast_id: i64,
+    pub recipients: u64,
+}
+
 /// What the person decides about messages whose fate is unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UnknownDecision {
@@ -215,6 +223,66 @@ impl Store {
             )?;
             tx.commit()?;
             Ok(changed)
+        })
+    }
+
+    /// Sends a finished blast again to the recipients whose message failed
+    /// or whose fate stayed unknown: a new blast with the same message,
+    /// account and options, named after the first. Numbers put on the
+    /// do-not-contact list since are left out. The unknown ones of the first
+    /// blast end as skipped (`sent_again`), so no one is counted twice.
+    pub fn resend_blast(&self, blast_id: i64, now_ms: i64) -> Result<Resent> {
+        self.write(|conn| {
+            let tx = conn.transaction()?;
+            let (name, state): (String, String) = tx
+                .query_row(
+                    "SELECT name, state FROM blasts WHERE id = ?1",
+                    [blast_id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?
+                .ok_or(Error::BlastNotFound { blast_id })?;
+            if state != "completed" && state != "cancelled" {
+                return Err(Error::Invalid {
+                    reason: format!(
+                        "\"{name}\" is still {state}; send again once it has finished (messages of unknown fate are decided on the blast itself)"
+                    ),
+                });
+            }
+            let again = format!("{name} (again)");
+            tx.execute(
+                "INSERT INTO blasts (account_id, name, template, options, state, simulated, created_at)
+                 SELECT account_id, ?2, template, options, 'queued', simulated, ?3
+                 FROM blasts WHERE id = ?1",
+                params![blast_id, again, now_ms],
+            )?;
+            let new_id = tx.last_insert_rowid();
+            let recipients = tx.execute(
+                "INSERT INTO deliveries (blast_id, phone, fields, source, updated_at)
+                 SELECT ?2, phone, fields, source, ?3 FROM deliveries
+                 WHERE blast_id = ?1 AND state IN ('failed', 'unknown')
+                   AND phone NOT IN (SELECT phone FROM do_not_contact)
+                 ORDER BY id",
+                params![blast_id, new_id, now_ms],
+            )? as u64;
+            if recipients == 0 {
+                return Err(Error::Invalid {
+                    reason: format!(
+                        "every message of \"{name}\" has an outcome; there is no one to send again to"
+                    ),
+                });
+            }
+            tx.execute(
+                "UPDATE deliveries SET state = 'skipped', error_code = 'sent_again',
+                        error_detail = ?2, updated_at = ?3
+                 WHERE blast_id = ?1 AND state = 'unknown'",
+                params![blast_id, format!("Sent again in blast {new_id}"), now_ms],
+            )?;
+            tx.commit()?;
+            Ok(Resent {
+                blast_id: new_id,
+                recipients,
+            })
         })
     }
 

@@ -40,6 +40,22 @@ fn main() {
         "decide_unknown",
         "blast_report",
         "export_report",
+        "preferences",
+        "set_language",
+        "finish_welcome",
+        "save_draft",
+        "start_rehearsal",
+        "backup_database",
+        "restore_database",
+        "open_data_folder",
+        "list_do_not_contact",
+        "add_do_not_contact",
+        "add_do_not_contact_file",
+        "remove_do_not_contact",
+        "opt_out_words",
+        "set_opt_out_words",
+        "pick_attachment",
+        "resend_blast",
     ]);
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("src-tauri/capabilities/**/*")

@@ -210,17 +210,16 @@ impl Runner {
     /// Shows a desktop notification (logged, never fatal, where there is no
     /// notification service).
     pub fn notify(&self, title: &str, body: &str) {
-        let shown = self
-            .inner
-            .app
-            .notification()
-            .builder()
-            .title(title)
-            .body(body)
-            .show();
-        if let Err(error) = shown {
-            tracing::warn!("cannot show a notification: {error}");
-        }
+        notify(&self.inner.app, title, body);
+    }
+}
+
+/// Shows a desktop notification (logged, never fatal, where there is no
+/// notification service).
+pub fn notify(app: &AppHandle, title: &str, body: &str) {
+    let shown = app.notification().builder().title(title).body(body).show();
+    if let Err(error) = shown {
+        tracing::warn!("cannot show a notification: {error}");
     }
 }
 

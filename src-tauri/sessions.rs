@@ -32,6 +32,13 @@ pub enum AccountEvent {
         svg: String,
         expires_at_ms: i64,
     },
+    /// A customer replied with an opt-out word and is now on the do-not-contact list.
+    #[serde(rename_all = "camelCase")]
+    OptOut {
+        account_id: i64,
+        phone: String,
+        word: String,
+    },
 }
 
 /// What to do when an account connects.
@@ -169,6 +176,22 @@ impl Inner {
                 svg,
                 expires_at_ms,
             },
+            SessionEvent::OptOut {
+                account_id,
+                phone,
+                word,
+            } => {
+                crate::runner::notify(
+                    &self.app,
+                    "A customer opted out",
+                    &format!("{phone} replied \"{word}\" and will not receive blasts any more."),
+                );
+                AccountEvent::OptOut {
+                    account_id,
+                    phone,
+                    word,
+                }
+            }
         };
         if let Err(error) = self.app.emit("account", &event) {
             tracing::warn!("cannot tell the window: {error}");

@@ -2,17 +2,18 @@
 //! report on blasts. The recipients of a new blast are those of the last
 //! import preview, exactly as the person saw them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use blastdesk_core::ErrorCode;
 use blastdesk_core::engine;
+use blastdesk_core::messenger::{Media, MediaKind};
 use blastdesk_core::pacing::Pacing;
 use blastdesk_core::report::{Report, ReportError, ReportRow};
 use blastdesk_core::store::AccountKind;
 use blastdesk_core::store::blasts::NewBlast;
-use blastdesk_core::store::runs::{BlastSummary, UnknownDecision};
+use blastdesk_core::store::runs::{BlastSummary, Resent, UnknownDecision};
 use blastdesk_core::template::{self, MissingValue, Template, TemplateError};
-use blastdesk_core::zone;
+use blastdesk_core::{sample, zone};
 use serde::{Deserialize, Serialize};
 use tauri::{State, WebviewWindow};
 
@@ -196,6 +197,9 @@ pub struct CreateArgs {
     account_id: Option<i64>,
     #[serde(default)]
     check_numbers: bool,
+    /// A file chosen with `pick_attachment`, sent with the message as its caption.
+    #[serde(default)]
+    attachment_id: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -235,6 +239,14 @@ pub async fn create_blast(
             message: "No one to send to: the list has no usable number.".into(),
         });
     }
+    let attachment = match args.attachment_id {
+        Some(id) => Some(session.path(id).ok_or_else(|| Error {
+            code: ErrorCode::InvalidInput,
+            message: "Choose the attachment again: Blastdesk was restarted since.".into(),
+        })?),
+        None => None,
+    };
+    let data_dir = state.data_dir().to_path_buf();
     let (account_id, blast_id) = blocking(move || {
         let account_id = match args.account_id {
             Some(id) => id,
@@ -244,6 +256,15 @@ pub async fn create_blast(
             .list_accounts()?
             .iter()
             .any(|a| a.id == account_id && a.kind == AccountKind::Simulated);
+        if !simulated && sample::contains_sample(&recipients) {
+            return Err(Error {
+                code: ErrorCode::InvalidInput,
+                message: sample::REAL_ACCOUNT_REFUSAL.into(),
+            });
+        }
+        let media = attachment
+            .map(|path| keep_attachment(&data_dir, &path))
+            .transpose()?;
         let blast_id = store.create_blast(
             &NewBlast {
                 account_id,
@@ -252,6 +273,7 @@ pub async fn create_blast(
                 options: serde_json::json!({
                     "missingValue": args.missing,
                     "checkNumbers": args.check_numbers,
+                    "media": media,
                 }),
                 simulated,
                 recipients: &recipients,
@@ -267,6 +289,95 @@ pub async fn create_blast(
         blast_id,
         recipients: session.with_last_preview(|p| p.map_or(0, |p| p.recipients.len())),
     })
+}
+
+/// Copies a chosen attachment into the data folder, so the blast (and a
+/// later re-send) does not depend on the original staying where it was.
+fn keep_attachment(data_dir: &Path, path: &Path) -> Result<Media, Error> {
+    let invalid = |message: String| Error {
+        code: ErrorCode::InvalidInput,
+        message,
+    };
+    Media::from_file(path).map_err(|reason| invalid(format!("The attachment: {reason}.")))?;
+    let folder = data_dir.join("attachments");
+    let io = |e: std::io::Error| Error {
+        code: ErrorCode::Io,
+        message: format!(
+            "Cannot keep a copy of the attachment in {}: {e}.",
+            folder.display()
+        ),
+    };
+    std::fs::create_dir_all(&folder).map_err(io)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "attachment".into());
+    let kept = folder.join(format!("{}-{}", now_ms(), safe_file_name(&name)));
+    std::fs::copy(path, &kept).map_err(io)?;
+    let mut media = Media::from_file(&kept).map_err(invalid)?;
+    media.file_name = Some(name);
+    Ok(media)
+}
+
+/// An attachment the person chose: its id for `create_blast`, and what it is.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentView {
+    id: u64,
+    name: String,
+    kind: MediaKind,
+    bytes: u64,
+}
+
+/// Opens the file dialog for an attachment; nothing if cancelled.
+#[tauri::command]
+pub async fn pick_attachment(
+    window: WebviewWindow,
+    session: State<'_, ImportSession>,
+) -> Result<Option<AttachmentView>, Error> {
+    let path: Option<PathBuf> = match std::env::var_os(crate::commands::import::PICK_FILES_ENV) {
+        Some(list) => std::env::split_paths(&list).next(),
+        None => rfd::AsyncFileDialog::new()
+            .set_title("Choose a photo, video or document to send")
+            .set_parent(&window)
+            .pick_file()
+            .await
+            .map(|f| f.path().to_path_buf()),
+    };
+    let Some(path) = path else { return Ok(None) };
+    let media = Media::from_file(&path).map_err(|reason| Error {
+        code: ErrorCode::InvalidInput,
+        message: format!("The attachment: {reason}."),
+    })?;
+    let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let Some(granted) = session.grant([path]).into_iter().next() else {
+        return Ok(None);
+    };
+    Ok(Some(AttachmentView {
+        id: granted.id,
+        name: granted.name,
+        kind: media.kind,
+        bytes,
+    }))
+}
+
+/// Sends a finished blast again to those whose message failed or whose fate
+/// stayed unknown, as a new blast.
+#[tauri::command]
+pub async fn resend_blast(
+    state: State<'_, AppState>,
+    runner: State<'_, Runner>,
+    blast_id: i64,
+) -> Result<Resent, Error> {
+    let store = state.store()?;
+    let (resent, account_id) = blocking(move || {
+        let resent = store.resend_blast(blast_id, now_ms())?;
+        Ok((resent, store.blast_summary(resent.blast_id)?.account_id))
+    })
+    .await?;
+    tracing::info!(blast_id, again = resent.blast_id, "blast sent again");
+    runner.ensure_worker(account_id);
+    Ok(resent)
 }
 
 #[tauri::command]

@@ -5,6 +5,8 @@ pub mod accounts;
 pub mod app;
 pub mod audiences;
 pub mod blasts;
+pub mod contacts;
+pub mod data;
 pub mod import;
 pub mod schedules;
 pub mod settings;

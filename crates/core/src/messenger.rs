@@ -45,6 +45,45 @@ pub struct Media {
     pub file_name: Option<String>,
 }
 
+/// The largest attachment Blastdesk accepts (WhatsApp's limit for documents).
+pub const MAX_ATTACHMENT_BYTES: u64 = 100 * 1024 * 1024;
+
+impl Media {
+    /// An attachment from a file: its kind from the extension (photos and
+    /// videos show inline; anything else goes as a document with its name).
+    pub fn from_file(path: &std::path::Path) -> Result<Media, String> {
+        let shown = path.display();
+        let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+        if !meta.is_file() {
+            return Err(format!("{shown} is not a file"));
+        }
+        if meta.len() == 0 {
+            return Err(format!("{shown} is empty"));
+        }
+        if meta.len() > MAX_ATTACHMENT_BYTES {
+            return Err(format!(
+                "{shown} is {} MB; WhatsApp takes attachments of at most 100 MB",
+                meta.len() / (1024 * 1024)
+            ));
+        }
+        let extension = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let kind = match extension.as_str() {
+            "jpg" | "jpeg" | "png" | "webp" => MediaKind::Image,
+            "mp4" | "3gp" | "mov" => MediaKind::Video,
+            "mp3" | "ogg" | "opus" | "m4a" | "aac" => MediaKind::Audio,
+            _ => MediaKind::Document,
+        };
+        Ok(Media {
+            kind,
+            path: std::path::absolute(path).map_err(|e| format!("cannot read {shown}: {e}"))?,
+            file_name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum MediaKind {

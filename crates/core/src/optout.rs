@@ -63,6 +63,14 @@ impl Words {
     }
 }
 
+impl std::str::FromStr for Words {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Words, String> {
+        Words::parse(text)
+    }
+}
+
 impl std::fmt::Display for Words {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0.join(", "))

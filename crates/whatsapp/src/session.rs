@@ -52,6 +52,12 @@ pub enum SessionEvent {
         payload: String,
         expires_at_ms: Millis,
     },
+    /// Someone replied with an opt-out word and is now on the do-not-contact list.
+    OptOut {
+        account_id: i64,
+        phone: String,
+        word: String,
+    },
 }
 
 /// How a session starts.
@@ -362,6 +368,27 @@ impl Session {
                         .pause_account(self.account_id(), "rate_limited", &reason)
                 {
                     tracing::warn!("cannot pause the account's blasts: {error}");
+                }
+            }
+            Some(Mapped::Replies(replies)) => {
+                let now = self.config.clock.now_ms();
+                for reply in replies {
+                    let phone = Phone::from_e164_unchecked(reply.phone);
+                    match self.config.store.handle_reply(&phone, &reply.text, now) {
+                        Ok(Some(opt_out)) if opt_out.added => {
+                            tracing::info!(
+                                account = self.account_id(),
+                                "a customer opted out by reply"
+                            );
+                            (self.config.notify)(SessionEvent::OptOut {
+                                account_id: self.account_id(),
+                                phone: opt_out.phone.as_str().to_owned(),
+                                word: opt_out.word,
+                            });
+                        }
+                        Ok(_) => {}
+                        Err(error) => tracing::warn!("cannot record an opt-out reply: {error}"),
+                    }
                 }
             }
             Some(Mapped::Nack { .. }) | None => {}

@@ -8,6 +8,7 @@ use blastdesk_core::clock::Millis;
 use blastdesk_core::messenger::{AccountProblem, RecipientProblem, SendError};
 use blastdesk_core::store::blasts::Receipt;
 use whatsapp_rust::ClientError;
+use whatsapp_rust::prelude::MessageExt;
 use whatsapp_rust::prelude::{IqError, SendError as WaSendError};
 use whatsapp_rust::types::events::{ConnectFailureReason, Event};
 use whatsapp_rust::types::presence::ReceiptType;
@@ -29,6 +30,17 @@ pub enum Mapped {
         message_id: String,
         code: String,
     },
+    /// Text messages people sent this account (opt-out replies among them):
+    /// one-to-one chats only, never the account's own messages.
+    Replies(Vec<Reply>),
+}
+
+/// A text message someone sent this account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// E.164.
+    pub phone: String,
+    pub text: String,
 }
 
 fn millis(duration: std::time::Duration) -> Millis {
@@ -102,6 +114,23 @@ pub fn map_event(event: &Event, logging_out: bool) -> Option<Mapped> {
                 message_id: ack.id.clone(),
                 code: code.clone(),
             });
+        }
+        Event::Messages(batch) => {
+            let replies: Vec<Reply> = batch
+                .iter()
+                .filter_map(|inbound| {
+                    let source = &inbound.info.source;
+                    if source.is_from_me || source.is_group {
+                        return None;
+                    }
+                    // Addressed by LID, the phone number is the alternative.
+                    let phone = jid::phone_of(&source.sender)
+                        .or_else(|| source.sender_alt.as_ref().and_then(jid::phone_of))?;
+                    let text = inbound.message.text_content()?.to_owned();
+                    Some(Reply { phone, text })
+                })
+                .collect();
+            return (!replies.is_empty()).then_some(Mapped::Replies(replies));
         }
         _ => return None,
     };
@@ -181,6 +210,7 @@ mod tests {
     use std::time::Duration;
 
     use whatsapp_rust::Jid;
+    use whatsapp_rust::prelude::{BatchOrigin, InboundMessage, MessageBatch, MessageInfo};
     use whatsapp_rust::types::events::{
         ClientOutdated, ConnectFailure, Connected, Disconnected, LoggedOut, PairError, PairSuccess,
         PairingCode, PairingCodeError, PairingQrCode, PairingQrCodesExhausted,
@@ -518,5 +548,81 @@ mod tests {
         ] {
             assert_eq!(nack_class(code), class, "{code}");
         }
+    }
+
+    fn inbound(
+        sender: Jid,
+        alt: Option<Jid>,
+        from_me: bool,
+        group: bool,
+        text: &str,
+    ) -> InboundMessage {
+        use whatsapp_rust::prelude::wa;
+        let message = wa::Message {
+            conversation: Some(text.to_owned()),
+            ..Default::default()
+        };
+        let info = MessageInfo {
+            source: MessageSource {
+                chat: sender.clone(),
+                sender,
+                sender_alt: alt,
+                is_from_me: from_me,
+                is_group: group,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        InboundMessage::builder()
+            .message(std::sync::Arc::new(message))
+            .info(std::sync::Arc::new(info))
+            .build()
+    }
+
+    #[test]
+    fn replies_from_people_are_mapped_and_the_rest_ignored() {
+        let lid: Jid = "123456789012345@lid"
+            .parse()
+            .unwrap_or_else(|_| Jid::pn("x"));
+        let batch = MessageBatch::builder()
+            .messages(std::sync::Arc::from(vec![
+                inbound(phone_jid(), None, false, false, "STOP"),
+                inbound(
+                    lid.clone(),
+                    Some(Jid::pn("6289876543210")),
+                    false,
+                    false,
+                    "berhenti",
+                ),
+                inbound(phone_jid(), None, true, false, "my own message"),
+                inbound(phone_jid(), None, false, true, "in a group"),
+                inbound(lid, None, false, false, "no number known"),
+            ]))
+            .origin(BatchOrigin::Live)
+            .build();
+        assert_eq!(
+            map_event(&Event::Messages(batch), false),
+            Some(Mapped::Replies(vec![
+                Reply {
+                    phone: "+6281234567890".into(),
+                    text: "STOP".into()
+                },
+                Reply {
+                    phone: "+6289876543210".into(),
+                    text: "berhenti".into()
+                },
+            ]))
+        );
+        let only_own = MessageBatch::builder()
+            .messages(std::sync::Arc::from(vec![inbound(
+                phone_jid(),
+                None,
+                true,
+                false,
+                "hi",
+            )]))
+            .origin(BatchOrigin::Live)
+            .build();
+        assert_eq!(map_event(&Event::Messages(only_own), false), None);
     }
 }

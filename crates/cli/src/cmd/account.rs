@@ -219,6 +219,9 @@ fn link(
                         );
                     }
                 }
+                SessionEvent::OptOut { phone, word, .. } => {
+                    println!("{phone} replied \"{word}\": added to the do-not-contact list.");
+                }
                 SessionEvent::Status { status, .. } => {
                     if json {
                         println!("{}", serde_json::to_string(&status)?);

@@ -10,7 +10,7 @@ use blastdesk_core::audience::{self, PreviewRequest};
 use blastdesk_core::clock::SystemClock;
 use blastdesk_core::engine::{self, Control, Engine, Event, RetryPolicy, RunEnd};
 use blastdesk_core::import::ImportOptions;
-use blastdesk_core::messenger::{Faults, Media, MediaKind, Messenger, SimulatedMessenger};
+use blastdesk_core::messenger::{Faults, Media, Messenger, SimulatedMessenger};
 use blastdesk_core::pacing::Pacing;
 use blastdesk_core::phone::Country;
 use blastdesk_core::report::Report;
@@ -199,25 +199,9 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<std::process::ExitCode
     }
 }
 
-/// The kind of attachment, from the file's extension.
+/// The attachment, checked (readable, not empty, not too large).
 fn media_for(path: &Path) -> anyhow::Result<Media> {
-    std::fs::File::open(path)
-        .with_context(|| format!("cannot read the attachment {}", path.display()))?;
-    let extension = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    let kind = match extension.as_str() {
-        "jpg" | "jpeg" | "png" | "webp" => MediaKind::Image,
-        "mp4" | "3gp" | "mov" => MediaKind::Video,
-        "mp3" | "ogg" | "opus" | "m4a" | "aac" => MediaKind::Audio,
-        _ => MediaKind::Document,
-    };
-    Ok(Media {
-        kind,
-        path: std::path::absolute(path)?,
-        file_name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
-    })
+    Media::from_file(path).map_err(|reason| anyhow::anyhow!("the attachment: {reason}"))
 }
 
 fn create(store: &Store, args: CreateArgs) -> anyhow::Result<()> {

@@ -84,6 +84,7 @@ impl Store {
     /// Adds a schedule; its first run is the first due instant after `now_ms`.
     pub fn add_schedule(&self, spec: &ScheduleSpec, now_ms: i64) -> Result<i64> {
         let next = next_after(spec, now_ms)?;
+        self.refuse_sample_for_real_account(spec)?;
         self.write(|conn| {
             conn.execute(
                 "INSERT INTO schedules (name, blast_spec, rule, time_zone, grace_seconds, refresh,
@@ -107,6 +108,7 @@ impl Store {
     /// Replaces a schedule's settings; its next run is computed again.
     pub fn update_schedule(&self, id: i64, spec: &ScheduleSpec, now_ms: i64) -> Result<()> {
         let next = next_after(spec, now_ms)?;
+        self.refuse_sample_for_real_account(spec)?;
         self.write(|conn| {
             let changed = conn.execute(
                 "UPDATE schedules SET name = ?2, blast_spec = ?3, rule = ?4, time_zone = ?5,
@@ -288,6 +290,23 @@ impl Store {
 }
 
 /// The first due instant after `now_ms`, checking the schedule can work.
+impl Store {
+    /// The made-up sample customers only ever go to the rehearsal account.
+    fn refuse_sample_for_real_account(&self, spec: &ScheduleSpec) -> Result<()> {
+        let sample = spec
+            .blast
+            .audiences
+            .iter()
+            .any(|a| a == crate::sample::AUDIENCE);
+        if sample && self.account(spec.blast.account_id)?.kind != super::AccountKind::Simulated {
+            return Err(Error::Invalid {
+                reason: crate::sample::REAL_ACCOUNT_REFUSAL.into(),
+            });
+        }
+        Ok(())
+    }
+}
+
 fn next_after(spec: &ScheduleSpec, now_ms: i64) -> Result<Option<i64>> {
     spec.rule.validate().map_err(Error::InvalidSchedule)?;
     let tz = crate::zone::parse(&spec.time_zone).ok_or_else(|| Error::UnknownTimeZone {

@@ -1,0 +1,130 @@
+//! Commands about the data itself: back up, restore, open the data folder.
+
+use std::path::PathBuf;
+
+use blastdesk_core::ErrorCode;
+use tauri::{AppHandle, State, WebviewWindow};
+
+use super::blasts::SAVE_FILE_ENV;
+use super::blocking;
+use super::import::PICK_FILES_ENV;
+use crate::{error::Error, state::AppState};
+
+/// Asks where to save a backup and writes it; the path, or nothing if cancelled.
+#[tauri::command]
+pub async fn backup_database(
+    window: WebviewWindow,
+    state: State<'_, AppState>,
+) -> Result<Option<String>, Error> {
+    let store = state.store()?;
+    let today = chrono::Local::now().format("%Y-%m-%d");
+    let path: Option<PathBuf> = match std::env::var_os(SAVE_FILE_ENV) {
+        Some(path) => Some(PathBuf::from(path)),
+        None => rfd::AsyncFileDialog::new()
+            .set_title("Back up Blastdesk's data")
+            .set_file_name(format!("Blastdesk backup {today}.blastdesk"))
+            .add_filter("Blastdesk backup", &["blastdesk"])
+            .set_parent(&window)
+            .save_file()
+            .await
+            .map(|file| file.path().to_path_buf()),
+    };
+    let Some(path) = path else { return Ok(None) };
+    blocking(move || {
+        store.backup_to(&path)?;
+        tracing::info!("database backed up");
+        Ok(Some(path.display().to_string()))
+    })
+    .await
+}
+
+/// Asks for a backup and restores it, then restarts Blastdesk so that every
+/// part (accounts, workers, schedules) starts from the restored data.
+/// Refused while a blast is sending, and for any file that is not a
+/// Blastdesk backup (nothing is changed then).
+#[tauri::command]
+pub async fn restore_database(
+    app: AppHandle,
+    window: WebviewWindow,
+    state: State<'_, AppState>,
+) -> Result<Option<String>, Error> {
+    let store = state.store()?;
+    let sending = blocking({
+        let store = store.clone();
+        move || {
+            Ok(store
+                .list_blasts()?
+                .into_iter()
+                .filter(|b| b.state == "running" || b.state == "queued")
+                .count())
+        }
+    })
+    .await?;
+    if sending > 0 {
+        return Err(Error {
+            code: ErrorCode::InvalidInput,
+            message: "A blast is sending. Pause or cancel it before restoring a backup, so nothing is sent twice.".into(),
+        });
+    }
+    let path: Option<PathBuf> = match std::env::var_os(PICK_FILES_ENV) {
+        Some(list) => std::env::split_paths(&list).next(),
+        None => rfd::AsyncFileDialog::new()
+            .set_title("Restore a Blastdesk backup")
+            .add_filter("Blastdesk backup", &["blastdesk", "sqlite3", "db"])
+            .set_parent(&window)
+            .pick_file()
+            .await
+            .map(|file| file.path().to_path_buf()),
+    };
+    let Some(path) = path else { return Ok(None) };
+    let restored = blocking(move || {
+        store.restore_from(&path)?;
+        Ok(path.display().to_string())
+    })
+    .await?;
+    tracing::info!("database restored from a backup; restarting");
+    // Restart a moment later, so the window can say what happened first.
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        app.request_restart();
+    });
+    Ok(Some(restored))
+}
+
+/// Opens the data folder in the system's file manager.
+#[tauri::command]
+pub fn open_data_folder(state: State<'_, AppState>) -> Result<(), Error> {
+    let folder = state.data_dir();
+    let (program, args) = opener(folder);
+    std::process::Command::new(program)
+        .args(args)
+        .spawn()
+        .map(drop)
+        .map_err(|e| Error {
+            code: ErrorCode::Io,
+            message: format!("Cannot open {}: {e}.", folder.display()),
+        })
+}
+
+/// The program that opens a folder on this system, and its arguments.
+fn opener(folder: &std::path::Path) -> (&'static str, Vec<std::ffi::OsString>) {
+    let program = if cfg!(target_os = "windows") {
+        "explorer"
+    } else if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    (program, vec![folder.as_os_str().to_owned()])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_folder_is_given_to_the_system_opener_as_one_argument() {
+        let folder = std::path::Path::new("/home/ayu/My Data/blastdesk");
+        let (program, args) = super::opener(folder);
+        assert!(["explorer", "open", "xdg-open"].contains(&program));
+        assert_eq!(args, [folder.as_os_str()]);
+    }
+}

@@ -96,6 +96,31 @@ export const api = {
   removeSchedule: (scheduleId) => call("remove_schedule", { scheduleId }),
   /** This computer's IANA time zone, e.g. "Asia/Jakarta". */
   computerTimeZone: () => call("computer_time_zone"),
+  /** {language: "en" | "id" | null (the system's), welcomeDone, draft (JSON text or null)}. */
+  preferences: () => call("preferences"),
+  setLanguage: (language) => call("set_language", { language }),
+  finishWelcome: () => call("finish_welcome"),
+  /** Keeps the New blast being written (null: none). */
+  saveDraft: (draft) => call("save_draft", { draft }),
+  /** Saves the sample audience: {audience, contacts, template}. */
+  startRehearsal: () => call("start_rehearsal"),
+  /** Asks where to and writes a backup; resolves to the path, or null if cancelled. */
+  backupDatabase: () => call("backup_database"),
+  /** Asks for a backup and restores it (Blastdesk then restarts); the path, or null. */
+  restoreDatabase: () => call("restore_database"),
+  openDataFolder: () => call("open_data_folder"),
+  /** [{phone, reason, note, addedAt}], newest first. */
+  listDoNotContact: () => call("list_do_not_contact"),
+  /** Numbers typed by the person; resolves to {added, already, invalid}. */
+  addDoNotContact: (numbers) => call("add_do_not_contact", { numbers }),
+  addDoNotContactFile: (fileId) => call("add_do_not_contact_file", { fileId }),
+  removeDoNotContact: (phone) => call("remove_do_not_contact", { phone }),
+  optOutWords: () => call("opt_out_words"),
+  setOptOutWords: (words) => call("set_opt_out_words", { words }),
+  /** Opens the file dialog for an attachment: {id, name, kind, bytes} or null. */
+  pickAttachment: () => call("pick_attachment"),
+  /** Sends a finished blast again to its failed and unknown ones: {blastId, recipients}. */
+  resendBlast: (blastId) => call("resend_blast", { blastId }),
   /** Listens to a backend event; resolves to a function that stops listening. */
   on: (event, handler) => {
     if (!tauri?.event) return Promise.resolve(() => {});

@@ -1,6 +1,7 @@
 // The app's frame: navigation, routing between screens, the database status.
 
 import { api, ApiError } from "./api.js";
+import { setLanguage, t } from "./i18n.js";
 import { errorPanel, h, present } from "./view.js";
 import accounts from "./screens/accounts.js";
 import audiences, { addFiles } from "./screens/audiences.js";
@@ -8,8 +9,10 @@ import newBlast from "./screens/new-blast.js";
 import blasts from "./screens/blasts.js";
 import schedules from "./screens/schedules.js";
 import settings from "./screens/settings.js";
+import doNotContact from "./screens/do-not-contact.js";
+import welcome from "./screens/welcome.js";
 
-const SCREENS = [accounts, audiences, newBlast, blasts, schedules, settings];
+const SCREENS = [welcome, accounts, audiences, newBlast, blasts, schedules, doNotContact, settings];
 const DEFAULT_SCREEN = "new-blast";
 
 const ICONS = {
@@ -19,6 +22,8 @@ const ICONS = {
   blasts: "M4 20V10m6 10V4m6 16v-7m4 7H2",
   schedules: "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zm0-14v5l3 2",
   settings: "M4 6h10m4 0h2M4 12h4m4 0h8M4 18h12m4 0h0M16 4v4M10 10v4M18 16v4",
+  "do-not-contact": "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM5.6 5.6l12.8 12.8",
+  welcome: "M12 3l2.6 5.6 6.1.7-4.5 4.2 1.2 6-5.4-3-5.4 3 1.2-6-4.5-4.2 6.1-.7z",
 };
 
 function icon(id) {
@@ -32,7 +37,7 @@ function icon(id) {
   return svg;
 }
 
-const state = { info: null, summary: null, error: null };
+const state = { info: null, summary: null, error: null, prefs: null };
 
 function renderNav(current) {
   const nav = document.getElementById("nav");
@@ -40,7 +45,7 @@ function renderNav(current) {
     h(
       "ul",
       {},
-      SCREENS.map((screen) =>
+      SCREENS.filter((screen) => screen.id !== "welcome" || !state.prefs?.welcomeDone || current === "welcome").map((screen) =>
         h(
           "li",
           {},
@@ -69,10 +74,10 @@ function renderStatus() {
   footer.replaceChildren(
     ...present(
     problem
-      ? h("span", { class: "status status-bad", dataset: { testid: "store-status" } }, "Database unavailable")
+      ? h("span", { class: "status status-bad", dataset: { testid: "store-status" } }, t("Database unavailable"))
       : state.summary
-        ? h("span", { class: "status status-ok", dataset: { testid: "store-status" } }, "Ready")
-        : h("span", { class: "status", dataset: { testid: "store-status" } }, "Starting…"),
+        ? h("span", { class: "status status-ok", dataset: { testid: "store-status" } }, t("Ready"))
+        : h("span", { class: "status", dataset: { testid: "store-status" } }, t("Starting…")),
     state.info ? h("span", { class: "version", text: `v${state.info.version}` }) : null,
     ),
   );
@@ -80,13 +85,17 @@ function renderStatus() {
 
 function currentScreenId() {
   const id = location.hash.replace(/^#\//, "");
-  return SCREENS.some((s) => s.id === id) ? id : DEFAULT_SCREEN;
+  if (SCREENS.some((s) => s.id === id)) return id;
+  // The first run opens on the welcome.
+  return state.prefs && !state.prefs.welcomeDone ? "welcome" : DEFAULT_SCREEN;
 }
 
 async function refresh() {
   try {
     state.info = await api.appInfo();
     state.summary = state.info.storeError ? null : await api.storeSummary();
+    state.prefs = state.info.storeError ? null : await api.preferences();
+    setLanguage(state.prefs?.language ?? null);
     state.error = null;
   } catch (error) {
     state.error = ApiError.from(error);
@@ -97,18 +106,19 @@ let navigation = 0;
 
 async function show({ focus }) {
   const current = ++navigation;
+  await refresh();
   const id = currentScreenId();
   const screen = SCREENS.find((s) => s.id === id);
-  renderNav(id);
-  await refresh();
   renderStatus();
   const main = document.getElementById("screen");
   const problem = state.error ?? state.info?.storeError;
-  const content = await screen.render({ info: state.info, summary: state.summary });
+  renderNav(id);
+  document.querySelector(".skip-link").textContent = t("Skip to content");
+  const content = await screen.render({ info: state.info, summary: state.summary, prefs: state.prefs });
   if (current !== navigation) return; // the person has moved on meanwhile
   main.dataset.screen = id;
   main.replaceChildren(
-    ...present(problem ? errorPanel(problem, "Blastdesk cannot open its database") : null, content),
+    ...present(problem ? errorPanel(problem, t("Blastdesk cannot open its database")) : null, content),
   );
   document.title = `${screen.title} · Blastdesk`;
   if (focus) main.querySelector("h1")?.focus();
@@ -126,4 +136,6 @@ api.on("files-dropped", async (files) => {
 });
 
 window.addEventListener("hashchange", () => show({ focus: true }));
+// Settings and the welcome change the language: everything is drawn again.
+window.addEventListener("blastdesk:language", () => show({ focus: false }));
 show({ focus: false });

@@ -1,6 +1,8 @@
 // Building DOM without HTML strings: every value, above all anything that came
 // from a spreadsheet, is set as text and can never be interpreted as markup.
 
+import { N_, locale, t } from "./i18n.js";
+
 /**
  * Creates an element. `props`: `class`, `text`, `dataset`, `attrs` and `on`
  * (event handlers); children are nodes or strings (inserted as text).
@@ -52,35 +54,31 @@ export function emptyState({ title, body, points = [] }) {
 
 /** What a person can do about an error, by its stable code. */
 const ADVICE = {
-  not_a_database:
-    "Move that file out of the data folder (Blastdesk then starts with a new, empty database), or put a Blastdesk backup in its place. Then restart Blastdesk.",
-  foreign_database:
-    "Move that file out of the data folder, or put a Blastdesk backup in its place. Then restart Blastdesk.",
-  database_too_new:
-    "Install the newest Blastdesk. Your data is safe: this version does not change the file.",
-  database_corrupt:
-    "Restore a backup of the database into the data folder, then restart Blastdesk.",
-  database_busy: "Close any other program using Blastdesk's database, then restart Blastdesk.",
+  not_a_database: N_("Move that file out of the data folder (Blastdesk then starts with a new, empty database), or put a Blastdesk backup in its place. Then restart Blastdesk."),
+  foreign_database: N_("Move that file out of the data folder, or put a Blastdesk backup in its place. Then restart Blastdesk."),
+  database_too_new: N_("Install the newest Blastdesk. Your data is safe: this version does not change the file."),
+  database_corrupt: N_("Restore a backup of the database into the data folder, then restart Blastdesk."),
+  database_busy: N_("Close any other program using Blastdesk's database, then restart Blastdesk."),
 };
 
 /** An error shown in place, with advice and its stable code for support. */
-export function errorPanel(error, title = "Something needs your attention") {
+export function errorPanel(error, title = t("Something needs your attention")) {
   return h(
     "section",
     { class: "error-panel", attrs: { role: "alert" }, dataset: { testid: "error", code: error.code } },
     h("h2", { text: title }),
     h("p", { text: error.message }),
-    ADVICE[error.code] ? h("p", { class: "advice", text: ADVICE[error.code] }) : null,
-    h("p", { class: "muted" }, "Error code: ", h("code", { text: error.code })),
+    ADVICE[error.code] ? h("p", { class: "advice", text: t(ADVICE[error.code]) }) : null,
+    h("p", { class: "muted" }, t("Error code:"), " ", h("code", { text: error.code })),
   );
 }
 
 /** Formats a count for the person's locale. */
 export function count(n) {
-  return new Intl.NumberFormat().format(n);
+  return new Intl.NumberFormat(locale()).format(n);
 }
 
-/** "1 contact", "2 contacts": a count with its noun. */
+/** "1 contact", "2 contacts": a count with its noun (English keys, translated). */
 export function plural(n, noun, nouns = `${noun}s`) {
-  return `${count(n)} ${n === 1 ? noun : nouns}`;
+  return `${count(n)} ${t(n === 1 ? noun : nouns)}`;
 }

@@ -2,6 +2,7 @@
 // scanning a QR code (or typing a pairing code on the phone), and follow
 // its status live; rename, log out or remove it.
 
+import { t } from "../i18n.js";
 import { api, ApiError } from "../api.js";
 import { emptyState, errorPanel, h, present, screenHeader } from "../view.js";
 import { formatTime } from "./pacing-view.js";
@@ -217,7 +218,7 @@ function render() {
   return h(
     "div",
     { class: "stack" },
-    screenHeader("Accounts", "The WhatsApp numbers Blastdesk sends from."),
+    screenHeader(t("Accounts"), t("The WhatsApp numbers Blastdesk sends from.")),
     ...present(
       notice ? errorPanel(notice) : null,
       whatsapp.length === 0
@@ -252,7 +253,9 @@ function tick() {
 
 export default {
   id: "accounts",
-  title: "Accounts",
+  get title() {
+    return t("Accounts");
+  },
   async render() {
     try {
       accounts = await api.listAccounts();

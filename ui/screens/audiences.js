@@ -1,4 +1,5 @@
-// Audiences: import customer lists (dropped or chosen files, plus saved
+// Audiences: import { t } from "../i18n.js";
+import customer lists (dropped or chosen files, plus saved
 // audiences), preview exactly who will be reached, and save the result.
 
 import { api, ApiError } from "../api.js";
@@ -477,7 +478,9 @@ function update() {
 
 export default {
   id: "audiences",
-  title: "Audiences",
+  get title() {
+    return t("Audiences");
+  },
   async render({ summary }) {
     const root = h("div", { class: "stack" });
     mounted = { root, saved: [] };
@@ -489,6 +492,6 @@ export default {
       }
     }
     update();
-    return h("div", {}, screenHeader("Audiences", "Customer lists: import them, check them, save them to send to again."), root);
+    return h("div", {}, screenHeader(t("Audiences"), t("Customer lists: import them, check them, save them to send to again.")), root);
   },
 };

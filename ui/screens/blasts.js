@@ -2,6 +2,7 @@
 // resume, cancel, the decision about messages of unknown fate, and the
 // per-recipient report with export.
 
+import { N_, t } from "../i18n.js";
 import { api, ApiError } from "../api.js";
 import { count, emptyState, errorPanel, h, plural, present, screenHeader } from "../view.js";
 import { WAIT_REASONS, formatTime } from "./pacing-view.js";
@@ -13,11 +14,11 @@ let notice = null; // {kind, text}
 let root = null;
 
 const STATE_LABELS = {
-  queued: "Waiting to start",
-  running: "Sending",
-  paused: "Paused",
-  cancelled: "Cancelled",
-  completed: "Complete",
+  queued: N_("Waiting to start"),
+  running: N_("Sending"),
+  paused: N_("Paused"),
+  cancelled: N_("Cancelled"),
+  completed: N_("Complete"),
 };
 
 function byId(id) {
@@ -98,38 +99,50 @@ function card(blast) {
   const pending = c.queued + c.sending + c.retryWait;
   const percent = c.total ? Math.round((done / c.total) * 100) : 0;
   const active = blast.state === "running" || blast.state === "queued";
+  const finished = blast.state === "completed" || blast.state === "cancelled";
+  const again = c.failed + c.unknown;
   const button = (text, testid, onClick, extra = "") =>
     h("button", { class: `button ${extra}`.trim(), attrs: { type: "button" }, dataset: { testid }, on: { click: onClick } }, text);
   const lines = present(
     active && info.waiting
-      ? h("p", { class: "muted", dataset: { testid: "waiting" }, text: `Next message at ${formatTime(info.waiting.untilMs, blast.timeZone)}: ${WAIT_REASONS[info.waiting.reason] ?? info.waiting.reason}.` })
+      ? h("p", { class: "muted", dataset: { testid: "waiting" }, text: t("Next message at {time}: {reason}.", { time: formatTime(info.waiting.untilMs, blast.timeZone), reason: t(WAIT_REASONS[info.waiting.reason] ?? info.waiting.reason) }) })
       : null,
     active && info.finishEstimateMs
-      ? h("p", { class: "muted", dataset: { testid: "finish" }, text: `Estimated finish ${formatTime(info.finishEstimateMs, blast.timeZone)}${info.perHour ? ` · ${count(info.perHour)} an hour` : ""}.` })
+      ? h("p", { class: "muted", dataset: { testid: "finish" }, text: info.perHour ? t("Estimated finish {time} · {n} an hour.", { time: formatTime(info.finishEstimateMs, blast.timeZone), n: count(info.perHour) }) : t("Estimated finish {time}.", { time: formatTime(info.finishEstimateMs, blast.timeZone) }) })
       : null,
     blast.state === "paused" && blast.pauseReason
       ? h("p", { class: "pause-reason", attrs: { role: "status" }, dataset: { testid: "pause-reason", code: blast.pauseCode ?? "" }, text: blast.pauseReason })
       : null,
   );
   const actions = present(
-    active ? button("Pause", "pause", () => act(blast.id, () => api.pauseBlast(blast.id))) : null,
+    active ? button(t("Pause"), "pause", () => act(blast.id, () => api.pauseBlast(blast.id))) : null,
     blast.state === "paused" && blast.pauseCode !== "needs_decision"
-      ? button("Resume", "resume", () => act(blast.id, () => api.resumeBlast(blast.id)), "primary")
+      ? button(t("Resume"), "resume", () => act(blast.id, () => api.resumeBlast(blast.id)), "primary")
       : null,
     blast.pauseCode === "needs_decision" && blast.state === "paused"
       ? [
-          button(`Send the ${plural(c.unknown, "unknown one")} again`, "resend-unknown", () => act(blast.id, () => api.decideUnknown(blast.id, true))),
-          button("Leave them unsent", "leave-unknown", () => act(blast.id, () => api.decideUnknown(blast.id, false))),
+          button(t("Send the {unknown} again", { unknown: plural(c.unknown, "unknown one") }), "resend-unknown", () => act(blast.id, () => api.decideUnknown(blast.id, true))),
+          button(t("Leave them unsent"), "leave-unknown", () => act(blast.id, () => api.decideUnknown(blast.id, false))),
         ]
       : null,
     active || blast.state === "paused"
-      ? button("Cancel", "cancel", () => {
-          if (confirm(`Cancel “${blast.name}”? The ${plural(pending, "message")} not sent yet will not be sent.`)) {
+      ? button(t("Cancel"), "cancel", () => {
+          if (confirm(t("Cancel “{name}”? The {pending} not sent yet will not be sent.", { name: blast.name, pending: plural(pending, "message") }))) {
             act(blast.id, () => api.cancelBlast(blast.id));
           }
         }, "danger")
       : null,
-    button(openReport?.blastId === blast.id ? "Hide report" : "Report", "report", () => toggleReport(blast.id)),
+    finished && again > 0
+      ? button(t("Send again to {n} (failed or unknown)", { n: count(again) }), "resend", () => {
+          if (confirm(t("Send “{name}” again to the {n} whose message failed or whose fate is unknown? It goes as a new blast; some may have received it already.", { name: blast.name, n: count(again) }))) {
+            act(blast.id, async () => {
+              const resent = await api.resendBlast(blast.id);
+              notice = { kind: "ok", text: t("Sending again to {recipients} as a new blast.", { recipients: plural(resent.recipients, "recipient") }) };
+            });
+          }
+        })
+      : null,
+    button(openReport?.blastId === blast.id ? t("Hide report") : t("Report"), "report", () => toggleReport(blast.id)),
   );
   return h(
     "article",
@@ -138,20 +151,20 @@ function card(blast) {
       "header",
       { class: "row" },
       h("h2", { text: blast.name }),
-      h("span", { class: `badge badge-${blast.state}`, dataset: { testid: "blast-state" }, text: STATE_LABELS[blast.state] ?? blast.state }),
-      blast.simulated ? h("span", { class: "badge", text: "Rehearsal" }) : null,
+      h("span", { class: `badge badge-${blast.state}`, dataset: { testid: "blast-state" }, text: t(STATE_LABELS[blast.state] ?? blast.state) }),
+      blast.simulated ? h("span", { class: "badge", text: t("Rehearsal") }) : null,
     ),
-    h("p", { class: "muted", text: `From ${blast.accountName} · created ${formatTime(blast.createdAt)}` }),
-    h("progress", { attrs: { max: "100", value: String(percent), "aria-label": `${percent}% done` } }),
+    h("p", { class: "muted", text: t("From {account} · created {time}", { account: blast.accountName, time: formatTime(blast.createdAt) }) }),
+    h("progress", { attrs: { max: "100", value: String(percent), "aria-label": t("{percent}% done", { percent }) } }),
     h(
       "div",
       { class: "stats" },
-      stat("sent", c.sent, "sent"),
-      stat("failed", c.failed, "failed"),
-      stat("skipped", c.skipped, "skipped"),
-      stat("waiting", pending, "pending"),
-      stat("unknown", c.unknown, "unknown"),
-      stat("in all", c.total, "total"),
+      stat(t("sent"), c.sent, "sent"),
+      stat(t("failed"), c.failed, "failed"),
+      stat(t("skipped"), c.skipped, "skipped"),
+      stat(t("waiting"), pending, "pending"),
+      stat(t("unknown"), c.unknown, "unknown"),
+      stat(t("in all"), c.total, "total"),
     ),
     ...lines,
     h("div", { class: "row actions" }, actions),
@@ -160,19 +173,19 @@ function card(blast) {
 }
 
 const OUTCOMES = {
-  pending: "Waiting",
-  sent: "Sent",
-  delivered: "Delivered",
-  read: "Read",
-  failed: "Failed",
-  skipped: "Skipped",
-  unknown: "Unknown",
+  pending: N_("Waiting"),
+  sent: N_("Sent"),
+  delivered: N_("Delivered"),
+  read: N_("Read"),
+  failed: N_("Failed"),
+  skipped: N_("Skipped"),
+  unknown: N_("Unknown"),
 };
 
 function report(blast) {
   if (openReport.error) return errorPanel(openReport.error);
   const view = openReport.view;
-  if (!view) return h("p", { class: "progress", text: "Loading the report…" });
+  if (!view) return h("p", { class: "progress", text: t("Loading the report…") });
   const when = (ms) => (ms ? formatTime(ms, blast.timeZone) : "");
   return h(
     "section",
@@ -180,8 +193,8 @@ function report(blast) {
     h(
       "div",
       { class: "row" },
-      h("p", { class: "muted", text: view.total > view.rows.length ? `The first ${count(view.rows.length)} of ${count(view.total)} recipients; the export has them all.` : plural(view.total, "recipient") }),
-      h("button", { class: "button", attrs: { type: "button" }, dataset: { testid: "export" }, on: { click: () => exportReport(blast.id) } }, "Export…"),
+      h("p", { class: "muted", text: view.total > view.rows.length ? t("The first {shown} of {total} recipients; the export has them all.", { shown: count(view.rows.length), total: count(view.total) }) : plural(view.total, "recipient") }),
+      h("button", { class: "button", attrs: { type: "button" }, dataset: { testid: "export" }, on: { click: () => exportReport(blast.id) } }, t("Export…")),
     ),
     h(
       "div",
@@ -189,7 +202,7 @@ function report(blast) {
       h(
         "table",
         { class: "preview" },
-        h("thead", {}, h("tr", {}, ["Phone", "Outcome", "Reason", "Sent", "Message"].map((t) => h("th", { text: t })))),
+        h("thead", {}, h("tr", {}, [t("Phone"), t("Outcome"), t("Reason"), t("Sent"), t("Message")].map((text) => h("th", { text })))),
         h(
           "tbody",
           {},
@@ -198,7 +211,7 @@ function report(blast) {
               "tr",
               { dataset: { outcome: row.outcome } },
               h("td", { text: row.phone }),
-              h("td", { text: OUTCOMES[row.outcome] ?? row.outcome }),
+              h("td", { text: t(OUTCOMES[row.outcome] ?? row.outcome) }),
               h("td", { text: row.errorDetail ?? "" }),
               h("td", { text: when(row.sentAt) }),
               h("td", { class: "message-cell", text: row.text ?? "" }),
@@ -229,7 +242,7 @@ async function exportReport(blastId) {
   notice = null;
   try {
     const path = await api.exportReport(blastId);
-    if (path) notice = { kind: "ok", text: `Report saved to ${path}` };
+    if (path) notice = { kind: "ok", text: t("Report saved to {path}", { path }) };
   } catch (error) {
     notice = { kind: "error", text: ApiError.from(error).message };
   }
@@ -246,17 +259,17 @@ function render() {
   return h(
     "div",
     { class: "stack" },
-    screenHeader("Blasts", "Live progress and reports of your sends."),
+    screenHeader(t("Blasts"), t("Live progress and reports of your sends.")),
     ...present(
       notice ? h("p", { class: `notice notice-${notice.kind}`, attrs: { role: notice.kind === "error" ? "alert" : "status" }, dataset: { testid: "notice" }, text: notice.text }) : null,
       blasts.length === 0
         ? emptyState({
-            title: "No blasts yet",
-            body: "When you send a blast, its progress appears here live: sent, failed, skipped and waiting, with the expected finish time.",
+            title: t("No blasts yet"),
+            body: t("When you send a blast, its progress appears here live: sent, failed, skipped and waiting, with the expected finish time."),
             points: [
-              "Pause, resume or cancel at any time",
-              "A per-customer report you can export to Excel",
-              "No one ever receives the same message twice, even after a crash",
+              t("Pause, resume or cancel at any time"),
+              t("A per-customer report you can export to Excel"),
+              t("No one ever receives the same message twice, even after a crash"),
             ],
           })
         : blasts.map(card),
@@ -270,7 +283,9 @@ function update() {
 
 export default {
   id: "blasts",
-  title: "Blasts",
+  get title() {
+    return t("Blasts");
+  },
   async render() {
     try {
       blasts = await api.listBlasts();

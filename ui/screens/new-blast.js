@@ -1,7 +1,11 @@
-// New blast: choose saved audiences, write the message with placeholders and
-// variants, check each recipient's message, see the pacing and when it will
-// finish, and send.
+// New blast, one guided flow in four steps on one page: recipients (saved
+// audiences), the message (placeholders, variants, an attachment, a preview
+// for any recipient, the character count), sending (account, pacing,
+// estimated finish, risks), and a review of who, what, when and from which
+// number before "Send now" or "Schedule". The draft is kept in the database
+// as it is written, so closing the window loses nothing.
 
+import { N_, locale, t } from "../i18n.js";
 import { api, ApiError } from "../api.js";
 import { count, emptyState, errorPanel, h, plural, present, screenHeader } from "../view.js";
 import { formatTime, pacingForm, riskList } from "./pacing-view.js";
@@ -22,7 +26,67 @@ const draft = {
   editingPacing: false,
   checkNumbers: false,
   accountId: null, // null: the rehearsal account
+  attachment: null, // {id, name, kind, bytes}: chosen in this session
+  restored: false, // the saved draft was read back
 };
+
+/** What of the draft is kept across restarts (not the attachment's grant). */
+function kept() {
+  return {
+    audiences: [...draft.audiences],
+    name: draft.name,
+    template: draft.template,
+    missing: draft.missing,
+    fallback: draft.fallback,
+    checkNumbers: draft.checkNumbers,
+    accountId: draft.accountId,
+  };
+}
+
+let saving = null;
+/** Saves the draft a moment after the last change. */
+function keep() {
+  clearTimeout(saving);
+  saving = setTimeout(() => {
+    const empty = !draft.audiences.size && !draft.template.trim() && !draft.name.trim();
+    api.saveDraft(empty ? null : JSON.stringify(kept())).catch(() => {});
+  }, 400);
+}
+
+function restore(text) {
+  draft.restored = true;
+  if (!text) return;
+  try {
+    const saved = JSON.parse(text);
+    draft.audiences = new Set(saved.audiences ?? []);
+    draft.name = saved.name ?? "";
+    draft.template = saved.template ?? "";
+    draft.missing = saved.missing === "skip" ? "skip" : "fallback";
+    draft.fallback = saved.fallback ?? "";
+    draft.checkNumbers = Boolean(saved.checkNumbers);
+    draft.accountId = Number.isInteger(saved.accountId) ? saved.accountId : null;
+  } catch {
+    // A draft that cannot be read is dropped, not shown half.
+  }
+}
+
+function clearDraft() {
+  Object.assign(draft, { audiences: new Set(), name: "", template: "", rendered: null, attachment: null, preview: null, plan: null });
+  clearTimeout(saving);
+  api.saveDraft(null).catch(() => {});
+}
+
+/** The welcome's rehearsal: the sample audience and message, from the rehearsal account. */
+export function prepareRehearsal(rehearsal, name) {
+  draft.restored = true;
+  draft.audiences = new Set([rehearsal.audience]);
+  draft.template = rehearsal.template;
+  draft.name = name;
+  draft.accountId = null;
+  draft.preview = null;
+  draft.attachment = null;
+  keep();
+}
 let accounts = [];
 let root = null;
 
@@ -66,10 +130,15 @@ async function renderMessage() {
 }
 
 let typing = null;
+function charCount() {
+  return t("{n} characters", { n: count(draft.template.length) });
+}
+
 function onTemplateInput(event) {
   draft.template = event.target.value;
+  keep();
   const counter = root?.querySelector("[data-testid=char-count]");
-  if (counter) counter.textContent = `${count(draft.template.length)} characters`;
+  if (counter) counter.textContent = charCount();
   for (const testid of ["send-now", "schedule-blast"]) {
     const button = root?.querySelector(`[data-testid=${testid}]`);
     if (button) button.disabled = draft.busy || !draft.template.trim();
@@ -99,15 +168,14 @@ async function send() {
   update();
   try {
     await api.createBlast({
-      name: draft.name.trim() || "Blast",
+      name: draft.name.trim() || t("Blast"),
       template: draft.template,
       missing: missingValue(),
       accountId: draft.plan?.accountId ?? null,
       checkNumbers: draft.checkNumbers,
+      attachmentId: draft.attachment?.id ?? null,
     });
-    draft.template = "";
-    draft.name = "";
-    draft.rendered = null;
+    clearDraft();
     location.hash = "#/blasts";
   } catch (error) {
     draft.error = ApiError.from(error);
@@ -120,14 +188,14 @@ async function send() {
 function audiencePicker(saved) {
   if (saved.length === 0) {
     return emptyState({
-      title: "No saved audiences yet",
-      body: "Import your customer list on the Audiences screen and save it; it will appear here.",
+      title: t("No saved audiences yet"),
+      body: t("Import your customer list on the Audiences screen (or drop an Excel file on this window) and save it; it will appear here."),
     });
   }
   return h(
     "fieldset",
     { class: "audience-picker", dataset: { testid: "blast-audiences" } },
-    h("legend", { text: "Send to" }),
+    h("legend", { text: t("Send to") }),
     saved.map((audience) =>
       h(
         "label",
@@ -142,6 +210,7 @@ function audiencePicker(saved) {
             change: (event) => {
               if (event.target.checked) draft.audiences.add(audience.name);
               else draft.audiences.delete(audience.name);
+              keep();
               loadRecipients();
             },
           },
@@ -155,7 +224,7 @@ function audiencePicker(saved) {
 
 function messagePreview() {
   const r = draft.rendered;
-  if (!r) return h("p", { class: "muted", text: "Write the message to see what each customer receives." });
+  if (!r) return h("p", { class: "muted", text: t("Write the message to see what each customer receives.") });
   if (r instanceof ApiError) {
     return h("p", { class: "error-text", attrs: { role: "alert" }, dataset: { testid: "template-error" }, text: r.message });
   }
@@ -171,14 +240,14 @@ function messagePreview() {
     h(
       "div",
       { class: "row" },
-      h("button", { class: "button", attrs: { type: "button", "aria-label": "Previous recipient", disabled: r.index === 0 ? "disabled" : undefined }, on: { click: () => go(-1) } }, "‹"),
-      h("span", { class: "muted", text: `Recipient ${count(r.index + 1)} of ${count(total)}: ${r.phone}` }),
-      h("button", { class: "button", attrs: { type: "button", "aria-label": "Next recipient", disabled: r.index + 1 >= total ? "disabled" : undefined }, on: { click: () => go(1) } }, "›"),
+      h("button", { class: "button", attrs: { type: "button", "aria-label": t("Previous recipient"), disabled: r.index === 0 ? "disabled" : undefined }, on: { click: () => go(-1) } }, "‹"),
+      h("span", { class: "muted", text: t("Recipient {n} of {total}: {phone}", { n: count(r.index + 1), total: count(total), phone: r.phone }) }),
+      h("button", { class: "button", attrs: { type: "button", "aria-label": t("Next recipient"), disabled: r.index + 1 >= total ? "disabled" : undefined }, on: { click: () => go(1) } }, "›"),
     ),
     r.text !== null && r.text !== undefined
       ? h("p", { class: "bubble", dataset: { testid: "rendered" }, text: r.text })
-      : h("p", { class: "muted", dataset: { testid: "rendered-skip" }, text: `Skipped: ${r.skipped}` }),
-    h("p", { class: "muted small", text: "Variants like {Hi|Hello} are picked for each customer." }),
+      : h("p", { class: "muted", dataset: { testid: "rendered-skip" }, text: t("Skipped: {reason}", { reason: r.skipped }) }),
+    h("p", { class: "muted small", text: t("Variants like {Hi|Hello} are picked for each customer.") }),
   );
 }
 
@@ -187,51 +256,53 @@ function messageEditor() {
   return h(
     "section",
     { class: "card stack" },
-    h("h2", { text: "Message" }),
+    h("h2", {}, h("span", { class: "step-number", text: "2" }), t("Message")),
     h(
       "label",
       { class: "field-label", attrs: { for: "blast-name" } },
-      "Blast name",
+      t("Blast name"),
     ),
     h("input", {
-      attrs: { id: "blast-name", type: "text", value: draft.name, placeholder: "December promo" },
-      on: { input: (e) => (draft.name = e.target.value) },
+      attrs: { id: "blast-name", type: "text", value: draft.name, placeholder: t("December promo") },
+      on: { input: (e) => { draft.name = e.target.value; keep(); } },
     }),
-    h("label", { class: "field-label", attrs: { for: "template" } }, "Message"),
+    h("label", { class: "field-label", attrs: { for: "template" } }, t("Message")),
     fields.length
       ? h(
           "div",
-          { class: "chips", attrs: { "aria-label": "Insert a column" } },
+          { class: "chips", attrs: { role: "group", "aria-label": t("Insert a column") } },
           fields.map((name) =>
-            h("button", { class: "chip", attrs: { type: "button" }, dataset: { placeholder: name }, on: { click: () => insertPlaceholder(name) } }, `{${name}}`),
+            h("button", { class: "chip", attrs: { type: "button", title: t("Insert {column}", { column: name }) }, dataset: { placeholder: name }, on: { click: () => insertPlaceholder(name) } }, `{${name}}`),
           ),
         )
       : null,
     (() => {
       const area = h("textarea", {
-        attrs: { id: "template", rows: "5", placeholder: "{Hi|Hello} {name}, our December promo starts today!" },
+        attrs: { id: "template", rows: "5", placeholder: t("{Hi|Hello} {name}, our December promo starts today!"), "aria-describedby": "char-count" },
         on: { input: onTemplateInput },
       });
       area.value = draft.template;
       return area;
     })(),
-    h("p", { class: "muted small", dataset: { testid: "char-count" }, text: `${count(draft.template.length)} characters` }),
+    h("p", { class: "muted small", attrs: { id: "char-count", "aria-live": "polite" }, dataset: { testid: "char-count" }, text: charCount() }),
+    attachmentPicker(),
     h(
       "fieldset",
       { class: "stack" },
-      h("legend", { text: "When a customer has no value for a column" }),
+      h("legend", { text: t("When a customer has no value for a column") }),
       h(
         "label",
         { class: "check" },
         h("input", { attrs: { type: "radio", name: "missing", value: "fallback", checked: draft.missing === "fallback" ? "checked" : undefined }, on: { change: () => { draft.missing = "fallback"; renderMessage().then(updatePreviewOnly); } } }),
-        "Write instead: ",
-        h("input", { attrs: { type: "text", value: draft.fallback, placeholder: "(nothing)", "aria-label": "Text to write instead" }, on: { input: (e) => { draft.fallback = e.target.value; renderMessage().then(updatePreviewOnly); } } }),
+        t("Write instead:"),
+        " ",
+        h("input", { attrs: { type: "text", value: draft.fallback, placeholder: t("(nothing)"), "aria-label": t("Text to write instead") }, on: { input: (e) => { draft.fallback = e.target.value; keep(); renderMessage().then(updatePreviewOnly); } } }),
       ),
       h(
         "label",
         { class: "check" },
         h("input", { attrs: { type: "radio", name: "missing", value: "skip", checked: draft.missing === "skip" ? "checked" : undefined }, dataset: { testid: "missing-skip" }, on: { change: () => { draft.missing = "skip"; renderMessage().then(updatePreviewOnly); } } }),
-        "Do not send to that customer",
+        t("Do not send to that customer"),
       ),
     ),
     h("div", { class: "preview-slot" }, messagePreview()),
@@ -241,6 +312,7 @@ function messageEditor() {
 async function chooseAccount(value) {
   draft.accountId = value === "" ? null : Number(value);
   draft.editingPacing = false;
+  keep();
   try {
     draft.plan = await api.blastPlan(draft.accountId);
   } catch (error) {
@@ -255,12 +327,12 @@ function accountPicker() {
   return h(
     "label",
     { class: "row" },
-    h("span", { text: "Send from" }),
+    h("span", { text: t("Send from") }),
     h(
       "select",
       { dataset: { testid: "send-from" }, on: { change: (e) => chooseAccount(e.target.value) } },
       whatsapp.map((a) => h("option", { attrs: { value: String(a.id), selected: draft.accountId === a.id ? "selected" : undefined }, text: label(a) })),
-      h("option", { attrs: { value: "", selected: draft.accountId === null ? "selected" : undefined }, text: "Rehearsal (simulated, sends nothing)" }),
+      h("option", { attrs: { value: "", selected: draft.accountId === null ? "selected" : undefined }, text: t("Rehearsal (simulated, sends nothing)") }),
     ),
   );
 }
@@ -271,23 +343,23 @@ function planCard() {
   const p = plan.pacing;
   const pacing = p.enabled
     ? [
-        `${p.minDelayS}–${p.maxDelayS} s between messages`,
-        `a ${Math.round(p.restMinS / 60)}–${Math.round(p.restMaxS / 60)} min rest every ${p.batchMin}–${p.batchMax}`,
-        p.hourlyCap ? `at most ${p.hourlyCap} an hour` : "no hourly cap",
-        p.dailyCap ? `at most ${p.dailyCap} a day` : "no daily cap",
-        p.window ? `only ${p.window.start}–${p.window.end} (${plan.timeZone})` : "at any hour",
+        t("{min}–{max} s between messages", { min: p.minDelayS, max: p.maxDelayS }),
+        t("a {min}–{max} min rest every {from}–{to}", { min: Math.round(p.restMinS / 60), max: Math.round(p.restMaxS / 60), from: p.batchMin, to: p.batchMax }),
+        p.hourlyCap ? t("at most {n} an hour", { n: count(p.hourlyCap) }) : t("no hourly cap"),
+        p.dailyCap ? t("at most {n} a day", { n: count(p.dailyCap) }) : t("no daily cap"),
+        p.window ? t("only {start}–{end} ({zone})", { start: p.window.start, end: p.window.end, zone: plan.timeZone }) : t("at any hour"),
       ].join(", ")
-    : "Rehearsal: nothing is sent to WhatsApp, so messages are not spaced out.";
+    : t("Rehearsal: nothing is sent to WhatsApp, so messages are not spaced out.");
   return h(
     "section",
     { class: "card stack", dataset: { testid: "plan" } },
-    h("h2", { text: "Sending" }),
+    h("h2", {}, h("span", { class: "step-number", text: "3" }), t("Sending")),
     accountPicker(),
     draft.accountId === null
-      ? h("p", { class: "muted", text: "A rehearsal: messages are written to a log file instead of WhatsApp." })
+      ? h("p", { class: "muted", text: t("A rehearsal: messages are written to a log file instead of WhatsApp.") })
       : null,
-    h("p", { class: "muted", dataset: { testid: "pacing-summary" }, text: `Pacing: ${pacing}` }),
-    h("p", { dataset: { testid: "estimate" } }, "Estimated finish: ", h("strong", { text: formatTime(plan.finishEstimateMs, plan.timeZone) })),
+    h("p", { class: "muted", dataset: { testid: "pacing-summary" }, text: t("Pacing: {pacing}", { pacing }) }),
+    h("p", { dataset: { testid: "estimate" } }, t("Estimated finish:"), " ", h("strong", { text: formatTime(plan.finishEstimateMs, plan.timeZone) })),
     riskList(plan.risks),
     h(
       "label",
@@ -295,9 +367,9 @@ function planCard() {
       h("input", {
         attrs: { type: "checkbox", checked: draft.checkNumbers ? "checked" : undefined },
         dataset: { testid: "check-numbers" },
-        on: { change: (e) => (draft.checkNumbers = e.target.checked) },
+        on: { change: (e) => { draft.checkNumbers = e.target.checked; keep(); } },
       }),
-      "First check which numbers are on WhatsApp, and skip the others (checked a few at a time)",
+      t("First check which numbers are on WhatsApp, and skip the others (checked a few at a time)"),
     ),
     draft.editingPacing
       ? pacingForm(plan.pacing, async (next) => {
@@ -309,8 +381,68 @@ function planCard() {
       : h(
           "button",
           { class: "button", attrs: { type: "button" }, dataset: { testid: "change-pacing" }, on: { click: () => { draft.editingPacing = true; update(); } } },
-          "Change pacing…",
+          t("Change pacing…"),
         ),
+  );
+}
+
+const KINDS = { image: N_("photo"), video: N_("video"), audio: N_("audio"), document: N_("document") };
+
+function sizeText(bytes) {
+  return bytes >= 1024 * 1024
+    ? t("{n} MB", { n: new Intl.NumberFormat(locale(), { maximumFractionDigits: 1 }).format(bytes / (1024 * 1024)) })
+    : t("{n} KB", { n: count(Math.max(1, Math.round(bytes / 1024))) });
+}
+
+/** An optional photo, video or document sent with the message as its caption. */
+function attachmentPicker() {
+  const a = draft.attachment;
+  const choose = async () => {
+    try {
+      const chosen = await api.pickAttachment();
+      if (chosen) draft.attachment = chosen;
+    } catch (error) {
+      draft.error = ApiError.from(error);
+    }
+    update();
+  };
+  return h(
+    "div",
+    { class: "row", dataset: { testid: "attachment" } },
+    a
+      ? [
+          h("span", { dataset: { testid: "attachment-name" }, text: t("Attached: {name} ({kind}, {size}); the message is its caption.", { name: a.name, kind: t(KINDS[a.kind] ?? a.kind), size: sizeText(a.bytes) }) }),
+          h("button", { class: "button small", attrs: { type: "button" }, dataset: { testid: "remove-attachment" }, on: { click: () => { draft.attachment = null; update(); } } }, t("Remove")),
+        ]
+      : h("button", { class: "button", attrs: { type: "button" }, dataset: { testid: "add-attachment" }, on: { click: choose } }, t("Attach a photo or file…")),
+  );
+}
+
+/** Step 4: who, what, when and from which number, before anything is sent. */
+function review() {
+  const plan = draft.plan;
+  const account = accounts.find((a) => a.id === plan?.accountId);
+  const from = draft.accountId === null
+    ? t("the rehearsal account (nothing is sent to WhatsApp)")
+    : account
+      ? `${account.name}${account.phone ? ` (${account.phone})` : ""}`
+      : "—";
+  const r = draft.rendered;
+  const example = r && !(r instanceof ApiError) && r.text ? r.text : null;
+  const item = (label, value, testid) => [h("dt", { text: label }), h("dd", { dataset: { testid }, text: value })];
+  return h(
+    "section",
+    { class: "card stack", dataset: { testid: "review" } },
+    h("h2", {}, h("span", { class: "step-number", text: "4" }), t("Review")),
+    h(
+      "dl",
+      { class: "facts" },
+      item(t("To"), plural(draft.preview?.counts?.recipients ?? 0, "recipient"), "review-to"),
+      item(t("From"), from, "review-from"),
+      item(t("Message"), example ?? (draft.template.trim() ? draft.template : t("(not written yet)")), "review-message"),
+      draft.attachment ? item(t("Attachment"), draft.attachment.name, "review-attachment") : null,
+      item(t("Finishes about"), plan ? formatTime(plan.finishEstimateMs, plan.timeZone) : "—", "review-finish"),
+    ),
   );
 }
 
@@ -319,16 +451,17 @@ function render(saved) {
   return h(
     "div",
     { class: "stack" },
-    screenHeader("New blast", "Send one personalised message to many customers."),
+    screenHeader(t("New blast"), t("Send one personalised message to many customers.")),
     ...present(
       draft.error ? errorPanel(draft.error) : null,
-      h("section", { class: "card" }, audiencePicker(saved)),
-      draft.busy && !preview ? h("p", { class: "progress", attrs: { role: "status" }, text: "Loading recipients…" }) : null,
+      h("section", { class: "card" }, h("h2", {}, h("span", { class: "step-number", text: "1" }), t("Recipients")), audiencePicker(saved)),
+      draft.busy && !preview ? h("p", { class: "progress", attrs: { role: "status" }, text: t("Loading recipients…") }) : null,
       preview
-        ? h("p", { class: "lead", dataset: { testid: "blast-recipients" }, text: `${plural(preview.counts.recipients, "recipient")} (${plural(preview.counts.excluded, "number")} on the do-not-contact list left out).` })
+        ? h("p", { class: "lead", dataset: { testid: "blast-recipients" }, text: t("{recipients} ({excluded} on the do-not-contact list left out).", { recipients: plural(preview.counts.recipients, "recipient"), excluded: plural(preview.counts.excluded, "number") }) })
         : null,
       preview ? messageEditor() : null,
       preview ? planCard() : null,
+      preview ? review() : null,
       preview
         ? h(
             "div",
@@ -341,7 +474,7 @@ function render(saved) {
                 dataset: { testid: "send-now" },
                 on: { click: send },
               },
-              "Send now",
+              t("Send now"),
             ),
             scheduleForm(),
           )
@@ -354,24 +487,24 @@ function render(saved) {
 function scheduleForm() {
   const today = new Date();
   const pad = (n) => String(n).padStart(2, "0");
-  const date = h("input", { attrs: { type: "date", value: `${today.getFullYear()}-${pad(today.getMonth() + 1)}-${pad(today.getDate())}`, "aria-label": "Date" }, dataset: { testid: "schedule-date" } });
-  const time = h("input", { attrs: { type: "time", value: "09:00", "aria-label": "Time" }, dataset: { testid: "schedule-time" } });
+  const date = h("input", { attrs: { type: "date", value: `${today.getFullYear()}-${pad(today.getMonth() + 1)}-${pad(today.getDate())}`, "aria-label": t("Date") }, dataset: { testid: "schedule-date" } });
+  const time = h("input", { attrs: { type: "time", value: "09:00", "aria-label": t("Time") }, dataset: { testid: "schedule-time" } });
   const form = h(
     "form",
     { class: "row" },
-    h("span", { class: "muted", text: "or send on" }),
+    h("span", { class: "muted", text: t("or send on") }),
     date,
-    h("span", { class: "muted", text: "at" }),
+    h("span", { class: "muted", text: t("at") }),
     time,
     h("span", { class: "muted", text: `(${draft.plan?.timeZone ?? ""})` }),
-    h("button", { class: "button", attrs: { type: "submit", disabled: draft.busy || !draft.template.trim() ? "disabled" : undefined }, dataset: { testid: "schedule-blast" } }, "Schedule"),
+    h("button", { class: "button", attrs: { type: "submit", disabled: draft.busy || !draft.template.trim() ? "disabled" : undefined }, dataset: { testid: "schedule-blast" } }, t("Schedule")),
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     draft.error = null;
     try {
       const accountId = draft.plan?.accountId;
-      const name = draft.name.trim() || "Blast";
+      const name = draft.name.trim() || t("Blast");
       await api.addSchedule({
         name,
         rule: { repeat: "once", date: date.value, time: time.value },
@@ -386,8 +519,7 @@ function scheduleForm() {
         },
         refresh: null,
       });
-      draft.template = "";
-      draft.name = "";
+      clearDraft();
       location.hash = "#/schedules";
     } catch (error) {
       draft.error = ApiError.from(error);
@@ -412,8 +544,11 @@ function updatePreviewOnly() {
 
 export default {
   id: "new-blast",
-  title: "New blast",
-  async render() {
+  get title() {
+    return t("New blast");
+  },
+  async render({ prefs }) {
+    if (!draft.restored) restore(prefs?.draft);
     try {
       saved = await api.listAudiences();
       accounts = await api.listAccounts();

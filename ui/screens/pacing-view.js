@@ -1,12 +1,13 @@
 // Pieces shared by the screens that talk about pacing and time.
 
+import { N_, locale, t } from "../i18n.js";
 import { h } from "../view.js";
 
 /** An instant in a time zone, in the person's locale, with the zone's name. */
 export function formatTime(ms, timeZone) {
   if (ms === null || ms === undefined) return "—";
   try {
-    const text = new Intl.DateTimeFormat(undefined, {
+    const text = new Intl.DateTimeFormat(locale(), {
       dateStyle: "medium",
       timeStyle: "short",
       timeZone,
@@ -29,12 +30,12 @@ export function riskList(risks) {
 
 /** Why the next message waits, in words. */
 export const WAIT_REASONS = {
-  delay: "a pause between messages",
-  batch_rest: "a rest after a batch",
-  per_minute_limit: "the per-minute limit",
-  hourly_cap: "the hourly cap",
-  daily_cap: "today's cap is reached",
-  outside_window: "outside the sending hours",
+  delay: N_("a pause between messages"),
+  batch_rest: N_("a rest after a batch"),
+  per_minute_limit: N_("the per-minute limit"),
+  hourly_cap: N_("the hourly cap"),
+  daily_cap: N_("today's cap is reached"),
+  outside_window: N_("outside the sending hours"),
 };
 
 /** The settings the pacing form edits: [key, label, unit]. */

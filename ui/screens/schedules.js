@@ -2,6 +2,7 @@
 // zone, while Blastdesk sits in the tray. Each shows its next run in its own
 // zone and in this computer's.
 
+import { t } from "../i18n.js";
 import { api, ApiError } from "../api.js";
 import { emptyState, errorPanel, h, present, screenHeader } from "../view.js";
 import { formatTime } from "./pacing-view.js";
@@ -180,7 +181,7 @@ function render() {
   return h(
     "div",
     { class: "stack" },
-    screenHeader("Schedules", "Blasts that run by themselves, in your time zone."),
+    screenHeader(t("Schedules"), t("Blasts that run by themselves, in your time zone.")),
     ...present(
       notice ? errorPanel(notice) : null,
       schedules.length === 0
@@ -201,7 +202,9 @@ function update() {
 
 export default {
   id: "schedules",
-  title: "Schedules",
+  get title() {
+    return t("Schedules");
+  },
   async render() {
     try {
       [schedules, accounts, audiences, here] = await Promise.all([

@@ -1,5 +1,7 @@
+import { t } from "../i18n.js";
 import { api, ApiError } from "../api.js";
 import { count, errorPanel, h, screenHeader } from "../view.js";
+import { languagePicker } from "./welcome.js";
 
 // Countries offered first; any other stored code is added to the list.
 const COUNTRIES = [
@@ -43,7 +45,7 @@ async function countryCard() {
         change: async (event) => {
           try {
             const saved = await api.setDefaultCountry(event.target.value);
-            status.textContent = `Saved: numbers without a country code are read as ${saved}.`;
+            status.textContent = t("Saved: numbers without a country code are read as {country}.", { country: saved });
           } catch (error) {
             status.textContent = ApiError.from(error).message;
           }
@@ -57,8 +59,8 @@ async function countryCard() {
   return h(
     "section",
     { class: "card" },
-    h("h2", { text: "Phone numbers" }),
-    h("label", { class: "field-label", attrs: { for: "default-country" }, text: "Numbers written without a country code (like 0812…) are from" }),
+    h("h2", { text: t("Phone numbers") }),
+    h("label", { class: "field-label", attrs: { for: "default-country" }, text: t("Numbers written without a country code (like 0812…) are from") }),
     h("div", { class: "row" }, select, status),
   );
 }
@@ -78,7 +80,7 @@ async function startupCard() {
       change: async (event) => {
         try {
           const now = await api.setStartAtLogin(event.target.checked);
-          status.textContent = now ? "Blastdesk will start in the tray when you log in." : "Blastdesk will not start by itself.";
+          status.textContent = now ? t("Blastdesk will start in the tray when you log in.") : t("Blastdesk will not start by itself.");
         } catch (error) {
           status.textContent = ApiError.from(error).message;
         }
@@ -88,8 +90,8 @@ async function startupCard() {
   return h(
     "section",
     { class: "card" },
-    h("h2", { text: "Start-up" }),
-    h("label", { class: "check" }, box, "Start Blastdesk when I log in, in the tray, so scheduled blasts run after a restart"),
+    h("h2", { text: t("Start-up") }),
+    h("label", { class: "check" }, box, t("Start Blastdesk when I log in, in the tray, so scheduled blasts run after a restart")),
     status,
   );
 }
@@ -128,52 +130,92 @@ async function versionCard() {
   );
 }
 
+/** Back up, restore, and the data folder. */
+function dataCard() {
+  const status = h("p", { class: "muted", attrs: { role: "status" }, dataset: { testid: "data-status" } });
+  const run = async (action, describe) => {
+    status.textContent = "";
+    status.classList.remove("error-text");
+    try {
+      const result = await action();
+      if (result) status.textContent = describe(result);
+    } catch (error) {
+      status.classList.add("error-text");
+      status.textContent = ApiError.from(error).message;
+    }
+  };
+  const button = (text, testid, onClick) =>
+    h("button", { class: "button", attrs: { type: "button" }, dataset: { testid }, on: { click: onClick } }, text);
+  return h(
+    "section",
+    { class: "card stack" },
+    h("h2", { text: t("Your data") }),
+    h("p", { class: "muted", text: t("Everything Blastdesk knows is in one file in the data folder. Back it up to keep a copy; restoring replaces everything with the backup, then Blastdesk restarts. Linked WhatsApp accounts are not part of a backup: link them again after restoring on another computer.") }),
+    h(
+      "div",
+      { class: "row" },
+      button(t("Back up…"), "backup", () => run(api.backupDatabase, (path) => t("Backed up to {path}.", { path }))),
+      button(t("Restore a backup…"), "restore", () => {
+        if (confirm(t("Replace everything in Blastdesk with a backup? What was added since that backup is lost."))) {
+          run(api.restoreDatabase, (path) => t("Restored from {path}. Blastdesk restarts now.", { path }));
+        }
+      }),
+      button(t("Open the data folder"), "open-data-folder", () => run(api.openDataFolder, () => "")),
+    ),
+    status,
+  );
+}
+
 function row(label, value, testid) {
   return [h("dt", { text: label }), h("dd", { text: value, dataset: { testid } })];
 }
 
 export default {
   id: "settings",
-  title: "Settings",
-  async render({ info, summary }) {
+  get title() {
+    return t("Settings");
+  },
+  async render({ info, summary, prefs }) {
     return h(
       "div",
       {},
-      screenHeader("Settings", "How Blastdesk works on this computer."),
+      screenHeader(t("Settings"), t("How Blastdesk works on this computer.")),
+      summary ? h("section", { class: "card" }, h("h2", { text: t("Language") }), languagePicker(prefs)) : null,
       summary ? await countryCard() : null,
       summary ? await startupCard() : null,
       summary ? await versionCard() : null,
       h(
         "section",
         { class: "card" },
-        h("h2", { text: "This installation" }),
+        h("h2", { text: t("This installation") }),
         h(
           "dl",
           { class: "facts" },
-          row("Version", info?.version ?? "unknown", "version"),
-          row("Data folder", info?.dataDir ?? "unknown", "data-dir"),
-          row("Logs folder", info?.logsDir ?? "unknown", "logs-dir"),
+          row(t("Version"), info?.version ?? "?", "version"),
+          row(t("Data folder"), info?.dataDir ?? "?", "data-dir"),
+          row(t("Logs folder"), info?.logsDir ?? "?", "logs-dir"),
           row(
-            "Database",
-            summary ? `Version ${summary.schemaVersion}` : "Not open",
+            t("Database"),
+            summary ? t("Version {n}", { n: summary.schemaVersion }) : t("Not open"),
             "schema-version",
           ),
         ),
       ),
+      summary ? dataCard() : null,
       summary
         ? h(
             "section",
             { class: "card" },
-            h("h2", { text: "What is stored" }),
+            h("h2", { text: t("What is stored") }),
             h(
               "dl",
               { class: "facts" },
-              row("Accounts", count(summary.accounts), "count-accounts"),
-              row("Saved audiences", count(summary.audiences), "count-audiences"),
-              row("Contacts in audiences", count(summary.contacts), "count-contacts"),
-              row("Blasts", count(summary.blasts.total), "count-blasts"),
-              row("Schedules", count(summary.schedules), "count-schedules"),
-              row("Do-not-contact numbers", count(summary.doNotContact), "count-dnc"),
+              row(t("Accounts"), count(summary.accounts), "count-accounts"),
+              row(t("Saved audiences"), count(summary.audiences), "count-audiences"),
+              row(t("Contacts in audiences"), count(summary.contacts), "count-contacts"),
+              row(t("Blasts"), count(summary.blasts.total), "count-blasts"),
+              row(t("Schedules"), count(summary.schedules), "count-schedules"),
+              row(t("Do-not-contact numbers"), count(summary.doNotContact), "count-dnc"),
             ),
           )
         : null,

@@ -1,0 +1,49 @@
+// The window's language: English (the keys) and Bahasa Indonesia
+// (locales/id.js). Chosen from the system's languages unless the person
+// picks one in Settings; numbers and dates follow the same choice.
+//
+// Every text shown is written as t(englishText, vars); a test checks
+// that each one has an Indonesian translation with the same {placeholders}.
+
+import id from "./locales/id.js";
+
+const CATALOGS = { id };
+const LOCALES = { en: "en-GB", id: "id-ID" };
+
+let language = "en";
+
+/** "id" when the system prefers Indonesian (or Malay), else "en". */
+export function systemLanguage() {
+  const preferred = navigator.languages?.length ? navigator.languages : [navigator.language ?? "en"];
+  for (const tag of preferred) {
+    const base = String(tag).toLowerCase().split(/[-_]/)[0];
+    if (base === "id" || base === "in" || base === "ms") return "id";
+    if (base === "en") return "en";
+  }
+  return "en";
+}
+
+/** Uses `code` ("en" | "id"), or the system's language when it is null. */
+export function setLanguage(code) {
+  language = code === "id" || code === "en" ? code : systemLanguage();
+  document.documentElement.lang = language;
+}
+
+export function currentLanguage() {
+  return language;
+}
+
+/** The BCP 47 locale for Intl formatting. */
+export function locale() {
+  return LOCALES[language];
+}
+
+/** The text in the current language, with {name} placeholders filled. */
+export function t(text, vars) {
+  const translated = CATALOGS[language]?.[text] ?? text;
+  if (!vars) return translated;
+  return translated.replace(/\{(\w+)\}/g, (whole, key) => (key in vars ? String(vars[key]) : whole));
+}
+
+/** Marks a text for translation where it is defined; `t(value)` translates it where shown. */
+export const N_ = (text) => text;

@@ -1,0 +1,196 @@
+// Do not contact: numbers that never receive a blast. Added by hand, from a
+// file, or by the customer replying an opt-out word (STOP, BERHENTI, or the
+// words chosen here).
+
+import { api, ApiError } from "../api.js";
+import { N_, t } from "../i18n.js";
+import { count, emptyState, errorPanel, h, present, screenHeader } from "../view.js";
+import { formatTime } from "./pacing-view.js";
+
+const REASONS = {
+  manual: N_("Added by hand"),
+  import: N_("From a file"),
+  opt_out_reply: N_("Replied to opt out"),
+};
+
+let entries = [];
+let words = "";
+let notice = null; // {kind, text}
+let root = null;
+
+async function reload() {
+  try {
+    [entries, words] = await Promise.all([api.listDoNotContact(), api.optOutWords()]);
+  } catch (error) {
+    notice = { kind: "error", text: ApiError.from(error).message };
+  }
+  update();
+}
+
+async function act(action, describe) {
+  notice = null;
+  try {
+    const result = await action();
+    if (result) notice = { kind: "ok", text: describe(result) };
+  } catch (error) {
+    notice = { kind: "error", text: ApiError.from(error).message };
+  }
+  await reload();
+}
+
+const addedText = (r) =>
+  t("{added} added, {already} already on the list, {invalid} unusable.", { added: count(r.added), already: count(r.already), invalid: count(r.invalid) });
+
+function addForm() {
+  const input = h("textarea", { attrs: { id: "dnc-numbers", rows: "3", placeholder: "0812 3456 7890, +60 12 345 6789" }, dataset: { testid: "dnc-numbers" } });
+  const form = h(
+    "form",
+    { class: "stack" },
+    h("label", { class: "field-label", attrs: { for: "dnc-numbers" }, text: t("Numbers (one per line, or separated by commas)") }),
+    input,
+    h(
+      "div",
+      { class: "row" },
+      h("button", { class: "button primary", attrs: { type: "submit" }, dataset: { testid: "dnc-add" } }, t("Add to the list")),
+      h(
+        "button",
+        {
+          class: "button",
+          attrs: { type: "button" },
+          dataset: { testid: "dnc-add-file" },
+          on: {
+            click: async () => {
+              const files = await api.pickFiles().catch(() => []);
+              for (const file of files) await act(() => api.addDoNotContactFile(file.id), addedText);
+            },
+          },
+        },
+        t("Add from a file…"),
+      ),
+    ),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(() => api.addDoNotContact(input.value), addedText);
+  });
+  return h("section", { class: "card" }, h("h2", { text: t("Add numbers") }), form);
+}
+
+function wordsForm() {
+  const input = h("input", { attrs: { id: "opt-out-words", type: "text", value: words }, dataset: { testid: "opt-out-words" } });
+  const form = h(
+    "form",
+    { class: "row" },
+    input,
+    h("button", { class: "button", attrs: { type: "submit" }, dataset: { testid: "save-opt-out-words" } }, t("Save")),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(() => api.setOptOutWords(input.value), (saved) => t("Opt-out words: {words}.", { words: saved }));
+  });
+  return h(
+    "section",
+    { class: "card stack" },
+    h("h2", { text: t("Opt-out replies") }),
+    h("label", { class: "field-label", attrs: { for: "opt-out-words" }, text: t("A customer who replies with one of these words (the whole message, any capitals) is added to the list automatically") }),
+    form,
+  );
+}
+
+function list() {
+  if (entries.length === 0) {
+    return emptyState({
+      title: t("No one on the list"),
+      body: t("Numbers here never receive a blast, even when they are in a list you send to."),
+    });
+  }
+  return h(
+    "section",
+    { class: "card" },
+    h("h2", { text: t("{n} numbers never messaged", { n: count(entries.length) }) }),
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        { class: "preview", dataset: { testid: "dnc-list" } },
+        h("thead", {}, h("tr", {}, [t("Phone"), t("Why"), t("Added"), ""].map((text) => h("th", { text })))),
+        h(
+          "tbody",
+          {},
+          entries.map((entry) =>
+            h(
+              "tr",
+              { dataset: { phone: entry.phone, reason: entry.reason } },
+              h("td", { text: entry.phone }),
+              h("td", { text: [t(REASONS[entry.reason] ?? entry.reason), entry.note].filter(Boolean).join(" · ") }),
+              h("td", { text: formatTime(entry.addedAt) }),
+              h(
+                "td",
+                {},
+                h(
+                  "button",
+                  {
+                    class: "button small",
+                    attrs: { type: "button", "aria-label": t("Take {phone} off the list", { phone: entry.phone }) },
+                    dataset: { testid: "dnc-remove" },
+                    on: {
+                      click: () => {
+                        if (confirm(t("Take {phone} off the do-not-contact list? They may receive blasts again.", { phone: entry.phone }))) {
+                          act(() => api.removeDoNotContact(entry.phone), () => t("{phone} is off the list.", { phone: entry.phone }));
+                        }
+                      },
+                    },
+                  },
+                  t("Remove"),
+                ),
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function render() {
+  return h(
+    "div",
+    { class: "stack" },
+    screenHeader(t("Do not contact"), t("Numbers that never receive a blast.")),
+    ...present(
+      notice ? h("p", { class: `notice notice-${notice.kind}`, attrs: { role: notice.kind === "error" ? "alert" : "status" }, dataset: { testid: "notice" }, text: notice.text }) : null,
+      addForm(),
+      wordsForm(),
+      list(),
+    ),
+  );
+}
+
+function update() {
+  if (root?.isConnected) root.replaceChildren(render());
+}
+
+// An opt-out reply arrives while the screen is open: show it.
+api.on("account", (event) => {
+  if (event?.kind !== "optOut") return;
+  notice = { kind: "ok", text: t("{phone} replied “{word}” and was added to the list.", { phone: event.phone, word: event.word }) };
+  if (root?.isConnected) reload();
+});
+
+export default {
+  id: "do-not-contact",
+  get title() {
+    return t("Do not contact");
+  },
+  async render() {
+    try {
+      [entries, words] = await Promise.all([api.listDoNotContact(), api.optOutWords()]);
+    } catch (error) {
+      return errorPanel(ApiError.from(error));
+    }
+    root = h("div", {});
+    root.replaceChildren(render());
+    return root;
+  },
+};

@@ -95,7 +95,7 @@ async function refresh() {
     state.info = await api.appInfo();
     state.summary = state.info.storeError ? null : await api.storeSummary();
     state.prefs = state.info.storeError ? null : await api.preferences();
-    setLanguage(state.prefs?.language ?? null);
+    setLanguage(state.prefs?.language ?? state.prefs?.systemLanguage ?? null);
     state.error = null;
   } catch (error) {
     state.error = ApiError.from(error);

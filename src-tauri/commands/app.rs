@@ -53,6 +53,9 @@ const LANGUAGES: &[&str] = &["en", "id"];
 pub struct Preferences {
     /// None: follow the system's language.
     language: Option<String>,
+    /// The system's language where the environment says it (Linux and other
+    /// Unix desktops); None: the window asks the web view (Windows, macOS).
+    system_language: Option<&'static str>,
     welcome_done: bool,
     draft: Option<String>,
 }
@@ -63,11 +66,33 @@ pub async fn preferences(state: State<'_, AppState>) -> Result<Preferences, Erro
     blocking(move || {
         Ok(Preferences {
             language: store.setting_text(LANGUAGE)?,
+            system_language: system_language(|key| std::env::var(key).ok()),
             welcome_done: store.setting_text(WELCOME_DONE)?.is_some(),
             draft: store.setting_text(DRAFT)?,
         })
     })
     .await
+}
+
+/// The translated language the POSIX locale variables ask for, in their order
+/// of precedence (LANGUAGE's list, then LC_ALL, LC_MESSAGES, LANG).
+fn system_language(var: impl Fn(&str) -> Option<String>) -> Option<&'static str> {
+    let mut wanted: Vec<String> = var("LANGUAGE")
+        .map(|list| list.split(':').map(str::to_owned).collect())
+        .unwrap_or_default();
+    wanted.extend(
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|k| var(k)),
+    );
+    wanted.iter().find_map(|tag| {
+        let base = tag.split(['_', '-', '.', '@']).next()?.to_ascii_lowercase();
+        match base.as_str() {
+            "id" | "in" | "ms" => Some("id"),
+            "en" => Some("en"),
+            _ => None,
+        }
+    })
 }
 
 /// Chooses the window's language; `None` follows the system's.
@@ -134,4 +159,35 @@ pub async fn start_rehearsal(state: State<'_, AppState>) -> Result<Rehearsal, Er
         })
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_system_language_comes_from_the_locale_variables_in_order() {
+        type Vars = &'static [(&'static str, &'static str)];
+        let cases: [(Vars, Option<&str>); 7] = [
+            (&[("LANG", "id_ID.UTF-8")], Some("id")),
+            (&[("LANG", "en_US.UTF-8")], Some("en")),
+            (&[("LANG", "de_DE.UTF-8")], None),
+            (&[("LANG", "C.UTF-8")], None),
+            (
+                &[("LANGUAGE", "fr:id"), ("LANG", "en_GB.UTF-8")],
+                Some("id"),
+            ),
+            (
+                &[("LC_ALL", "ms_MY.UTF-8"), ("LANG", "en_GB.UTF-8")],
+                Some("id"),
+            ),
+            (&[], None),
+        ];
+        for (vars, expected) in cases {
+            let found = super::system_language(|key| {
+                vars.iter()
+                    .find(|(k, _)| *k == key)
+                    .map(|(_, v)| (*v).to_owned())
+            });
+            assert_eq!(found, expected, "{vars:?}");
+        }
+    }
 }

@@ -348,6 +348,24 @@ impl App {
     }
 
     /// Saves a screenshot of the window to `target/e2e/NAME.png`.
+    /// A screenshot for the documentation: also copied to docs/screenshots/.
+    pub async fn screenshot_for_docs(&self, name: &str) -> Result<PathBuf> {
+        let taken = self.screenshot(name).await?;
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+        std::fs::create_dir_all(&docs)?;
+        let path = docs.join(format!("{name}.png"));
+        std::fs::copy(&taken, &path)?;
+        Ok(path)
+    }
+
+    /// Answers "yes" to the window's confirmation questions from now on.
+    pub async fn accept_confirmations(&self) -> Result {
+        self.client
+            .execute("window.confirm = () => true;", vec![])
+            .await?;
+        Ok(())
+    }
+
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         // Let WebKit paint what the DOM now holds before capturing it.
         self.client

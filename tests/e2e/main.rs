@@ -6,6 +6,7 @@
 
 mod accounts;
 mod blasts;
+mod first_run;
 mod harness;
 mod idle;
 mod import;

@@ -1,8 +1,8 @@
-// Audiences: import { t } from "../i18n.js";
-import customer lists (dropped or chosen files, plus saved
+// Audiences: import customer lists (dropped or chosen files, plus saved
 // audiences), preview exactly who will be reached, and save the result.
 
 import { api, ApiError } from "../api.js";
+import { t } from "../i18n.js";
 import { count, emptyState, errorPanel, h, plural, present, screenHeader } from "../view.js";
 
 const TABS = [

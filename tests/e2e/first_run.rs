@@ -1,0 +1,273 @@
+//! The first day of a new owner: the welcome, a rehearsal to the sample list
+//! from first run to a completed simulated blast, in English and in Bahasa
+//! Indonesia (chosen from the system's language); sending again the messages
+//! of unknown fate after a crash; and backing up and restoring the database.
+
+use std::ffi::OsString;
+
+use blastdesk_core::Store;
+use blastdesk_core::audience::{Fields, Recipient, Source};
+use blastdesk_core::messenger::read_ledger;
+use blastdesk_core::phone::{Country, Phone};
+use blastdesk_core::store::AccountKind;
+use blastdesk_core::store::blasts::NewBlast;
+
+use crate::harness::{App, Result, bounded, step};
+
+/// What each language says at the points the test checks.
+struct Language {
+    code: &'static str,
+    /// The system locale the app is started in.
+    env_lang: &'static str,
+    welcome: &'static str,
+    recipients: &'static str,
+    review_from: &'static str,
+}
+
+const ENGLISH: Language = Language {
+    code: "en",
+    env_lang: "en_GB.UTF-8",
+    welcome: "Welcome to Blastdesk",
+    recipients: "6 recipients (0 numbers on the do-not-contact list left out).",
+    review_from: "the rehearsal account (nothing is sent to WhatsApp)",
+};
+
+const INDONESIAN: Language = Language {
+    code: "id",
+    env_lang: "id_ID.UTF-8",
+    welcome: "Selamat datang di Blastdesk",
+    recipients: "6 penerima (0 nomor di daftar jangan dihubungi tidak diikutkan).",
+    review_from: "akun gladi bersih (tidak ada yang dikirim ke WhatsApp)",
+};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_run_rehearsal_reaches_a_completed_blast_in_english() -> Result {
+    bounded(first_run_rehearsal(&ENGLISH)).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_run_rehearsal_reaches_a_completed_blast_in_indonesian() -> Result {
+    bounded(first_run_rehearsal(&INDONESIAN)).await
+}
+
+async fn first_run_rehearsal(language: &Language) -> Result {
+    let dir = tempfile::tempdir()?;
+    let system = |key: &str| (key.to_owned(), OsString::from(language.env_lang));
+    let app = App::launch_with(
+        dir.path(),
+        vec![
+            system("LANG"),
+            system("LC_ALL"),
+            ("LANGUAGE".into(), OsString::from(language.code)),
+        ],
+    )
+    .await?;
+    let docs = |name: &str| format!("{name}-{}", language.code);
+
+    step("the first run opens on the welcome, in the system's language");
+    app.wait_for_text("main[data-screen=welcome] h1", language.welcome)
+        .await?;
+    let lang = app
+        .client
+        .execute("return document.documentElement.lang", vec![])
+        .await?;
+    assert_eq!(lang.as_str(), Some(language.code));
+    app.screenshot_for_docs(&docs("welcome")).await?;
+
+    step("start the rehearsal: the sample list and message are ready");
+    app.click("[data-testid=start-rehearsal]").await?;
+    app.wait_for_text("[data-testid=blast-recipients]", language.recipients)
+        .await?;
+    app.wait_for_text_that(
+        "[data-testid=rendered]",
+        "the first sample customer's message",
+        |text| text.contains("Ayu") && text.contains("Bandung"),
+    )
+    .await?;
+    app.wait_for_text("[data-testid=review-from]", language.review_from)
+        .await?;
+    let count = app.text("[data-testid=char-count]").await?;
+    assert!(
+        count.starts_with(&blastdesk_core::sample::TEMPLATE.chars().count().to_string()),
+        "{count}"
+    );
+    app.screenshot_for_docs(&docs("new-blast")).await?;
+
+    step("the welcome is done: New blast is open");
+    let restarted = app.client.execute("return location.hash", vec![]).await?;
+    assert_eq!(restarted.as_str(), Some("#/new-blast"));
+
+    step("send now: the rehearsal completes and nothing went to WhatsApp");
+    app.click("[data-testid=send-now]").await?;
+    let card = "[data-testid=blast-card]";
+    app.element(&format!("{card}[data-state=completed]"))
+        .await?;
+    app.wait_for_text(&format!("{card} [data-testid=count-sent]"), "6")
+        .await?;
+    let ledger = read_ledger(&dir.path().join("rehearsal-ledger.jsonl"))?;
+    assert_eq!(ledger.len(), 6);
+    assert!(
+        ledger
+            .iter()
+            .all(|entry| entry.text.contains("Our December promo")),
+        "every message is the sample's"
+    );
+    app.screenshot_for_docs(&docs("blasts")).await?;
+
+    step("the other main screens, for the documentation");
+    for screen in [
+        "accounts",
+        "audiences",
+        "schedules",
+        "do-not-contact",
+        "settings",
+    ] {
+        app.click(&format!("#nav a[data-screen={screen}]")).await?;
+        app.element(&format!("main[data-screen={screen}] h1"))
+            .await?;
+        app.screenshot_for_docs(&docs(screen)).await?;
+    }
+    app.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn messages_of_unknown_fate_after_a_crash_are_sent_again_on_request() -> Result {
+    bounded(resend_unknown()).await
+}
+
+async fn resend_unknown() -> Result {
+    let dir = tempfile::tempdir()?;
+    step("a rehearsal blast that was sending its first message when the app died");
+    let blast = {
+        let store = Store::open_in(dir.path())?;
+        let recipients: Vec<Recipient> = (0..3)
+            .map(|i| Recipient {
+                phone: Phone::from_e164_unchecked(format!("+6281200000{i:03}")),
+                fields: Fields::new(vec![]),
+                source: Source::Audience {
+                    audience: std::sync::Arc::from("Pelanggan"),
+                },
+            })
+            .collect();
+        let account =
+            store.ensure_account("Rehearsal", AccountKind::Simulated, "Asia/Jakarta", 0)?;
+        let blast = store.create_blast(
+            &NewBlast {
+                account_id: account,
+                name: "Promo",
+                template: "Promo!",
+                options: serde_json::json!({}),
+                simulated: true,
+                recipients: &recipients,
+            },
+            0,
+        )?;
+        let conn = rusqlite::Connection::open(dir.path().join(blastdesk_core::store::FILE_NAME))?;
+        conn.execute(
+            "UPDATE deliveries SET state = 'sending', attempts = 1
+             WHERE id = (SELECT min(id) FROM deliveries WHERE blast_id = ?1)",
+            [blast],
+        )?;
+        store.set_setting_text("welcome_done", Some("yes"), 0)?;
+        blast
+    };
+    let app = App::launch(dir.path()).await?;
+    app.click("#nav a[data-screen=blasts]").await?;
+    let card = format!("[data-testid=blast-card][data-blast-id=\"{blast}\"]");
+    step("the other two are sent; the unknown one waits for the person");
+    app.element(&format!("{card}[data-state=paused]")).await?;
+    app.wait_for_text(&format!("{card} [data-testid=count-unknown]"), "1")
+        .await?;
+    app.wait_for_text(
+        &format!("{card} [data-testid=resend-unknown]"),
+        "Send the 1 unknown one again",
+    )
+    .await?;
+    app.screenshot_for_docs("blast-unknown").await?;
+    step("send it again: the blast completes, the unknown one sent once more");
+    app.click(&format!("{card} [data-testid=resend-unknown]"))
+        .await?;
+    app.element(&format!("{card}[data-state=completed]"))
+        .await?;
+    let ledger = read_ledger(&dir.path().join("rehearsal-ledger.jsonl"))?;
+    let mut phones: Vec<String> = ledger.iter().map(|e| e.phone.to_string()).collect();
+    phones.sort();
+    assert_eq!(
+        phones,
+        ["+6281200000000", "+6281200000001", "+6281200000002"]
+    );
+    app.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backup_restores_from_settings_and_a_foreign_file_is_refused() -> Result {
+    bounded(backup_and_restore()).await
+}
+
+async fn backup_and_restore() -> Result {
+    let dir = tempfile::tempdir()?;
+    let files = tempfile::tempdir()?;
+    let backup = files.path().join("Blastdesk backup.blastdesk");
+    let foreign = files.path().join("holiday photos.blastdesk");
+    std::fs::write(&foreign, b"not a database at all")?;
+    Store::open_in(dir.path())?.set_setting_text("welcome_done", Some("yes"), 0)?;
+    let country =
+        |dir: &std::path::Path| -> Result<Country> { Ok(Store::open_in(dir)?.default_country()?) };
+
+    step("a file that is not a backup is refused and changes nothing");
+    let app = App::launch_with(
+        dir.path(),
+        vec![("BLASTDESK_PICK_FILES".into(), OsString::from(&foreign))],
+    )
+    .await?;
+    app.accept_confirmations().await?;
+    app.click("#nav a[data-screen=settings]").await?;
+    app.click("[data-testid=restore]").await?;
+    let refusal = app
+        .wait_for_text_that("[data-testid=data-status]", "a refusal", |t| !t.is_empty())
+        .await?;
+    assert!(
+        refusal.contains("is not a Blastdesk backup") && refusal.contains("Nothing was changed"),
+        "{refusal}"
+    );
+    assert_eq!(country(dir.path())?.code(), "ID");
+    app.close().await?;
+
+    step("back up, change a setting, restore: the setting is back");
+    let app = App::launch_with(
+        dir.path(),
+        vec![
+            ("BLASTDESK_SAVE_FILE".into(), OsString::from(&backup)),
+            ("BLASTDESK_PICK_FILES".into(), OsString::from(&backup)),
+        ],
+    )
+    .await?;
+    app.accept_confirmations().await?;
+    app.click("#nav a[data-screen=settings]").await?;
+    app.click("[data-testid=backup]").await?;
+    app.wait_for_text_that("[data-testid=data-status]", "the backup's path", |t| {
+        t.starts_with("Backed up to")
+    })
+    .await?;
+    assert!(backup.is_file());
+    app.element("[data-testid=default-country]")
+        .await?
+        .select_by_value("MY")
+        .await?;
+    app.wait_for_text_that("[data-testid=country-status]", "saved", |t| {
+        t.contains("MY")
+    })
+    .await?;
+    assert_eq!(country(dir.path())?.code(), "MY");
+    app.click("[data-testid=restore]").await?;
+    app.wait_for_text_that("[data-testid=data-status]", "restored", |t| {
+        t.starts_with("Restored from")
+    })
+    .await?;
+    assert_eq!(
+        country(dir.path())?.code(),
+        "ID",
+        "the backup's setting is back"
+    );
+    Ok(())
+}

@@ -176,3 +176,15 @@ fn the_extractor_finds_each_form() {
         ]
     );
 }
+
+#[test]
+fn the_window_knows_every_pacing_risk_by_code_in_the_core_words() {
+    let view = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/screens/pacing-view.js"),
+    )
+    .unwrap_or_default();
+    for risk in blastdesk_core::pacing::Risk::ALL {
+        let entry = format!("{}: N_({:?}),", risk.code(), risk.message());
+        assert!(view.contains(&entry), "pacing-view.js lacks {entry}");
+    }
+}

@@ -33,8 +33,13 @@ export function currentLanguage() {
   return language;
 }
 
-/** The BCP 47 locale for Intl formatting. */
+/**
+ * The BCP 47 locale for Intl formatting: the system's own English (US, UK,
+ * Singapore, ...) when the window is in English, else Indonesia's.
+ */
 export function locale() {
+  const system = navigator.language ?? "";
+  if (language === "en" && /^en\b/i.test(system)) return system;
   return LOCALES[language];
 }
 

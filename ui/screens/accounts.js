@@ -2,7 +2,7 @@
 // scanning a QR code (or typing a pairing code on the phone), and follow
 // its status live; rename, log out or remove it.
 
-import { t } from "../i18n.js";
+import { N_, t } from "../i18n.js";
 import { api, ApiError } from "../api.js";
 import { emptyState, errorPanel, h, present, screenHeader } from "../view.js";
 import { formatTime } from "./pacing-view.js";
@@ -15,34 +15,34 @@ let root = null;
 let ticker = null;
 
 const LABELS = {
-  unlinked: "Not linked",
-  awaiting_qr: "Waiting for the QR code to be scanned",
-  awaiting_pair_code: "Waiting for the code to be typed on the phone",
-  link_failed: "Not linked",
-  connecting: "Connecting…",
-  connected: "Connected",
-  disconnected: "Disconnected",
-  logged_out: "Logged out",
-  replaced: "Replaced by another session",
-  temporarily_banned: "Temporarily banned",
-  outdated: "Blastdesk needs an update",
+  unlinked: N_("Not linked"),
+  awaiting_qr: N_("Waiting for the QR code to be scanned"),
+  awaiting_pair_code: N_("Waiting for the code to be typed on the phone"),
+  link_failed: N_("Not linked"),
+  connecting: N_("Connecting…"),
+  connected: N_("Connected"),
+  disconnected: N_("Disconnected"),
+  logged_out: N_("Logged out"),
+  replaced: N_("Replaced by another session"),
+  temporarily_banned: N_("Temporarily banned"),
+  outdated: N_("Blastdesk needs an update"),
 };
 
 function statusDetail(account) {
   const s = account.status;
   switch (s.status) {
     case "disconnected":
-      return `${s.offline ? "Cannot reach WhatsApp" : s.reason}. Next attempt ${formatTime(s.nextAttemptAtMs, account.timeZone)}.`;
+      return t("{problem}. Next attempt {time}.", { problem: s.offline ? t("Cannot reach WhatsApp") : s.reason, time: formatTime(s.nextAttemptAtMs, account.timeZone) });
     case "link_failed":
-      return `${s.reason} Try again.`;
+      return t("{reason} Try again.", { reason: s.reason });
     case "logged_out":
-      return s.by === "you" ? "You logged it out. Link it again to send." : "It was logged out from the phone. Link it again to send.";
+      return s.by === "you" ? t("You logged it out. Link it again to send.") : t("It was logged out from the phone. Link it again to send.");
     case "temporarily_banned":
-      return `WhatsApp banned it until ${formatTime(s.untilMs, account.timeZone)}. Its blasts are paused.`;
+      return t("WhatsApp banned it until {time}. Its blasts are paused.", { time: formatTime(s.untilMs, account.timeZone) });
     case "replaced":
-      return "WhatsApp Web or another app took over. Link it again to send from Blastdesk.";
+      return t("WhatsApp Web or another app took over. Link it again to send from Blastdesk.");
     case "outdated":
-      return "WhatsApp no longer accepts this version. Update Blastdesk.";
+      return t("WhatsApp no longer accepts this version. Update Blastdesk.");
     default:
       return null;
   }
@@ -87,16 +87,16 @@ async function act(action) {
 
 function addForm() {
   const name = h("input", { attrs: { id: "account-name", type: "text", placeholder: "Toko Pusat", required: "required" } });
-  const unit = h("input", { attrs: { id: "account-unit", type: "text", placeholder: "(optional)" } });
+  const unit = h("input", { attrs: { id: "account-unit", type: "text", placeholder: t("(optional)") } });
   const form = h(
     "form",
     { class: "card stack", dataset: { testid: "add-account" } },
-    h("h2", { text: "Add a WhatsApp account" }),
-    h("label", { class: "field-label", attrs: { for: "account-name" }, text: "Name" }),
+    h("h2", { text: t("Add a WhatsApp account") }),
+    h("label", { class: "field-label", attrs: { for: "account-name" }, text: t("Name") }),
     name,
-    h("label", { class: "field-label", attrs: { for: "account-unit" }, text: "Business unit" }),
+    h("label", { class: "field-label", attrs: { for: "account-unit" }, text: t("Business unit") }),
     unit,
-    h("button", { class: "button primary", attrs: { type: "submit" } }, "Add account"),
+    h("button", { class: "button primary", attrs: { type: "submit" } }, t("Add account")),
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -118,9 +118,9 @@ function linkPanel(account) {
   const steps = h(
     "ol",
     { class: "steps" },
-    h("li", { text: "Open WhatsApp on your phone." }),
-    h("li", { text: "Tap Settings (iPhone) or the ⋮ menu (Android), then Linked devices." }),
-    h("li", { text: linking.byPhone ? "Tap Link a device, then Link with phone number instead." : "Tap Link a device and point the phone at this code." }),
+    h("li", { text: t("Open WhatsApp on your phone.") }),
+    h("li", { text: t("Tap Settings (iPhone) or the ⋮ menu (Android), then Linked devices.") }),
+    h("li", { text: linking.byPhone ? t("Tap Link a device, then Link with phone number instead.") : t("Tap Link a device and point the phone at this code.") }),
   );
   let body;
   if (status.status === "awaiting_pair_code") {
@@ -130,19 +130,19 @@ function linkPanel(account) {
       "div",
       { class: "qr" },
       h("img", {
-        attrs: { src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(linking.qr.svg)}`, alt: "QR code to scan with WhatsApp on your phone", width: "256", height: "256" },
+        attrs: { src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(linking.qr.svg)}`, alt: t("QR code to scan with WhatsApp on your phone"), width: "256", height: "256" },
         dataset: { testid: "qr" },
       }),
-      h("p", { class: "muted", dataset: { testid: "qr-countdown", expires: String(linking.qr.expiresAtMs) }, text: `This code changes in ${secondsLeft(linking.qr.expiresAtMs)} s.` }),
+      h("p", { class: "muted", dataset: { testid: "qr-countdown", expires: String(linking.qr.expiresAtMs) }, text: t("This code changes in {n} s.", { n: secondsLeft(linking.qr.expiresAtMs) }) }),
     );
   } else {
-    body = h("p", { class: "progress", attrs: { role: "status" }, text: "Preparing the code…" });
+    body = h("p", { class: "progress", attrs: { role: "status" }, text: t("Preparing the code…") });
   }
-  const phone = h("input", { attrs: { type: "tel", placeholder: "0812 3456 7890", "aria-label": "Your WhatsApp number" } });
+  const phone = h("input", { attrs: { type: "tel", placeholder: "0812 3456 7890", "aria-label": t("Your WhatsApp number") } });
   return h(
     "section",
     { class: "link-panel stack", dataset: { testid: "link-panel" } },
-    h("h3", { text: `Link “${account.name}”` }),
+    h("h3", { text: t("Link “{name}”", { name: account.name }) }),
     steps,
     body,
     linking.byPhone
@@ -159,11 +159,11 @@ function linkPanel(account) {
               },
             },
           },
-          h("span", { class: "muted", text: "Or get a code to type on the phone:" }),
+          h("span", { class: "muted", text: t("Or get a code to type on the phone:") }),
           phone,
-          h("button", { class: "button", attrs: { type: "submit" } }, "Get a pairing code"),
+          h("button", { class: "button", attrs: { type: "submit" } }, t("Get a pairing code")),
         ),
-    h("button", { class: "button link", attrs: { type: "button" }, on: { click: () => { linking = null; update(); } } }, "Close"),
+    h("button", { class: "button link", attrs: { type: "button" }, on: { click: () => { linking = null; update(); } } }, t("Close")),
   );
 }
 
@@ -181,8 +181,8 @@ function card(account) {
       { class: "row" },
       h("h2", { text: account.name }),
       account.businessUnit ? h("span", { class: "badge", text: account.businessUnit }) : null,
-      account.kind === "simulated" ? h("span", { class: "badge", text: "Rehearsal" }) : null,
-      h("span", { class: `badge ${account.needsAttention ? "badge-paused" : s.status === "connected" ? "badge-completed" : ""}`, dataset: { testid: "account-status" }, text: LABELS[s.status] ?? s.status }),
+      account.kind === "simulated" ? h("span", { class: "badge", text: t("Rehearsal") }) : null,
+      h("span", { class: `badge ${account.needsAttention ? "badge-paused" : s.status === "connected" ? "badge-completed" : ""}`, dataset: { testid: "account-status" }, text: t(LABELS[s.status] ?? s.status) }),
     ),
     h("p", { class: "muted", text: account.phone ? `${account.phone} · ${account.timeZone}` : account.timeZone }),
     detail ? h("p", { class: account.needsAttention ? "pause-reason" : "muted", attrs: { role: "status" }, text: detail }) : null,
@@ -191,10 +191,10 @@ function card(account) {
       ? h(
           "div",
           { class: "row actions" },
-          linked || ["awaiting_qr", "awaiting_pair_code"].includes(s.status) ? null : button("Link account", "link", () => { linking = { accountId: account.id, qr: null, byPhone: false }; act(() => api.linkAccount(account.id)); }, "button primary"),
-          linked ? button("Log out", "logout", () => { if (confirm(`Log “${account.name}” out? Its blasts pause until you link it again.`)) act(() => api.logoutAccount(account.id)); }) : null,
-          button("Rename", "rename", () => { renaming = account.id; update(); }),
-          button("Remove", "remove", () => { if (confirm(`Remove “${account.name}”? Its blasts and reports stay.`)) act(() => api.removeAccount(account.id)); }, "button danger"),
+          linked || ["awaiting_qr", "awaiting_pair_code"].includes(s.status) ? null : button(t("Link account"), "link", () => { linking = { accountId: account.id, qr: null, byPhone: false }; act(() => api.linkAccount(account.id)); }, "button primary"),
+          linked ? button(t("Log out"), "logout", () => { if (confirm(t("Log “{name}” out? Its blasts pause until you link it again.", { name: account.name }))) act(() => api.logoutAccount(account.id)); }) : null,
+          button(t("Rename"), "rename", () => { renaming = account.id; update(); }),
+          button(t("Remove"), "remove", () => { if (confirm(t("Remove “{name}”? Its blasts and reports stay.", { name: account.name }))) act(() => api.removeAccount(account.id)); }, "button danger"),
         )
       : null,
     linking?.accountId === account.id ? linkPanel(account) : null,
@@ -202,14 +202,14 @@ function card(account) {
 }
 
 function renameForm(account) {
-  const name = h("input", { attrs: { type: "text", value: account.name, "aria-label": "Name" } });
-  const unit = h("input", { attrs: { type: "text", value: account.businessUnit ?? "", "aria-label": "Business unit" } });
+  const name = h("input", { attrs: { type: "text", value: account.name, "aria-label": t("Name") } });
+  const unit = h("input", { attrs: { type: "text", value: account.businessUnit ?? "", "aria-label": t("Business unit") } });
   return h(
     "form",
     { class: "row", on: { submit: (e) => { e.preventDefault(); renaming = null; act(() => api.renameAccount(account.id, name.value, unit.value)); } } },
     name,
     unit,
-    h("button", { class: "button primary", attrs: { type: "submit" } }, "Save"),
+    h("button", { class: "button primary", attrs: { type: "submit" } }, t("Save")),
   );
 }
 
@@ -223,12 +223,12 @@ function render() {
       notice ? errorPanel(notice) : null,
       whatsapp.length === 0
         ? emptyState({
-            title: "No WhatsApp account linked yet",
-            body: "Link your own WhatsApp number by scanning a QR code with your phone, as you would for WhatsApp on a computer. Blastdesk then sends from that number.",
+            title: t("No WhatsApp account linked yet"),
+            body: t("Link your own WhatsApp number by scanning a QR code with your phone, as you would for WhatsApp on a computer. Blastdesk then sends from that number."),
             points: [
-              "Link one or several numbers, each with a name you choose",
-              "Use a pairing code instead of a QR code if scanning is awkward",
-              "See at a glance which numbers are connected, and which need you",
+              t("Link one or several numbers, each with a name you choose"),
+              t("Use a pairing code instead of a QR code if scanning is awkward"),
+              t("See at a glance which numbers are connected, and which need you"),
             ],
           })
         : null,
@@ -248,7 +248,7 @@ function update() {
 // The QR code's countdown, once a second while the screen shows one.
 function tick() {
   const countdown = root?.querySelector("[data-testid=qr-countdown]");
-  if (countdown) countdown.textContent = `This code changes in ${secondsLeft(Number(countdown.dataset.expires))} s.`;
+  if (countdown) countdown.textContent = t("This code changes in {n} s.", { n: secondsLeft(Number(countdown.dataset.expires)) });
 }
 
 export default {

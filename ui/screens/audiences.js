@@ -2,14 +2,14 @@
 // audiences), preview exactly who will be reached, and save the result.
 
 import { api, ApiError } from "../api.js";
-import { t } from "../i18n.js";
+import { N_, locale, t } from "../i18n.js";
 import { count, emptyState, errorPanel, h, plural, present, screenHeader } from "../view.js";
 
 const TABS = [
-  { id: "recipients", label: "Recipients" },
-  { id: "invalid", label: "Invalid rows" },
-  { id: "overridden", label: "Duplicates overridden" },
-  { id: "excluded", label: "Excluded" },
+  { id: "recipients", label: N_("Recipients") },
+  { id: "invalid", label: N_("Invalid rows") },
+  { id: "overridden", label: N_("Duplicates overridden") },
+  { id: "excluded", label: N_("Excluded") },
 ];
 
 // The import in progress survives moving between screens.
@@ -28,21 +28,21 @@ let mounted = null; // {root, saved} while the screen is shown
 
 function sourceText(source) {
   if (!source) return "";
-  if (source.audience !== undefined) return `Audience “${source.audience}”`;
+  if (source.audience !== undefined) return t("Audience “{name}”", { name: source.audience });
   const sheet = source.sheet ? ` › ${source.sheet}` : "";
-  return `${source.file}${sheet}, row ${source.row}`;
+  return t("{file}, row {row}", { file: `${source.file}${sheet}`, row: source.row });
 }
 
 function describeProgress(step) {
   switch (step.stage) {
     case "loadingAudience":
-      return `Loading audience “${step.audience}”…`;
+      return t("Loading audience “{name}”…", { name: step.audience });
     case "readingFile":
-      return `Reading ${step.file} (${step.index + 1} of ${step.total})…`;
+      return t("Reading {file} ({n} of {total})…", { file: step.file, n: step.index + 1, total: step.total });
     case "merging":
-      return "Merging and checking duplicates…";
+      return t("Merging and checking duplicates…");
     default:
-      return "Working…";
+      return t("Working…");
   }
 }
 
@@ -64,7 +64,7 @@ async function runPreview() {
   }
   session.busy = true;
   session.error = null;
-  session.progress = "Starting…";
+  session.progress = t("Starting…");
   update();
   try {
     session.result = await api.importPreview(
@@ -89,8 +89,8 @@ function dropZone() {
   return h(
     "div",
     { class: "drop-zone", dataset: { testid: "drop-zone" } },
-    h("p", { class: "drop-title", text: "Drop Excel or CSV files here" }),
-    h("p", { class: "muted", text: ".xlsx, .xlsm, .xlsb, .xls, .ods or .csv — several at once if you like" }),
+    h("p", { class: "drop-title", text: t("Drop Excel or CSV files here") }),
+    h("p", { class: "muted", text: t(".xlsx, .xlsm, .xlsb, .xls, .ods or .csv — several at once if you like") }),
     h(
       "button",
       {
@@ -109,7 +109,7 @@ function dropZone() {
           },
         },
       },
-      "Choose files…",
+      t("Choose files…"),
     ),
   );
 }
@@ -118,7 +118,7 @@ function chosenFiles() {
   if (session.files.length === 0) return null;
   return h(
     "ul",
-    { class: "chips", attrs: { "aria-label": "Chosen files" } },
+    { class: "chips", attrs: { "aria-label": t("Chosen files") } },
     session.files.map((file, index) =>
       h(
         "li",
@@ -128,7 +128,7 @@ function chosenFiles() {
           "button",
           {
             class: "chip-remove",
-            attrs: { type: "button", "aria-label": `Remove ${file.name}` },
+            attrs: { type: "button", "aria-label": t("Remove {file}", { file: file.name }) },
             on: {
               click: () => {
                 session.files = session.files.filter((f) => f.id !== file.id);
@@ -148,7 +148,7 @@ function audiencePicker(saved) {
   return h(
     "fieldset",
     { class: "audience-picker" },
-    h("legend", { text: "Include saved audiences (files take precedence over them)" }),
+    h("legend", { text: t("Include saved audiences (files take precedence over them)") }),
     saved.map((audience) =>
       h(
         "label",
@@ -176,8 +176,8 @@ function mappingQuestion(result) {
   return h(
     "section",
     { class: "card mapping", dataset: { testid: "mapping" } },
-    h("h2", { text: "Which column holds the phone numbers?" }),
-    h("p", { class: "muted", text: `Blastdesk could not tell in ${where}. Choose the column:` }),
+    h("h2", { text: t("Which column holds the phone numbers?") }),
+    h("p", { class: "muted", text: t("Blastdesk could not tell in {file}. Choose the column:", { file: where }) }),
     h(
       "div",
       { class: "columns", attrs: { role: "radiogroup" } },
@@ -190,7 +190,7 @@ function mappingQuestion(result) {
             on: { change: () => (chosen = column.letter) },
           }),
           h("span", { class: "column-letter", text: column.letter }),
-          h("span", { class: "column-header", text: column.header || "(no header)" }),
+          h("span", { class: "column-header", text: column.header || t("(no header)") }),
           h("span", { class: "muted column-samples", text: column.samples.join(" · ") }),
         ),
       ),
@@ -209,7 +209,7 @@ function mappingQuestion(result) {
           },
         },
       },
-      "Use this column",
+      t("Use this column"),
     ),
   );
 }
@@ -249,30 +249,30 @@ function tabPanel(view) {
   switch (session.tab) {
     case "recipients":
       return table(
-        ["Phone", ...names, "From"],
+        [t("Phone"), ...names, t("From")],
         view.recipients.map((r) => [r.phone, ...names.map((n) => r.fields[n] ?? ""), sourceText(r.source)]),
       );
     case "invalid":
       return table(
-        ["Where", "Value", "Why it cannot be used"],
+        [t("Where"), t("Value"), t("Why it cannot be used")],
         view.invalid.map((row) => [sourceText(row.source), row.value, row.reason]),
       );
     case "overridden":
       return table(
-        ["Phone", "Kept", "Dropped", "Differs in"],
+        [t("Phone"), t("Kept"), t("Dropped"), t("Differs in")],
         view.overridden.map((o) => {
           const shown = [...new Set([...Object.keys(o.keptFields), ...Object.keys(o.droppedFields)])];
           return [
             o.phone,
             h("div", {}, h("div", { class: "source", text: sourceText(o.kept) }), fieldValues(o.keptFields, shown, o.changed)),
             h("div", {}, h("div", { class: "source", text: sourceText(o.dropped) }), fieldValues(o.droppedFields, shown, o.changed)),
-            o.changed.length ? o.changed.join(", ") : "nothing (same values)",
+            o.changed.length ? o.changed.join(", ") : t("nothing (same values)"),
           ];
         }),
       );
     case "excluded":
       return table(
-        ["Phone", "From", "Why"],
+        [t("Phone"), t("From"), t("Why")],
         view.excluded.map((e) => [e.phone, sourceText(e.source), e.reason]),
       );
     default:
@@ -288,7 +288,7 @@ function previewView(view) {
     { class: "card preview", dataset: { testid: "preview" } },
     h(
       "div",
-      { class: "tabs", attrs: { role: "tablist", "aria-label": "Preview" } },
+      { class: "tabs", attrs: { role: "tablist", "aria-label": t("Preview") } },
       TABS.map((tab) =>
         h(
           "button",
@@ -304,15 +304,15 @@ function previewView(view) {
             },
           },
           h("span", { class: "tab-count", dataset: { testid: `count-${tab.id}` }, text: count(view.counts[tab.id]) }),
-          h("span", { text: tab.label }),
+          h("span", { text: t(tab.label) }),
         ),
       ),
     ),
     view.files.map((file, index) => fileNote(file, session.files[index])),
     total === 0
-      ? h("p", { class: "muted empty-tab", text: "Nothing here." })
+      ? h("p", { class: "muted empty-tab", text: t("Nothing here.") })
       : h("div", { attrs: { role: "tabpanel" } }, tabPanel(view)),
-    shown < total ? h("p", { class: "muted", text: `Showing the first ${count(shown)} of ${count(total)}.` }) : null,
+    shown < total ? h("p", { class: "muted", text: t("Showing the first {shown} of {total}.", { shown: count(shown), total: count(total) }) }) : null,
     saveForm(view),
   );
 }
@@ -320,16 +320,17 @@ function previewView(view) {
 /** Which sheet and columns a file was read with; another sheet can be chosen. */
 function fileNote(file, chosen) {
   const text =
-    `${file.file}${file.sheet ? ` › ${file.sheet}` : ""}: phone numbers in column ${file.phoneColumn.letter}` +
+    t("{file}: phone numbers in column {column}", { file: `${file.file}${file.sheet ? ` › ${file.sheet}` : ""}`, column: file.phoneColumn.letter }) +
     (file.phoneColumn.header ? ` (“${file.phoneColumn.header}”)` : "") +
-    (file.headerRow ? `, header on row ${file.headerRow}` : ", no header row") +
-    (file.foundBy === "content" ? " — recognised by its values" : "");
+    (file.headerRow ? t(", header on row {row}", { row: file.headerRow }) : t(", no header row")) +
+    (file.foundBy === "content" ? t(" — recognised by its values") : "");
   const sheetPicker =
     chosen && file.sheets.length > 1
       ? h(
           "label",
           { class: "sheet-picker" },
-          "Sheet ",
+          t("Sheet"),
+          " ",
           h(
             "select",
             {
@@ -356,7 +357,7 @@ function saveForm(view) {
   const save = async (replace) => {
     try {
       const info = await api.saveAudience(session.saveName, replace);
-      session.saveMessage = { kind: "ok", text: `Saved “${info.name}” with ${plural(info.contacts, "contact")}.` };
+      session.saveMessage = { kind: "ok", text: t("Saved “{name}” with {contacts}.", { name: info.name, contacts: plural(info.contacts, "contact") }) };
     } catch (error) {
       const e = ApiError.from(error);
       session.saveMessage = { kind: e.code === "audience_exists" ? "exists" : "error", text: e.message };
@@ -365,7 +366,7 @@ function saveForm(view) {
     if (session.saveMessage.kind === "ok") refreshSaved();
   };
   const input = h("input", {
-    attrs: { type: "text", id: "save-name", placeholder: "e.g. Regular customers", value: session.saveName, maxlength: "100" },
+    attrs: { type: "text", id: "save-name", placeholder: t("e.g. Regular customers"), value: session.saveName, maxlength: "100" },
     dataset: { testid: "save-name" },
     on: { input: (event) => (session.saveName = event.target.value) },
   });
@@ -380,12 +381,12 @@ function saveForm(view) {
         },
       },
     },
-    h("label", { attrs: { for: "save-name" }, text: "Save these recipients as an audience" }),
+    h("label", { attrs: { for: "save-name" }, text: t("Save these recipients as an audience") }),
     h(
       "div",
       { class: "row" },
       input,
-      h("button", { class: "button primary", attrs: { type: "submit" }, dataset: { testid: "save-audience" } }, "Save audience"),
+      h("button", { class: "button primary", attrs: { type: "submit" }, dataset: { testid: "save-audience" } }, t("Save audience")),
     ),
     session.saveMessage
       ? h(
@@ -396,7 +397,7 @@ function saveForm(view) {
             ? h(
                 "button",
                 { class: "button link", attrs: { type: "button" }, on: { click: () => save(true) } },
-                "Replace it",
+                t("Replace it"),
               )
             : null,
         )
@@ -408,7 +409,7 @@ function importCard(saved) {
   return h(
     "section",
     { class: "card import", dataset: { testid: "import" } },
-    h("h2", { text: "Import customers" }),
+    h("h2", { text: t("Import customers") }),
     dropZone(),
     chosenFiles(),
     audiencePicker(saved),
@@ -428,20 +429,20 @@ function resultView() {
 function savedList(audiences) {
   if (!audiences?.length) {
     return emptyState({
-      title: "No saved audiences yet",
-      body: "Import a customer list above to see exactly who can be reached, which rows have problems, and which duplicates were merged. Save it as an audience to reuse it.",
+      title: t("No saved audiences yet"),
+      body: t("Import a customer list above to see exactly who can be reached, which rows have problems, and which duplicates were merged. Save it as an audience to reuse it."),
       points: [
-        "Phone numbers in any format are tidied into one form",
-        "Rows that cannot be used are listed with the reason",
-        "Every column becomes a placeholder for your message, like {name}",
+        t("Phone numbers in any format are tidied into one form"),
+        t("Rows that cannot be used are listed with the reason"),
+        t("Every column becomes a placeholder for your message, like {name}"),
       ],
     });
   }
-  const updated = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  const updated = new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" });
   return h(
     "section",
     { class: "card" },
-    h("h2", { text: "Saved audiences" }),
+    h("h2", { text: t("Saved audiences") }),
     h(
       "ul",
       { class: "list", dataset: { testid: "audience-list" } },
@@ -451,7 +452,7 @@ function savedList(audiences) {
           { class: "list-row" },
           h("span", { class: "list-title", text: audience.name }),
           h("span", { class: "muted", text: plural(audience.contacts, "contact") }),
-          h("span", { class: "muted", text: `Updated ${updated.format(new Date(audience.updatedAt))}` }),
+          h("span", { class: "muted", text: t("Updated {time}", { time: updated.format(new Date(audience.updatedAt)) }) }),
         ),
       ),
     ),

@@ -21,12 +21,21 @@ const STATE_LABELS = {
   completed: N_("Complete"),
 };
 
+/** Pause reasons without details, by code, so they can be shown translated. */
+const PAUSES = {
+  paused_by_you: N_("Paused by you."),
+};
+
 function byId(id) {
   return blasts.find((b) => b.id === id);
 }
 
+// Events seen, so that a list read while events arrived is read again.
+let eventsSeen = 0;
+
 // One subscription for the app's lifetime; the screen re-renders when shown.
 api.on("engine", (event) => {
+  eventsSeen += 1;
   const blast = byId(event.blastId);
   const info = live.get(event.blastId) ?? {};
   switch (event.event) {
@@ -111,7 +120,7 @@ function card(blast) {
       ? h("p", { class: "muted", dataset: { testid: "finish" }, text: info.perHour ? t("Estimated finish {time} · {n} an hour.", { time: formatTime(info.finishEstimateMs, blast.timeZone), n: count(info.perHour) }) : t("Estimated finish {time}.", { time: formatTime(info.finishEstimateMs, blast.timeZone) }) })
       : null,
     blast.state === "paused" && blast.pauseReason
-      ? h("p", { class: "pause-reason", attrs: { role: "status" }, dataset: { testid: "pause-reason", code: blast.pauseCode ?? "" }, text: blast.pauseReason })
+      ? h("p", { class: "pause-reason", attrs: { role: "status" }, dataset: { testid: "pause-reason", code: blast.pauseCode ?? "" }, text: PAUSES[blast.pauseCode] ? t(PAUSES[blast.pauseCode]) : blast.pauseReason })
       : null,
   );
   const actions = present(
@@ -287,6 +296,7 @@ export default {
     return t("Blasts");
   },
   async render() {
+    const seen = eventsSeen;
     try {
       blasts = await api.listBlasts();
     } catch (error) {
@@ -294,6 +304,9 @@ export default {
     }
     root = h("div", {});
     root.replaceChildren(render());
+    // The engine moved on while the list was being read: read it again
+    // once the screen is shown, so no state change is lost.
+    if (eventsSeen !== seen) setTimeout(reload, 0);
     return root;
   },
 };

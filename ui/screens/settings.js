@@ -1,4 +1,4 @@
-import { t } from "../i18n.js";
+import { locale, t } from "../i18n.js";
 import { api, ApiError } from "../api.js";
 import { count, errorPanel, h, screenHeader } from "../view.js";
 import { languagePicker } from "./welcome.js";
@@ -35,6 +35,20 @@ async function countryCard() {
     return errorPanel(ApiError.from(error));
   }
   const options = COUNTRIES.some(([code]) => code === current) ? COUNTRIES : [[current, current], ...COUNTRIES];
+  // Country names in the window's language where the system knows them.
+  let names = null;
+  try {
+    names = new Intl.DisplayNames([locale()], { type: "region" });
+  } catch {
+    names = null;
+  }
+  const nameOf = (code, fallback) => {
+    try {
+      return names?.of(code) ?? fallback;
+    } catch {
+      return fallback;
+    }
+  };
   const status = h("span", { class: "muted", attrs: { role: "status" }, dataset: { testid: "country-status" } });
   const select = h(
     "select",
@@ -53,7 +67,7 @@ async function countryCard() {
       },
     },
     options.map(([code, name]) =>
-      h("option", { attrs: { value: code, selected: code === current ? "" : undefined }, text: `${name} (${code})` }),
+      h("option", { attrs: { value: code, selected: code === current ? "" : undefined }, text: `${nameOf(code, name)} (${code})` }),
     ),
   );
   return h(
@@ -104,19 +118,21 @@ async function versionCard() {
     return errorPanel(ApiError.from(error));
   }
   const input = h("input", { attrs: { id: "whatsapp-version", type: "text", value: version.overridden ? version.current : "", placeholder: version.pinned } });
-  const status = h("span", { class: "muted", attrs: { role: "status" }, dataset: { testid: "version-status" }, text: `Announcing ${version.current}${version.overridden ? "" : " (built in)"}.` });
+  const status = h("span", { class: "muted", attrs: { role: "status" }, dataset: { testid: "version-status" }, text: version.overridden ? t("Announcing {version}.", { version: version.current }) : t("Announcing {version} (built in).", { version: version.current }) });
   const form = h(
     "form",
     { class: "row" },
     input,
-    h("button", { class: "button", attrs: { type: "submit" }, dataset: { testid: "save-version" } }, "Save"),
+    h("button", { class: "button", attrs: { type: "submit" }, dataset: { testid: "save-version" } }, t("Save")),
     status,
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
       const saved = await api.setWhatsappVersion(input.value);
-      status.textContent = `Announcing ${saved.current}${saved.overridden ? "" : " (built in)"}. Accounts use it from their next connection.`;
+      status.textContent = saved.overridden
+        ? t("Announcing {version}. Accounts use it from their next connection.", { version: saved.current })
+        : t("Announcing {version} (built in). Accounts use it from their next connection.", { version: saved.current });
     } catch (error) {
       status.textContent = ApiError.from(error).message;
     }
@@ -125,7 +141,7 @@ async function versionCard() {
     "section",
     { class: "card" },
     h("h2", { text: "WhatsApp" }),
-    h("label", { class: "field-label", attrs: { for: "whatsapp-version" }, text: "WhatsApp Web version to announce (only when an account says Blastdesk is outdated; empty: the built-in one)" }),
+    h("label", { class: "field-label", attrs: { for: "whatsapp-version" }, text: t("WhatsApp Web version to announce (only when an account says Blastdesk is outdated; empty: the built-in one)") }),
     form,
   );
 }

@@ -195,6 +195,19 @@ pub enum Risk {
 }
 
 impl Risk {
+    /// Every risk, for those that show them by code (the window translates them).
+    pub const ALL: [Risk; 9] = [
+        Risk::PacingOff,
+        Risk::ShortDelay,
+        Risk::RegularDelay,
+        Risk::HighDailyCap,
+        Risk::HighHourlyCap,
+        Risk::NoRest,
+        Risk::NoWarmUp,
+        Risk::NoWindow,
+        Risk::NoErrorStop,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Risk::PacingOff => "pacing_off",

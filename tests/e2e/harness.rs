@@ -358,6 +358,12 @@ impl App {
         Ok(path)
     }
 
+    /// Replaces the text of the field at `css` with `text`.
+    pub async fn replace_text(&self, css: &str, text: &str) -> Result {
+        self.element(css).await?.clear().await?;
+        self.type_into(css, text).await
+    }
+
     /// Answers "yes" to the window's confirmation questions from now on.
     pub async fn accept_confirmations(&self) -> Result {
         self.client

@@ -10,6 +10,7 @@ mod first_run;
 mod harness;
 mod idle;
 mod import;
+mod owner;
 mod schedules;
 mod shell;
 

@@ -42,6 +42,7 @@ fn main() {
         "export_report",
         "preferences",
         "set_language",
+        "note_window_language",
         "finish_welcome",
         "save_draft",
         "start_rehearsal",

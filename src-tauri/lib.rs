@@ -10,6 +10,7 @@ mod sessions;
 mod state;
 mod tray;
 mod window;
+mod words;
 
 use std::path::PathBuf;
 
@@ -51,6 +52,7 @@ pub fn run() {
             commands::app::store_summary,
             commands::app::preferences,
             commands::app::set_language,
+            commands::app::note_window_language,
             commands::app::finish_welcome,
             commands::app::save_draft,
             commands::app::start_rehearsal,
@@ -188,7 +190,8 @@ fn setup(app: &mut App) {
             store,
             &runner,
         )));
-        tray::refresh_attention(app.handle(), store);
+        // In the person's language, with the accounts that need them.
+        tray::refresh_all(app.handle(), store);
         app.manage(runner);
         app.manage(sessions);
     }
@@ -215,6 +218,7 @@ fn start_scheduler(
                 tracing::warn!("cannot tell the window: {error}");
             }
             let name = |id: i64| store.schedule(id).map(|s| s.spec.name).unwrap_or_default();
+            let lang = words::Lang::of(&store);
             let (title, body) = match &event {
                 ScheduleEvent::RunStarted {
                     schedule_id,
@@ -225,8 +229,11 @@ fn start_scheduler(
                         runner.ensure_worker(blast.account_id);
                     }
                     (
-                        format!("{} started", name(*schedule_id)),
-                        "The scheduled blast is sending.".to_owned(),
+                        words::Words::ScheduleStarted {
+                            name: &name(*schedule_id),
+                        }
+                        .text(lang),
+                        words::Words::ScheduledBlastSending.text(lang),
                     )
                 }
                 ScheduleEvent::RunSkipped {
@@ -234,13 +241,18 @@ fn start_scheduler(
                     reason,
                     ..
                 } => (
-                    format!("{} was skipped", name(*schedule_id)),
+                    words::Words::ScheduleSkipped {
+                        name: &name(*schedule_id),
+                    }
+                    .text(lang),
                     reason.clone(),
                 ),
                 ScheduleEvent::RunMissed { schedule_id, .. } => (
-                    format!("{} was missed", name(*schedule_id)),
-                    "Blastdesk was not running when it was due; it will run at its next time."
-                        .to_owned(),
+                    words::Words::ScheduleMissed {
+                        name: &name(*schedule_id),
+                    }
+                    .text(lang),
+                    words::Words::MissedBecauseNotRunning.text(lang),
                 ),
             };
             runner.notify(&title, &body);

@@ -18,6 +18,7 @@ use tauri::{AppHandle, Emitter};
 use tauri_plugin_notification::NotificationExt;
 
 use crate::sessions::Sessions;
+use crate::words::{Lang, Words};
 
 /// The file rehearsals "send" into, in the data folder.
 pub const REHEARSAL_LEDGER: &str = "rehearsal-ledger.jsonl";
@@ -156,6 +157,7 @@ impl Runner {
                 .map(|b| b.name)
                 .unwrap_or_else(|_| format!("Blast {blast_id}"))
         };
+        let lang = Lang::of(&inner.store);
         let mut running = inner.running.lock().unwrap_or_else(PoisonError::into_inner);
         match &event {
             Event::BlastStarted { blast_id } => {
@@ -173,11 +175,16 @@ impl Runner {
             Event::BlastCompleted { blast_id, counts } => {
                 running.remove(blast_id);
                 self.notify(
-                    &format!("{} is complete", name(*blast_id)),
-                    &format!(
-                        "{} sent, {} failed, {} skipped.",
-                        counts.sent, counts.failed, counts.skipped
-                    ),
+                    &Words::BlastComplete {
+                        name: &name(*blast_id),
+                    }
+                    .text(lang),
+                    &Words::Outcomes {
+                        sent: counts.sent,
+                        failed: counts.failed,
+                        skipped: counts.skipped,
+                    }
+                    .text(lang),
                 );
             }
             Event::BlastPaused {
@@ -187,14 +194,21 @@ impl Runner {
             } => {
                 running.remove(blast_id);
                 if code != pause_code::BY_YOU {
-                    self.notify(&format!("{} paused", name(*blast_id)), reason);
+                    let title = Words::BlastPaused {
+                        name: &name(*blast_id),
+                    }
+                    .text(lang);
+                    self.notify(&title, reason);
                 }
             }
             Event::NeedsDecision { blast_id, unknown } => {
                 running.remove(blast_id);
                 self.notify(
-                    &format!("{} needs your decision", name(*blast_id)),
-                    &format!("{unknown} messages may or may not have gone out."),
+                    &Words::NeedsDecision {
+                        name: &name(*blast_id),
+                    }
+                    .text(lang),
+                    &Words::MaybeSent { unknown: *unknown }.text(lang),
                 );
             }
             Event::BlastCancelled { blast_id, .. } => {
@@ -202,7 +216,7 @@ impl Runner {
             }
             Event::Delivery { .. } | Event::Waiting { .. } => return,
         }
-        let tooltip = tooltip(&running);
+        let tooltip = tooltip(&running, lang);
         drop(running);
         crate::tray::set_tooltip(&inner.app, &tooltip);
     }
@@ -224,13 +238,20 @@ pub fn notify(app: &AppHandle, title: &str, body: &str) {
 }
 
 /// "Blastdesk", or what is sending: "Blastdesk: Promo 120 of 500".
-fn tooltip(running: &BTreeMap<i64, (String, DeliveryCounts)>) -> String {
+fn tooltip(running: &BTreeMap<i64, (String, DeliveryCounts)>, lang: Lang) -> String {
     if running.is_empty() {
         return "Blastdesk".into();
     }
     let lines: Vec<String> = running
         .values()
-        .map(|(name, c)| format!("{name}: {} of {} done", c.finished(), c.total))
+        .map(|(name, c)| {
+            Words::Progress {
+                name,
+                done: c.finished(),
+                total: c.total,
+            }
+            .text(lang)
+        })
         .collect();
     format!("Blastdesk\n{}", lines.join("\n"))
 }
@@ -242,7 +263,7 @@ mod tests {
     #[test]
     fn the_tooltip_lists_running_blasts() {
         let mut running = BTreeMap::new();
-        assert_eq!(tooltip(&running), "Blastdesk");
+        assert_eq!(tooltip(&running, Lang::En), "Blastdesk");
         let counts = DeliveryCounts {
             total: 500,
             sent: 118,
@@ -250,6 +271,9 @@ mod tests {
             ..DeliveryCounts::default()
         };
         running.insert(3, ("Promo".to_owned(), counts));
-        assert_eq!(tooltip(&running), "Blastdesk\nPromo: 120 of 500 done");
+        assert_eq!(
+            tooltip(&running, Lang::En),
+            "Blastdesk\nPromo: 120 of 500 done"
+        );
     }
 }

@@ -17,6 +17,8 @@ use blastdesk_whatsapp::version;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter};
 
+use crate::words::{Lang, Words};
+
 /// What the window is told about an account.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
@@ -181,10 +183,15 @@ impl Inner {
                 phone,
                 word,
             } => {
+                let lang = Lang::of(&self.store);
                 crate::runner::notify(
                     &self.app,
-                    "A customer opted out",
-                    &format!("{phone} replied \"{word}\" and will not receive blasts any more."),
+                    &Words::CustomerOptedOut.text(lang),
+                    &Words::OptedOut {
+                        phone: &phone,
+                        word: &word,
+                    }
+                    .text(lang),
                 );
                 AccountEvent::OptOut {
                     account_id,

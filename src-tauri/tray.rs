@@ -7,13 +7,12 @@ use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent}
 use tauri::{AppHandle, Manager, include_image};
 
 use crate::window;
+use crate::words::{Lang, Words};
 
 const OPEN: &str = "open";
 const QUIT: &str = "quit";
 const ATTENTION: &str = "attention";
-const ALL_FINE: &str = "Every account is fine";
 const NEXT_RUN: &str = "next-run";
-const NOTHING_SCHEDULED: &str = "Nothing scheduled";
 
 /// Installs the tray icon. Returns false where the system has no tray (a Linux
 /// desktop without an indicator library); the app then runs without one, and
@@ -34,21 +33,42 @@ pub fn install(app: &AppHandle) -> bool {
     }
 }
 
-/// The tray menu's line about accounts that need the person.
-pub struct Attention(MenuItem<tauri::Wry>);
-
-/// The tray menu's line about the next scheduled run.
-pub struct NextRun(MenuItem<tauri::Wry>);
+/// The tray menu's items whose words change.
+pub struct TrayMenu {
+    open: MenuItem<tauri::Wry>,
+    quit: MenuItem<tauri::Wry>,
+    /// Which accounts need the person.
+    attention: MenuItem<tauri::Wry>,
+    /// When the next scheduled blast runs.
+    next_run: MenuItem<tauri::Wry>,
+}
 
 fn build(app: &AppHandle) -> tauri::Result<()> {
-    let open = MenuItem::with_id(app, OPEN, "Open Blastdesk", true, None::<&str>)?;
-    let attention = MenuItem::with_id(app, ATTENTION, ALL_FINE, false, None::<&str>)?;
-    let next_run = MenuItem::with_id(app, NEXT_RUN, NOTHING_SCHEDULED, false, None::<&str>)?;
+    let words = |w: Words<'_>| w.text(Lang::En);
+    let open = MenuItem::with_id(app, OPEN, words(Words::OpenBlastdesk), true, None::<&str>)?;
+    let attention = MenuItem::with_id(
+        app,
+        ATTENTION,
+        words(Words::AllAccountsFine),
+        false,
+        None::<&str>,
+    )?;
+    let next_run = MenuItem::with_id(
+        app,
+        NEXT_RUN,
+        words(Words::NothingScheduled),
+        false,
+        None::<&str>,
+    )?;
     let separator = PredefinedMenuItem::separator(app)?;
-    let quit = MenuItem::with_id(app, QUIT, "Quit Blastdesk", true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, QUIT, words(Words::QuitBlastdesk), true, None::<&str>)?;
     let menu = Menu::with_items(app, &[&open, &attention, &next_run, &separator, &quit])?;
-    app.manage(Attention(attention));
-    app.manage(NextRun(next_run));
+    app.manage(TrayMenu {
+        open,
+        quit,
+        attention,
+        next_run,
+    });
     TrayIconBuilder::with_id("main")
         .icon(include_image!("icons/tray.png"))
         .tooltip("Blastdesk")
@@ -85,10 +105,27 @@ pub fn set_tooltip(app: &AppHandle, text: &str) {
     }
 }
 
+/// Says everything in the tray menu again, in the language now chosen.
+pub fn refresh_all(app: &AppHandle, store: &blastdesk_core::Store) {
+    if let Some(menu) = app.try_state::<TrayMenu>() {
+        let lang = Lang::of(store);
+        for (item, words) in [
+            (&menu.open, Words::OpenBlastdesk),
+            (&menu.quit, Words::QuitBlastdesk),
+        ] {
+            if let Err(error) = item.set_text(words.text(lang)) {
+                tracing::warn!("cannot update the tray menu: {error}");
+            }
+        }
+    }
+    refresh_attention(app, store);
+    refresh_next_run(app, store);
+}
+
 /// Says in the tray menu how many accounts need the person (logged out,
 /// banned, disconnected, ...), with their names.
 pub fn refresh_attention(app: &AppHandle, store: &blastdesk_core::Store) {
-    let Some(item) = app.try_state::<Attention>() else {
+    let Some(menu) = app.try_state::<TrayMenu>() else {
         return;
     };
     let names: Vec<String> = store
@@ -100,17 +137,18 @@ pub fn refresh_attention(app: &AppHandle, store: &blastdesk_core::Store) {
                 .collect()
         })
         .unwrap_or_default();
-    let text = attention_text(&names);
-    if let Err(error) = item.0.set_text(text) {
+    let text = attention_text(&names, Lang::of(store));
+    if let Err(error) = menu.attention.set_text(text) {
         tracing::warn!("cannot update the tray menu: {error}");
     }
 }
 
 /// Says in the tray menu when the next scheduled blast runs.
 pub fn refresh_next_run(app: &AppHandle, store: &blastdesk_core::Store) {
-    let Some(item) = app.try_state::<NextRun>() else {
+    let Some(menu) = app.try_state::<TrayMenu>() else {
         return;
     };
+    let lang = Lang::of(store);
     let next = store
         .list_schedules()
         .unwrap_or_default()
@@ -119,29 +157,33 @@ pub fn refresh_next_run(app: &AppHandle, store: &blastdesk_core::Store) {
         .filter_map(|s| s.next_run_at.map(|at| (at, s.spec.name)))
         .min();
     let text = match next {
-        None => NOTHING_SCHEDULED.to_owned(),
+        None => Words::NothingScheduled.text(lang),
         Some((at, name)) => {
             let here = blastdesk_core::zone::computer();
-            format!(
-                "Next: {name}, {}",
-                blastdesk_core::zone::local(here, at).format("%a %d %b %H:%M")
-            )
+            let when = blastdesk_core::zone::local(here, at)
+                .format("%d/%m %H:%M")
+                .to_string();
+            Words::NextRun {
+                name: &name,
+                when: &when,
+            }
+            .text(lang)
         }
     };
-    if let Err(error) = item.0.set_text(text) {
+    if let Err(error) = menu.next_run.set_text(text) {
         tracing::warn!("cannot update the tray menu: {error}");
     }
 }
 
-fn attention_text(names: &[String]) -> String {
+fn attention_text(names: &[String], lang: Lang) -> String {
     match names {
-        [] => ALL_FINE.to_owned(),
-        [one] => format!("{one} needs attention"),
-        many => format!(
-            "{} accounts need attention: {}",
-            many.len(),
-            many.join(", ")
-        ),
+        [] => Words::AllAccountsFine.text(lang),
+        [one] => Words::NeedsAttention { name: one }.text(lang),
+        many => Words::AccountsNeedAttention {
+            count: many.len(),
+            names: &many.join(", "),
+        }
+        .text(lang),
     }
 }
 
@@ -150,13 +192,16 @@ mod tests {
     #[test]
     fn the_tray_names_the_accounts_that_need_attention() {
         let names = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert_eq!(super::attention_text(&[]), "Every account is fine");
         assert_eq!(
-            super::attention_text(&names(&["Toko"])),
+            super::attention_text(&[], super::Lang::En),
+            "Every account is fine"
+        );
+        assert_eq!(
+            super::attention_text(&names(&["Toko"]), super::Lang::En),
             "Toko needs attention"
         );
         assert_eq!(
-            super::attention_text(&names(&["Toko", "Cabang"])),
+            super::attention_text(&names(&["Toko", "Cabang"]), super::Lang::En),
             "2 accounts need attention: Toko, Cabang"
         );
     }

@@ -99,11 +99,13 @@ export const api = {
   /** {language: "en" | "id" | null (the system's), welcomeDone, draft (JSON text or null)}. */
   preferences: () => call("preferences"),
   setLanguage: (language) => call("set_language", { language }),
+  /** Tells the shell the system language the window found (for the tray and notifications). */
+  noteWindowLanguage: (language) => call("note_window_language", { language }),
   finishWelcome: () => call("finish_welcome"),
   /** Keeps the New blast being written (null: none). */
   saveDraft: (draft) => call("save_draft", { draft }),
   /** Saves the sample audience: {audience, contacts, template}. */
-  startRehearsal: () => call("start_rehearsal"),
+  startRehearsal: (language) => call("start_rehearsal", { language }),
   /** Asks where to and writes a backup; resolves to the path, or null if cancelled. */
   backupDatabase: () => call("backup_database"),
   /** Asks for a backup and restores it (Blastdesk then restarts); the path, or null. */

@@ -1,7 +1,7 @@
 // The app's frame: navigation, routing between screens, the database status.
 
 import { api, ApiError } from "./api.js";
-import { setLanguage, t } from "./i18n.js";
+import { setLanguage, systemLanguage, t } from "./i18n.js";
 import { errorPanel, h, present } from "./view.js";
 import accounts from "./screens/accounts.js";
 import audiences, { addFiles } from "./screens/audiences.js";
@@ -96,6 +96,11 @@ async function refresh() {
     state.summary = state.info.storeError ? null : await api.storeSummary();
     state.prefs = state.info.storeError ? null : await api.preferences();
     setLanguage(state.prefs?.language ?? state.prefs?.systemLanguage ?? null);
+    // Where only the web view knows the system's language (Windows, macOS),
+    // the tray and notifications learn it from here.
+    if (state.prefs && !state.prefs.language && !state.prefs.systemLanguage) {
+      api.noteWindowLanguage(systemLanguage()).catch(() => {});
+    }
     state.error = null;
   } catch (error) {
     state.error = ApiError.from(error);

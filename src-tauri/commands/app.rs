@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use blastdesk_core::{data_dir, store::Summary};
 use serde::Serialize;
-use tauri::State;
+use tauri::{AppHandle, State};
 
 use super::{blocking, now_ms};
+use crate::words::{self, Lang};
 use crate::{error::Error, state::AppState};
 
 /// What the Settings screen shows about this installation.
@@ -36,16 +37,12 @@ pub async fn store_summary(state: State<'_, AppState>) -> Result<Summary, Error>
     blocking(move || Ok(store.summary()?)).await
 }
 
-/// The settings key of the UI language ("en" or "id"; absent: the system's).
-const LANGUAGE: &str = "ui_language";
 /// Set once the first-run welcome was finished or skipped.
 const WELCOME_DONE: &str = "welcome_done";
 /// The New blast the person was writing, as the window saved it (JSON).
 const DRAFT: &str = "blast_draft";
 /// The largest draft kept (a message and its choices, not a document).
 const MAX_DRAFT_BYTES: usize = 256 * 1024;
-/// The languages the window is translated into.
-const LANGUAGES: &[&str] = &["en", "id"];
 
 /// What the window needs before it draws: language, first run, the draft.
 #[derive(Debug, Serialize)]
@@ -65,8 +62,8 @@ pub async fn preferences(state: State<'_, AppState>) -> Result<Preferences, Erro
     let store = state.store()?;
     blocking(move || {
         Ok(Preferences {
-            language: store.setting_text(LANGUAGE)?,
-            system_language: system_language(|key| std::env::var(key).ok()),
+            language: store.setting_text(words::LANGUAGE)?,
+            system_language: words::system(|key| std::env::var(key).ok()).map(Lang::code),
             welcome_done: store.setting_text(WELCOME_DONE)?.is_some(),
             draft: store.setting_text(DRAFT)?,
         })
@@ -74,43 +71,63 @@ pub async fn preferences(state: State<'_, AppState>) -> Result<Preferences, Erro
     .await
 }
 
-/// The translated language the POSIX locale variables ask for, in their order
-/// of precedence (LANGUAGE's list, then LC_ALL, LC_MESSAGES, LANG).
-fn system_language(var: impl Fn(&str) -> Option<String>) -> Option<&'static str> {
-    let mut wanted: Vec<String> = var("LANGUAGE")
-        .map(|list| list.split(':').map(str::to_owned).collect())
-        .unwrap_or_default();
-    wanted.extend(
-        ["LC_ALL", "LC_MESSAGES", "LANG"]
-            .iter()
-            .filter_map(|k| var(k)),
-    );
-    wanted.iter().find_map(|tag| {
-        let base = tag.split(['_', '-', '.', '@']).next()?.to_ascii_lowercase();
-        match base.as_str() {
-            "id" | "in" | "ms" => Some("id"),
-            "en" => Some("en"),
-            _ => None,
-        }
+fn language(code: Option<&str>) -> Result<Option<Lang>, Error> {
+    code.map(|code| {
+        Lang::from_code(code).ok_or_else(|| Error {
+            code: blastdesk_core::ErrorCode::InvalidInput,
+            message: format!("Blastdesk is not translated into \"{code}\"; choose en or id."),
+        })
     })
+    .transpose()
 }
 
-/// Chooses the window's language; `None` follows the system's.
+/// Chooses the window's language; `None` follows the system's. The tray
+/// and notifications follow at once.
 #[tauri::command]
 pub async fn set_language(
+    app: AppHandle,
     state: State<'_, AppState>,
     language: Option<String>,
 ) -> Result<(), Error> {
     let store = state.store()?;
-    if let Some(code) = &language
-        && !LANGUAGES.contains(&code.as_str())
-    {
-        return Err(Error {
-            code: blastdesk_core::ErrorCode::InvalidInput,
-            message: format!("Blastdesk is not translated into \"{code}\"; choose en or id."),
-        });
+    let chosen = self::language(language.as_deref())?;
+    blocking({
+        let store = store.clone();
+        move || Ok(store.set_setting_text(words::LANGUAGE, chosen.map(Lang::code), now_ms())?)
+    })
+    .await?;
+    crate::tray::refresh_all(&app, &store);
+    Ok(())
+}
+
+/// The language the window found to be the system's (from the web view),
+/// kept for the tray and notifications while the window is closed.
+#[tauri::command]
+pub async fn note_window_language(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    language: String,
+) -> Result<(), Error> {
+    let store = state.store()?;
+    let Some(seen) = self::language(Some(&language))? else {
+        return Ok(());
+    };
+    let changed = blocking({
+        let store = store.clone();
+        move || {
+            let before = store.setting_text(words::SEEN)?;
+            if before.as_deref() == Some(seen.code()) {
+                return Ok(false);
+            }
+            store.set_setting_text(words::SEEN, Some(seen.code()), now_ms())?;
+            Ok(true)
+        }
+    })
+    .await?;
+    if changed {
+        crate::tray::refresh_all(&app, &store);
     }
-    blocking(move || Ok(store.set_setting_text(LANGUAGE, language.as_deref(), now_ms())?)).await
+    Ok(())
 }
 
 #[tauri::command]
@@ -147,47 +164,25 @@ pub struct Rehearsal {
     template: &'static str,
 }
 
+/// `language`: the window's, for the sample message.
 #[tauri::command]
-pub async fn start_rehearsal(state: State<'_, AppState>) -> Result<Rehearsal, Error> {
+pub async fn start_rehearsal(
+    state: State<'_, AppState>,
+    language: Option<String>,
+) -> Result<Rehearsal, Error> {
+    use blastdesk_core::sample;
     let store = state.store()?;
+    let template = match self::language(language.as_deref())? {
+        Some(Lang::Id) => sample::TEMPLATE_ID,
+        Some(Lang::En) | None => sample::TEMPLATE,
+    };
     blocking(move || {
-        let info = blastdesk_core::sample::save(&store, now_ms())?;
+        let info = sample::save(&store, now_ms())?;
         Ok(Rehearsal {
             audience: info.name,
             contacts: info.contacts,
-            template: blastdesk_core::sample::TEMPLATE,
+            template,
         })
     })
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_system_language_comes_from_the_locale_variables_in_order() {
-        type Vars = &'static [(&'static str, &'static str)];
-        let cases: [(Vars, Option<&str>); 7] = [
-            (&[("LANG", "id_ID.UTF-8")], Some("id")),
-            (&[("LANG", "en_US.UTF-8")], Some("en")),
-            (&[("LANG", "de_DE.UTF-8")], None),
-            (&[("LANG", "C.UTF-8")], None),
-            (
-                &[("LANGUAGE", "fr:id"), ("LANG", "en_GB.UTF-8")],
-                Some("id"),
-            ),
-            (
-                &[("LC_ALL", "ms_MY.UTF-8"), ("LANG", "en_GB.UTF-8")],
-                Some("id"),
-            ),
-            (&[], None),
-        ];
-        for (vars, expected) in cases {
-            let found = super::system_language(|key| {
-                vars.iter()
-                    .find(|(k, _)| *k == key)
-                    .map(|(_, v)| (*v).to_owned())
-            });
-            assert_eq!(found, expected, "{vars:?}");
-        }
-    }
 }

@@ -12,7 +12,7 @@ let problem = null;
 async function rehearse() {
   problem = null;
   try {
-    const rehearsal = await api.startRehearsal();
+    const rehearsal = await api.startRehearsal(currentLanguage());
     await api.finishWelcome();
     prepareRehearsal(rehearsal, t("Rehearsal"));
     location.hash = "#/new-blast";

@@ -19,6 +19,9 @@ pub const AUDIENCE: &str = "Sample customers (rehearsal)";
 pub const TEMPLATE: &str =
     "{Hi|Hello} {name}, thank you for shopping with us in {city}! Our December promo starts today.";
 
+/// The same message in Bahasa Indonesia.
+pub const TEMPLATE_ID: &str = "{Halo|Hai} {name}, terima kasih sudah berbelanja di toko kami di {city}! Promo Desember kami mulai hari ini.";
+
 const CUSTOMERS: &[(&str, &str, &str)] = &[
     ("0812 0000 0101", "Ayu", "Bandung"),
     ("0812 0000 0102", "Budi", "Surabaya"),
@@ -87,10 +90,12 @@ mod tests {
     }
 
     #[test]
-    fn the_sample_template_uses_only_the_sample_columns() -> Result<(), Box<dyn std::error::Error>>
+    fn the_sample_templates_use_only_the_sample_columns() -> Result<(), Box<dyn std::error::Error>>
     {
-        let template = Template::parse(TEMPLATE)?;
-        template.check_columns(&["name".to_owned(), "city".to_owned()])?;
+        for text in [TEMPLATE, TEMPLATE_ID] {
+            let template = Template::parse(text)?;
+            template.check_columns(&["name".to_owned(), "city".to_owned()])?;
+        }
         Ok(())
     }
 

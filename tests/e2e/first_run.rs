@@ -96,6 +96,10 @@ async fn first_run_rehearsal(language: &Language) -> Result {
         "{count}"
     );
     app.screenshot_for_docs(&docs("new-blast")).await?;
+    app.client
+        .execute("document.querySelector('[data-testid=review]').scrollIntoView()", vec![])
+        .await?;
+    app.screenshot_for_docs(&docs("new-blast-review")).await?;
 
     step("the welcome is done: New blast is open");
     let restarted = app.client.execute("return location.hash", vec![]).await?;

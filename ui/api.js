@@ -89,7 +89,8 @@ export const api = {
   listSchedules: () => call("list_schedules"),
   scheduleRuns: (scheduleId) => call("schedule_runs", { scheduleId }),
   /** Adds a schedule; `refreshFileId`: a chosen file to read again before each run. */
-  addSchedule: (spec, refreshFileId = null) => call("add_schedule", { spec, refreshFileId }),
+  addSchedule: (spec, refreshFileId = null, attachmentId = null) =>
+    call("add_schedule", { spec, refreshFileId, attachmentId }),
   updateSchedule: (scheduleId, spec, refreshFileId = null, keepRefresh = true) =>
     call("update_schedule", { scheduleId, spec, refreshFileId, keepRefresh }),
   setScheduleEnabled: (scheduleId, enabled) => call("set_schedule_enabled", { scheduleId, enabled }),

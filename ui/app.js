@@ -5,7 +5,7 @@ import { setLanguage, systemLanguage, t } from "./i18n.js";
 import { errorPanel, h, present } from "./view.js";
 import accounts from "./screens/accounts.js";
 import audiences, { addFiles } from "./screens/audiences.js";
-import newBlast from "./screens/new-blast.js";
+import newBlast, { addFiles as addBlastFiles } from "./screens/new-blast.js";
 import blasts from "./screens/blasts.js";
 import schedules from "./screens/schedules.js";
 import settings from "./screens/settings.js";
@@ -131,8 +131,10 @@ async function show({ focus }) {
 
 // Files dropped anywhere on the window go to the import on the Audiences screen.
 api.on("drag-hover", (hovering) => document.body.classList.toggle("drag-hover", Boolean(hovering)));
+// On New blast they become that blast's recipients.
 api.on("files-dropped", async (files) => {
   if (!files?.length) return;
+  if (currentScreenId() === "new-blast") return addBlastFiles(files);
   if (currentScreenId() !== "audiences") {
     location.hash = "#/audiences";
     await show({ focus: true });

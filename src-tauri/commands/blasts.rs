@@ -239,13 +239,10 @@ pub async fn create_blast(
             message: "No one to send to: the list has no usable number.".into(),
         });
     }
-    let attachment = match args.attachment_id {
-        Some(id) => Some(session.path(id).ok_or_else(|| Error {
-            code: ErrorCode::InvalidInput,
-            message: "Choose the attachment again: Blastdesk was restarted since.".into(),
-        })?),
-        None => None,
-    };
+    let attachment = args
+        .attachment_id
+        .map(|id| granted_attachment(&session, id))
+        .transpose()?;
     let data_dir = state.data_dir().to_path_buf();
     let (account_id, blast_id) = blocking(move || {
         let account_id = match args.account_id {
@@ -291,9 +288,17 @@ pub async fn create_blast(
     })
 }
 
+/// The file of an attachment chosen with `pick_attachment`.
+pub(crate) fn granted_attachment(session: &ImportSession, id: u64) -> Result<PathBuf, Error> {
+    session.path(id).ok_or_else(|| Error {
+        code: ErrorCode::InvalidInput,
+        message: "Choose the attachment again: Blastdesk was restarted since.".into(),
+    })
+}
+
 /// Copies a chosen attachment into the data folder, so the blast (and a
 /// later re-send) does not depend on the original staying where it was.
-fn keep_attachment(data_dir: &Path, path: &Path) -> Result<Media, Error> {
+pub(crate) fn keep_attachment(data_dir: &Path, path: &Path) -> Result<Media, Error> {
     let invalid = |message: String| Error {
         code: ErrorCode::InvalidInput,
         message,

@@ -54,10 +54,30 @@ pub async fn add_schedule(
     session: State<'_, ImportSession>,
     mut spec: ScheduleSpec,
     refresh_file_id: Option<u64>,
+    attachment_id: Option<u64>,
 ) -> Result<Schedule, Error> {
     let store = state.store()?;
-    spec.refresh = linked_list(&session, refresh_file_id)?;
+    let attachment = attachment_id
+        .map(|id| super::blasts::granted_attachment(&session, id))
+        .transpose()?;
+    // The window may say which column holds the numbers (a list whose phone
+    // column had to be chosen); the file itself is only ever the one granted.
+    let mapping = spec.refresh.take().and_then(|r| r.mapping);
+    spec.refresh =
+        linked_list(&session, refresh_file_id)?.map(|refresh| Refresh { mapping, ..refresh });
+    let data_dir = state.data_dir().to_path_buf();
     let schedule = blocking(move || {
+        if let Some(path) = attachment {
+            let media = super::blasts::keep_attachment(&data_dir, &path)?;
+            if let Some(options) = spec.blast.options.as_object_mut() {
+                options.insert(
+                    "media".into(),
+                    serde_json::to_value(media).map_err(Error::internal)?,
+                );
+            } else {
+                spec.blast.options = serde_json::json!({ "media": media });
+            }
+        }
         let id = store.add_schedule(&spec, now_ms())?;
         Ok(store.schedule(id)?)
     })

@@ -97,7 +97,10 @@ async fn first_run_rehearsal(language: &Language) -> Result {
     );
     app.screenshot_for_docs(&docs("new-blast")).await?;
     app.client
-        .execute("document.querySelector('[data-testid=review]').scrollIntoView()", vec![])
+        .execute(
+            "document.querySelector('[data-testid=review]').scrollIntoView()",
+            vec![],
+        )
         .await?;
     app.screenshot_for_docs(&docs("new-blast-review")).await?;
 

@@ -418,3 +418,75 @@ async fn accessibility() -> Result {
     assert_ne!(backgrounds[0], backgrounds[1], "the dark theme looks dark");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_list_added_on_new_blast_is_previewed_there_and_sent() -> Result {
+    bounded(list_on_new_blast()).await
+}
+
+async fn list_on_new_blast() -> Result {
+    let dir = tempfile::tempdir()?;
+    welcomed(dir.path())?;
+    let files = tempfile::tempdir()?;
+    let list = files.path().join("pelanggan.csv");
+    std::fs::write(
+        &list,
+        "telepon,nama\n0812 3456 0001,Ani\n0812 3456 0002,Budi\nbukan nomor,Citra\n0812-3456-0001,Ani Baru\n",
+    )?;
+    let app = App::launch_with(
+        dir.path(),
+        vec![("BLASTDESK_PICK_FILES".into(), OsString::from(&list))],
+    )
+    .await?;
+
+    step("the file's preview on the Recipients step: who, and what was left out");
+    app.click("#nav a[data-screen=new-blast]").await?;
+    app.click("[data-testid=blast-add-files]").await?;
+    app.wait_for_text(
+        "[data-testid=blast-recipients]",
+        "2 recipients (0 numbers on the do-not-contact list left out).",
+    )
+    .await?;
+    app.wait_for_text(
+        "[data-testid=blast-preview-problems]",
+        "1 row cannot be used; 1 duplicate merged.",
+    )
+    .await?;
+
+    step("the message for a customer found by name, with its length");
+    app.type_into("#template", "Halo {nama}!").await?;
+    app.wait_for_text("[data-testid=rendered]", "Halo Ani Baru!")
+        .await?;
+    app.type_into("[data-testid=find-recipient]", "budi\u{e007}")
+        .await?;
+    app.wait_for_text("[data-testid=rendered]", "Halo Budi!")
+        .await?;
+    app.wait_for_text(
+        "[data-testid=rendered-length]",
+        "10 characters in this customer's message",
+    )
+    .await?;
+    app.wait_for_text_that("[data-testid=duration]", "a duration", |t| {
+        t.starts_with("Sending takes about ")
+    })
+    .await?;
+
+    step("sent from the rehearsal account to exactly those two");
+    app.click("[data-testid=send-now]").await?;
+    app.element("[data-testid=blast-card][data-state=completed]")
+        .await?;
+    let ledger = read_ledger(&dir.path().join("rehearsal-ledger.jsonl"))?;
+    let mut sent: Vec<(String, String)> = ledger
+        .iter()
+        .map(|e| (e.phone.to_string(), e.text.clone()))
+        .collect();
+    sent.sort();
+    assert_eq!(
+        sent,
+        [
+            ("+6281234560001".to_owned(), "Halo Ani Baru!".to_owned()),
+            ("+6281234560002".to_owned(), "Halo Budi!".to_owned()),
+        ]
+    );
+    app.close().await
+}

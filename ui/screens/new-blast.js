@@ -27,6 +27,8 @@ const draft = {
   checkNumbers: false,
   accountId: null, // null: the rehearsal account
   attachment: null, // {id, name, kind, bytes}: chosen in this session
+  files: [], // [{id, name, mapping}]: lists dropped or chosen in this session
+  mapping: null, // {fileId, file, columns}: the phone column to ask for
   restored: false, // the saved draft was read back
 };
 
@@ -96,17 +98,35 @@ function missingValue() {
     : { policy: "fallback", text: draft.fallback };
 }
 
+/** Lists dropped on the window (or chosen) while on this screen. */
+export async function addFiles(granted) {
+  for (const file of granted) {
+    if (!draft.files.some((f) => f.id === file.id)) draft.files.push({ id: file.id, name: file.name, mapping: null });
+  }
+  await loadRecipients();
+}
+
+function hasRecipients() {
+  return draft.audiences.size > 0 || draft.files.length > 0;
+}
+
 async function loadRecipients() {
   draft.error = null;
   draft.preview = null;
   draft.plan = null;
   draft.rendered = null;
-  if (draft.audiences.size === 0) return update();
+  draft.mapping = null;
+  if (!hasRecipients()) return update();
   draft.busy = true;
   update();
   try {
-    const result = await api.importPreview([], [...draft.audiences]);
-    draft.preview = result.status === "ready" ? result : null;
+    const files = draft.files.map((f) => ({ id: f.id, sheet: null, mapping: f.mapping }));
+    const result = await api.importPreview(files, [...draft.audiences]);
+    if (result.status === "needsMapping") {
+      draft.mapping = result;
+      return;
+    }
+    draft.preview = result;
     draft.plan = await api.blastPlan(draft.accountId);
     await renderMessage();
   } catch (error) {
@@ -185,12 +205,94 @@ async function send() {
   }
 }
 
+/** The files chosen for this blast, each removable, and a way to add more. */
+function filePicker() {
+  const choose = async () => {
+    try {
+      const granted = await api.pickFiles();
+      if (granted.length) await addFiles(granted);
+    } catch (error) {
+      draft.error = ApiError.from(error);
+      update();
+    }
+  };
+  return h(
+    "div",
+    { class: "stack", dataset: { testid: "blast-files" } },
+    draft.files.length
+      ? h(
+          "ul",
+          { class: "chips", attrs: { "aria-label": t("Chosen files") } },
+          draft.files.map((file) =>
+            h(
+              "li",
+              { class: "chip" },
+              h("span", { text: file.name }),
+              h(
+                "button",
+                {
+                  class: "chip-remove",
+                  attrs: { type: "button", "aria-label": t("Remove {file}", { file: file.name }) },
+                  on: { click: () => { draft.files = draft.files.filter((f) => f.id !== file.id); loadRecipients(); } },
+                },
+                "×",
+              ),
+            ),
+          ),
+        )
+      : null,
+    h(
+      "div",
+      { class: "row" },
+      h("button", { class: "button", attrs: { type: "button" }, dataset: { testid: "blast-add-files" }, on: { click: choose } }, t("Add Excel or CSV files…")),
+      h("span", { class: "muted", text: t("or drop them on this window") }),
+    ),
+  );
+}
+
+/** When a file's phone column is unclear: ask for it here. */
+function mappingQuestion() {
+  const m = draft.mapping;
+  const select = h(
+    "select",
+    { attrs: { id: "blast-phone-column" }, dataset: { testid: "blast-phone-column" } },
+    m.columns.map((c) => h("option", { attrs: { value: c.letter }, text: `${c.letter}: ${c.header || t("(no header)")}${c.samples.length ? ` (${c.samples.slice(0, 2).join(", ")})` : ""}` })),
+  );
+  return h(
+    "div",
+    { class: "row", attrs: { role: "group" } },
+    h("label", { attrs: { for: "blast-phone-column" }, text: t("Which column of {file} holds the phone numbers?", { file: m.file }) }),
+    select,
+    h("button", { class: "button primary", attrs: { type: "button" }, dataset: { testid: "blast-use-column" }, on: { click: () => {
+      const file = draft.files.find((f) => f.id === m.fileId);
+      if (file) file.mapping = { phoneColumn: select.value, headerRow: null };
+      loadRecipients();
+    } } }, t("Use this column")),
+  );
+}
+
+/** What the import found, in short, with the rows that cannot be used. */
+function previewSummary(preview) {
+  const c = preview.counts;
+  const problems = [
+    ...preview.invalid.slice(0, 20).map((row) => `${row.value || "—"}: ${row.reason}`),
+  ];
+  return h(
+    "div",
+    { class: "stack", dataset: { testid: "blast-preview" } },
+    h("p", { class: "lead", dataset: { testid: "blast-recipients" }, text: t("{recipients} ({excluded} on the do-not-contact list left out).", { recipients: plural(c.recipients, "recipient"), excluded: plural(c.excluded, "number") }) }),
+    c.invalid || c.overridden
+      ? h("p", { class: "muted", dataset: { testid: "blast-preview-problems" }, text: t("{invalid} cannot be used; {overridden} merged.", { invalid: plural(c.invalid, "row"), overridden: plural(c.overridden, "duplicate") }) })
+      : null,
+    problems.length
+      ? h("details", {}, h("summary", { text: t("Rows that cannot be used") }), h("ul", {}, problems.map((text) => h("li", { text }))))
+      : null,
+  );
+}
+
 function audiencePicker(saved) {
   if (saved.length === 0) {
-    return emptyState({
-      title: t("No saved audiences yet"),
-      body: t("Import your customer list on the Audiences screen (or drop an Excel file on this window) and save it; it will appear here."),
-    });
+    return h("p", { class: "muted", text: t("No saved audiences yet: add files here, or import and save a list on the Audiences screen.") });
   }
   return h(
     "fieldset",
@@ -244,11 +346,52 @@ function messagePreview() {
       h("span", { class: "muted", text: t("Recipient {n} of {total}: {phone}", { n: count(r.index + 1), total: count(total), phone: r.phone }) }),
       h("button", { class: "button", attrs: { type: "button", "aria-label": t("Next recipient"), disabled: r.index + 1 >= total ? "disabled" : undefined }, on: { click: () => go(1) } }, "›"),
     ),
+    finder(),
     r.text !== null && r.text !== undefined
       ? h("p", { class: "bubble", dataset: { testid: "rendered" }, text: r.text })
       : h("p", { class: "muted", dataset: { testid: "rendered-skip" }, text: t("Skipped: {reason}", { reason: r.skipped }) }),
+    r.text ? lengthNote(r.text) : null,
     h("p", { class: "muted small", text: t("Variants like {Hi|Hello} are picked for each customer.") }),
   );
+}
+
+/** WhatsApp's limits: a text message, and a caption under an attachment. */
+const TEXT_LIMIT = 4096;
+const CAPTION_LIMIT = 1024;
+
+/** This customer's message length, and a warning past WhatsApp's limit. */
+function lengthNote(text) {
+  const length = [...text].length;
+  const limit = draft.attachment ? CAPTION_LIMIT : TEXT_LIMIT;
+  return length > limit
+    ? h("p", { class: "error-text", attrs: { role: "alert" }, dataset: { testid: "too-long" }, text: draft.attachment
+        ? t("This customer's caption has {n} characters; WhatsApp shows at most {limit} under a photo or file.", { n: count(length), limit: count(limit) })
+        : t("This customer's message has {n} characters; WhatsApp takes at most {limit}.", { n: count(length), limit: count(limit) }) })
+    : h("p", { class: "muted small", dataset: { testid: "rendered-length" }, text: t("{n} characters in this customer's message", { n: count(length) }) });
+}
+
+/** Jumps to the first recipient whose number or any value contains the text. */
+function finder() {
+  const input = h("input", { attrs: { id: "find-recipient", type: "search", placeholder: t("Name or number"), "aria-label": t("Show the message of") }, dataset: { testid: "find-recipient" } });
+  const status = h("span", { class: "muted", attrs: { role: "status" } });
+  const form = h("form", { class: "row" }, h("label", { attrs: { for: "find-recipient" }, text: t("Show the message of") }), input, h("button", { class: "button", attrs: { type: "submit" } }, t("Show")), status);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const wanted = input.value.trim().toLowerCase();
+    if (!wanted) return;
+    const digits = wanted.replace(/\D/g, "");
+    const found = (draft.preview?.recipients ?? []).findIndex(
+      (r) => (digits.length >= 3 && r.phone.replace(/\D/g, "").includes(digits)) || Object.values(r.fields).some((v) => String(v).toLowerCase().includes(wanted)),
+    );
+    if (found < 0) {
+      status.textContent = t("No recipient matches “{text}”.", { text: input.value.trim() });
+      return;
+    }
+    draft.index = found;
+    await renderMessage();
+    updatePreviewOnly();
+  });
+  return form;
 }
 
 function messageEditor() {
@@ -360,6 +503,7 @@ function planCard() {
       : null,
     h("p", { class: "muted", dataset: { testid: "pacing-summary" }, text: t("Pacing: {pacing}", { pacing }) }),
     h("p", { dataset: { testid: "estimate" } }, t("Estimated finish:"), " ", h("strong", { text: formatTime(plan.finishEstimateMs, plan.timeZone) })),
+    h("p", { class: "muted", dataset: { testid: "duration" }, text: t("Sending takes about {duration}.", { duration: duration(plan.finishEstimateMs - Date.now()) }) }),
     riskList(plan.risks),
     h(
       "label",
@@ -384,6 +528,17 @@ function planCard() {
           t("Change pacing…"),
         ),
   );
+}
+
+/** "about 2 h 10 min": a rough length of time. */
+function duration(ms) {
+  const minutes = Math.max(1, Math.round(ms / 60000));
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const rest = minutes % 60;
+  if (days) return t("{d} d {h} h", { d: count(days), h: hours });
+  if (hours) return t("{h} h {m} min", { h: hours, m: rest });
+  return t("{m} min", { m: rest });
 }
 
 const KINDS = { image: N_("photo"), video: N_("video"), audio: N_("audio"), document: N_("document") };
@@ -454,11 +609,16 @@ function render(saved) {
     screenHeader(t("New blast"), t("Send one personalised message to many customers.")),
     ...present(
       draft.error ? errorPanel(draft.error) : null,
-      h("section", { class: "card" }, h("h2", {}, h("span", { class: "step-number", text: "1" }), t("Recipients")), audiencePicker(saved)),
-      draft.busy && !preview ? h("p", { class: "progress", attrs: { role: "status" }, text: t("Loading recipients…") }) : null,
-      preview
-        ? h("p", { class: "lead", dataset: { testid: "blast-recipients" }, text: t("{recipients} ({excluded} on the do-not-contact list left out).", { recipients: plural(preview.counts.recipients, "recipient"), excluded: plural(preview.counts.excluded, "number") }) })
-        : null,
+      h(
+        "section",
+        { class: "card stack" },
+        h("h2", {}, h("span", { class: "step-number", text: "1" }), t("Recipients")),
+        audiencePicker(saved),
+        filePicker(),
+        draft.mapping ? mappingQuestion() : null,
+        draft.busy && !preview ? h("p", { class: "progress", attrs: { role: "status" }, text: t("Loading recipients…") }) : null,
+        preview ? previewSummary(preview) : null,
+      ),
       preview ? messageEditor() : null,
       preview ? planCard() : null,
       preview ? review() : null,
@@ -503,6 +663,10 @@ function scheduleForm() {
     event.preventDefault();
     draft.error = null;
     try {
+      if (draft.files.length > 1) {
+        throw new ApiError("invalid_input", t("A schedule reads one list again before each run: keep one file, or save the lists as an audience first."));
+      }
+      const [file] = draft.files;
       const accountId = draft.plan?.accountId;
       const name = draft.name.trim() || t("Blast");
       await api.addSchedule({
@@ -517,8 +681,8 @@ function scheduleForm() {
           audiences: [...draft.audiences],
           options: { missingValue: missingValue(), checkNumbers: draft.checkNumbers },
         },
-        refresh: null,
-      });
+        refresh: file?.mapping ? { file: file.name, sheet: null, mapping: file.mapping } : null,
+      }, file?.id ?? null, draft.attachment?.id ?? null);
       clearDraft();
       location.hash = "#/schedules";
     } catch (error) {
@@ -560,7 +724,9 @@ export default {
     }
     root = h("div", {});
     root.replaceChildren(render(saved));
-    if (draft.audiences.size && !draft.preview) queueMicrotask(loadRecipients);
+    // Always read the recipients again: another screen may have previewed
+    // other lists since, and what is sent must be what this screen shows.
+    if (hasRecipients()) queueMicrotask(loadRecipients);
     return root;
   },
 };

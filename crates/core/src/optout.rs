@@ -23,8 +23,9 @@ const MAX_WORDS: usize = 50;
 pub struct Words(Vec<String>);
 
 impl Words {
-    /// Parses a comma- or newline-separated list. Refuses an empty list (that
-    /// would silently turn opt-outs off) and words of more than one token.
+    /// Parses a comma-, semicolon- or newline-separated list (a word may be
+    /// a short phrase). Refuses an empty list (that would silently turn
+    /// opt-outs off), words of more than 40 characters and more than 50 words.
     pub fn parse(text: &str) -> Result<Words, String> {
         let mut words: Vec<String> = Vec::new();
         for word in text.split([',', '\n', ';']) {

@@ -303,3 +303,28 @@ async fn a_clock_jump_is_noticed_within_a_minute() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn the_made_up_sample_customers_are_never_scheduled_from_a_real_account() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let rehearsal = setup(&store)?;
+    let real = store.add_account("Toko", AccountKind::Whatsapp, "Asia/Jakarta", 0)?;
+    blastdesk_core::sample::save(&store, 0)?;
+    let with_sample = |account| {
+        let mut spec = daily_at_nine(account);
+        spec.blast.audiences = vec![blastdesk_core::sample::AUDIENCE.into()];
+        spec
+    };
+    let Err(refused) = store.add_schedule(&with_sample(real), midnight()) else {
+        return Err("the sample was scheduled from a real account".into());
+    };
+    assert_eq!(refused.code().as_str(), "invalid_input");
+    assert!(store.list_schedules()?.is_empty(), "nothing was added");
+    let id = store.add_schedule(&with_sample(rehearsal), midnight())?;
+    let Err(_) = store.update_schedule(id, &with_sample(real), midnight()) else {
+        return Err("a schedule was moved to a real account with the sample".into());
+    };
+    assert_eq!(store.schedule(id)?.spec.blast.account_id, rehearsal);
+    Ok(())
+}

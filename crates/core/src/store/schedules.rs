@@ -289,7 +289,6 @@ impl Store {
     }
 }
 
-/// The first due instant after `now_ms`, checking the schedule can work.
 impl Store {
     /// The made-up sample customers only ever go to the rehearsal account.
     fn refuse_sample_for_real_account(&self, spec: &ScheduleSpec) -> Result<()> {
@@ -307,6 +306,7 @@ impl Store {
     }
 }
 
+/// The first due instant after `now_ms`, checking the schedule can work.
 fn next_after(spec: &ScheduleSpec, now_ms: i64) -> Result<Option<i64>> {
     spec.rule.validate().map_err(Error::InvalidSchedule)?;
     let tz = crate::zone::parse(&spec.time_zone).ok_or_else(|| Error::UnknownTimeZone {

@@ -1,11 +1,33 @@
 // The only module that talks to Tauri. Screens import `api` and nothing else
 // of the backend; every failure arrives as an ApiError with a stable `code`.
 
+import { N_, currentLanguage, t } from "./i18n.js";
+
 const tauri = window.__TAURI__;
+
+/**
+ * What an error code means, for people reading another language than the
+ * core's English: shown translated, with the core's specific message after.
+ */
+const MEANINGS = {
+  not_a_backup: N_("This file is not a Blastdesk backup; nothing was changed."),
+  file_unreadable: N_("The file cannot be read."),
+  file_empty: N_("The file is empty."),
+  file_encrypted: N_("The file is protected with a password; save a copy without one."),
+  file_unsupported: N_("This kind of file cannot be read; use Excel (.xlsx) or CSV."),
+  sheet_not_found: N_("That sheet is not in the file."),
+  phone_column_unknown: N_("It is unclear which column holds the phone numbers."),
+  audience_exists: N_("An audience with that name exists already."),
+  template_invalid: N_("The message cannot be used."),
+  pacing_invalid: N_("These pacing settings cannot work."),
+  attachment_unreadable: N_("The attachment cannot be read."),
+  io: N_("A file could not be read or written."),
+  invalid_input: N_("This cannot be done as asked."),
+};
 
 export class ApiError extends Error {
   constructor(code, message) {
-    super(message);
+    super(currentLanguage() !== "en" && MEANINGS[code] ? `${t(MEANINGS[code])} (${message})` : message);
     this.name = "ApiError";
     this.code = code;
   }

@@ -24,6 +24,8 @@ struct Language {
     review_from: &'static str,
     /// The sample message in this language.
     template: &'static str,
+    /// How a refused number begins (the core's words, after their meaning).
+    refusal: &'static str,
 }
 
 const ENGLISH: Language = Language {
@@ -33,6 +35,7 @@ const ENGLISH: Language = Language {
     recipients: "6 recipients (0 numbers on the do-not-contact list left out).",
     review_from: "the rehearsal account (nothing is sent to WhatsApp)",
     template: blastdesk_core::sample::TEMPLATE,
+    refusal: "\"12\" is not a usable number",
 };
 
 const INDONESIAN: Language = Language {
@@ -42,6 +45,7 @@ const INDONESIAN: Language = Language {
     recipients: "6 penerima (0 nomor di daftar jangan dihubungi tidak diikutkan).",
     review_from: "akun gladi bersih (tidak ada yang dikirim ke WhatsApp)",
     template: blastdesk_core::sample::TEMPLATE_ID,
+    refusal: "Permintaan ini tidak dapat dilakukan. (\"12\" is not a usable number",
 };
 
 #[tokio::test(flavor = "multi_thread")]
@@ -127,6 +131,15 @@ async fn first_run_rehearsal(language: &Language) -> Result {
         "every message is the sample's"
     );
     app.screenshot_for_docs(&docs("blasts")).await?;
+
+    step("a refusal says what it means in the window's language");
+    app.click("#nav a[data-screen=do-not-contact]").await?;
+    app.type_into("[data-testid=dnc-numbers]", "12").await?;
+    app.click("[data-testid=dnc-add]").await?;
+    app.wait_for_text_that("[data-testid=notice]", "the refusal", |t| {
+        t.starts_with(language.refusal)
+    })
+    .await?;
 
     step("the other main screens, for the documentation");
     for screen in [

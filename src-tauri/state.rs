@@ -9,6 +9,9 @@ use crate::error::Error;
 /// Managed state: the data directory and the store (or why it could not be opened).
 pub struct AppState {
     data_dir: PathBuf,
+    /// When this run of Blastdesk started (Unix ms): files chosen in the
+    /// window are known by id only during one run.
+    run_id: i64,
     store: Result<Store, Error>,
     has_tray: bool,
     _log_guard: Option<LogGuard>,
@@ -23,10 +26,15 @@ impl AppState {
     ) -> AppState {
         AppState {
             data_dir,
+            run_id: crate::commands::now_ms(),
             store: store.map_err(Error::from),
             has_tray,
             _log_guard: log_guard,
         }
+    }
+
+    pub fn run_id(&self) -> i64 {
+        self.run_id
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -17,6 +17,8 @@ pub struct AppInfo {
     pub version: &'static str,
     pub data_dir: PathBuf,
     pub logs_dir: PathBuf,
+    /// This run of Blastdesk: a draft's chosen files are valid only in it.
+    pub run_id: i64,
     /// Why the database could not be opened, if it could not.
     pub store_error: Option<Error>,
 }
@@ -27,6 +29,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         version: env!("CARGO_PKG_VERSION"),
         data_dir: state.data_dir().to_path_buf(),
         logs_dir: data_dir::logs_dir(state.data_dir()),
+        run_id: state.run_id(),
         store_error: state.store().err(),
     }
 }

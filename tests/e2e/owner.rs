@@ -140,6 +140,8 @@ async fn attachment_and_draft() -> Result {
     start_rehearsal(&app).await?;
     app.replace_text("#blast-name", "Rehearsal Desember")
         .await?;
+    app.click("[data-testid=add-attachment]").await?;
+    app.element("[data-testid=attachment-name]").await?;
     // The draft is kept a moment after the last change.
     let kept = || -> Result<Option<String>> {
         Ok(Store::open_in(dir.path())?.setting_text("blast_draft")?)
@@ -147,7 +149,10 @@ async fn attachment_and_draft() -> Result {
     eventually(
         "keeping the draft",
         std::time::Duration::from_secs(10),
-        || Ok(kept()?.unwrap_or_default().contains("Rehearsal Desember")),
+        || {
+            let draft = kept()?.unwrap_or_default();
+            Ok(draft.contains("Rehearsal Desember") && draft.contains("promo.png"))
+        },
     )
     .await?;
     app.close().await?;
@@ -161,8 +166,21 @@ async fn attachment_and_draft() -> Result {
     .await?;
     let name = app.element("#blast-name").await?.prop("value").await?;
     assert_eq!(name.as_deref(), Some("Rehearsal Desember"));
+    // A chosen file is known only while Blastdesk runs: after a restart it
+    // must be chosen again, and the draft says so.
+    app.wait_for_text(
+        "[data-testid=dropped-files]",
+        "Blastdesk was restarted since this draft was written: choose promo.png again.",
+    )
+    .await?;
+    assert!(
+        app.client
+            .find(Locator::Css("[data-testid=attachment-name]"))
+            .await
+            .is_err()
+    );
 
-    step("attach a photo: it shows in the review and goes with every message");
+    step("attach the photo again: it shows in the review and goes with every message");
     app.click("[data-testid=add-attachment]").await?;
     app.wait_for_text_that("[data-testid=attachment-name]", "the photo", |t| {
         t.starts_with("Attached: promo.png (photo,")

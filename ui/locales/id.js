@@ -48,6 +48,7 @@ export default {
   "Blastdesk cannot open its database": "Blastdesk tidak dapat membuka basis datanya",
   "Blastdesk could not tell in {file}. Choose the column:": "Blastdesk tidak dapat menentukannya di {file}. Pilih kolomnya:",
   "Blastdesk needs an update": "Blastdesk perlu diperbarui",
+  "Blastdesk was restarted since this draft was written: choose {files} again.": "Blastdesk dimulai ulang sejak draf ini ditulis: pilih lagi {files}.",
   "Blastdesk will not start by itself.": "Blastdesk tidak akan berjalan sendiri.",
   "Blastdesk will start in the tray when you log in.": "Blastdesk akan berjalan di baki sistem saat Anda masuk.",
   "Blasts": "Blast",

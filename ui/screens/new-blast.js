@@ -29,12 +29,19 @@ const draft = {
   attachment: null, // {id, name, kind, bytes}: chosen in this session
   files: [], // [{id, name, mapping}]: lists dropped or chosen in this session
   mapping: null, // {fileId, file, columns}: the phone column to ask for
+  dropped: [], // names of files a restart made unknown, to add again
+  run: null, // this run of Blastdesk (app info)
   restored: false, // the saved draft was read back
 };
 
 /** What of the draft is kept across restarts (not the attachment's grant). */
 function kept() {
   return {
+    // Files and the attachment are known by id only while Blastdesk runs:
+    // kept for a closed and reopened window, not across a restart.
+    run: draft.run,
+    files: draft.files,
+    attachment: draft.attachment,
     audiences: [...draft.audiences],
     name: draft.name,
     template: draft.template,
@@ -50,7 +57,7 @@ let saving = null;
 function keep() {
   clearTimeout(saving);
   saving = setTimeout(() => {
-    const empty = !draft.audiences.size && !draft.template.trim() && !draft.name.trim();
+    const empty = !draft.audiences.size && !draft.files.length && !draft.attachment && !draft.template.trim() && !draft.name.trim();
     api.saveDraft(empty ? null : JSON.stringify(kept())).catch(() => {});
   }, 400);
 }
@@ -60,6 +67,13 @@ function restore(text) {
   if (!text) return;
   try {
     const saved = JSON.parse(text);
+    const chosen = [...(saved.files ?? []), ...(saved.attachment ? [saved.attachment] : [])];
+    if (saved.run === draft.run) {
+      draft.files = Array.isArray(saved.files) ? saved.files : [];
+      draft.attachment = saved.attachment ?? null;
+    } else if (chosen.length) {
+      draft.dropped = chosen.map((f) => f.name);
+    }
     draft.audiences = new Set(saved.audiences ?? []);
     draft.name = saved.name ?? "";
     draft.template = saved.template ?? "";
@@ -73,7 +87,7 @@ function restore(text) {
 }
 
 function clearDraft() {
-  Object.assign(draft, { audiences: new Set(), name: "", template: "", rendered: null, attachment: null, preview: null, plan: null });
+  Object.assign(draft, { audiences: new Set(), files: [], dropped: [], name: "", template: "", rendered: null, attachment: null, preview: null, plan: null });
   clearTimeout(saving);
   api.saveDraft(null).catch(() => {});
 }
@@ -87,6 +101,8 @@ export function prepareRehearsal(rehearsal, name) {
   draft.accountId = null;
   draft.preview = null;
   draft.attachment = null;
+  draft.files = [];
+  draft.dropped = [];
   keep();
 }
 let accounts = [];
@@ -100,9 +116,11 @@ function missingValue() {
 
 /** Lists dropped on the window (or chosen) while on this screen. */
 export async function addFiles(granted) {
+  draft.dropped = draft.dropped.filter((name) => !granted.some((f) => f.name === name));
   for (const file of granted) {
     if (!draft.files.some((f) => f.id === file.id)) draft.files.push({ id: file.id, name: file.name, mapping: null });
   }
+  keep();
   await loadRecipients();
 }
 
@@ -219,6 +237,9 @@ function filePicker() {
   return h(
     "div",
     { class: "stack", dataset: { testid: "blast-files" } },
+    draft.dropped.length
+      ? h("p", { class: "notice notice-error", attrs: { role: "status" }, dataset: { testid: "dropped-files" }, text: t("Blastdesk was restarted since this draft was written: choose {files} again.", { files: draft.dropped.join(", ") }) })
+      : null,
     draft.files.length
       ? h(
           "ul",
@@ -233,7 +254,7 @@ function filePicker() {
                 {
                   class: "chip-remove",
                   attrs: { type: "button", "aria-label": t("Remove {file}", { file: file.name }) },
-                  on: { click: () => { draft.files = draft.files.filter((f) => f.id !== file.id); loadRecipients(); } },
+                  on: { click: () => { draft.files = draft.files.filter((f) => f.id !== file.id); keep(); loadRecipients(); } },
                 },
                 "×",
               ),
@@ -266,6 +287,7 @@ function mappingQuestion() {
     h("button", { class: "button primary", attrs: { type: "button" }, dataset: { testid: "blast-use-column" }, on: { click: () => {
       const file = draft.files.find((f) => f.id === m.fileId);
       if (file) file.mapping = { phoneColumn: select.value, headerRow: null };
+      keep();
       loadRecipients();
     } } }, t("Use this column")),
   );
@@ -555,7 +577,11 @@ function attachmentPicker() {
   const choose = async () => {
     try {
       const chosen = await api.pickAttachment();
-      if (chosen) draft.attachment = chosen;
+      if (chosen) {
+        draft.attachment = chosen;
+        draft.dropped = draft.dropped.filter((name) => name !== chosen.name);
+      }
+      keep();
     } catch (error) {
       draft.error = ApiError.from(error);
     }
@@ -567,7 +593,7 @@ function attachmentPicker() {
     a
       ? [
           h("span", { dataset: { testid: "attachment-name" }, text: t("Attached: {name} ({kind}, {size}); the message is its caption.", { name: a.name, kind: t(KINDS[a.kind] ?? a.kind), size: sizeText(a.bytes) }) }),
-          h("button", { class: "button small", attrs: { type: "button" }, dataset: { testid: "remove-attachment" }, on: { click: () => { draft.attachment = null; update(); } } }, t("Remove")),
+          h("button", { class: "button small", attrs: { type: "button" }, dataset: { testid: "remove-attachment" }, on: { click: () => { draft.attachment = null; keep(); update(); } } }, t("Remove")),
         ]
       : h("button", { class: "button", attrs: { type: "button" }, dataset: { testid: "add-attachment" }, on: { click: choose } }, t("Attach a photo or file…")),
   );
@@ -711,7 +737,8 @@ export default {
   get title() {
     return t("New blast");
   },
-  async render({ prefs }) {
+  async render({ prefs, info }) {
+    draft.run = info?.runId ?? null;
     if (!draft.restored) restore(prefs?.draft);
     try {
       saved = await api.listAudiences();

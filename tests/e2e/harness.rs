@@ -164,8 +164,13 @@ pub struct App {
 static ONE_APP_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The Blastdesk binary cargo built for this test run.
+/// The app under test: the build `cargo test` made, or the binary named by
+/// `BLASTDESK_APP_BINARY` (to measure a release build).
 pub fn app_binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_blastdesk"))
+    std::env::var_os("BLASTDESK_APP_BINARY").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_blastdesk")),
+        PathBuf::from,
+    )
 }
 
 impl App {

@@ -340,8 +340,20 @@ for (const el of document.querySelectorAll("main *")) {
 return problems;
 "#;
 
+/// Every screen of the app, by its route.
+const SCREENS: [&str; 8] = [
+    "welcome",
+    "accounts",
+    "audiences",
+    "new-blast",
+    "blasts",
+    "schedules",
+    "do-not-contact",
+    "settings",
+];
+
 #[tokio::test(flavor = "multi_thread")]
-async fn every_screen_is_named_for_screen_readers_and_fits_at_150_percent_in_light_and_dark()
+async fn every_screen_is_named_for_screen_readers_and_fits_at_125_and_150_percent_in_light_and_dark()
 -> Result {
     bounded(accessibility()).await
 }
@@ -376,33 +388,29 @@ async fn accessibility() -> Result {
             )
             .await?;
         backgrounds.push(background.as_str().unwrap_or_default().to_owned());
-        app.client
-            .execute("document.documentElement.style.zoom = '1.5'", vec![])
-            .await?;
-        for screen in [
-            "welcome",
-            "accounts",
-            "audiences",
-            "new-blast",
-            "blasts",
-            "schedules",
-            "do-not-contact",
-            "settings",
-        ] {
+        for zoom in ["1.25", "1.5"] {
             app.client
-                .execute(&format!("location.hash = '#/{screen}'"), vec![])
+                .execute(
+                    "document.documentElement.style.zoom = arguments[0]",
+                    vec![zoom.into()],
+                )
                 .await?;
-            app.element(&format!("main[data-screen={screen}] h1"))
-                .await?;
-            let problems = app.client.execute(ACCESSIBILITY_AUDIT, vec![]).await?;
-            let problems: Vec<String> = serde_json::from_value(problems)?;
-            assert!(
-                problems.is_empty(),
-                "{theme} {screen} at 150%: {problems:#?}"
-            );
-            if screen == "new-blast" {
-                app.screenshot_for_docs(&format!("new-blast-150-{theme}"))
+            for screen in SCREENS {
+                app.client
+                    .execute(&format!("location.hash = '#/{screen}'"), vec![])
                     .await?;
+                app.element(&format!("main[data-screen={screen}] h1"))
+                    .await?;
+                let problems = app.client.execute(ACCESSIBILITY_AUDIT, vec![]).await?;
+                let problems: Vec<String> = serde_json::from_value(problems)?;
+                assert!(
+                    problems.is_empty(),
+                    "{theme} {screen} at {zoom}: {problems:#?}"
+                );
+                if screen == "new-blast" && zoom == "1.5" {
+                    app.screenshot_for_docs(&format!("new-blast-150-{theme}"))
+                        .await?;
+                }
             }
         }
         step(&format!("{theme}: the keyboard alone reaches Send now"));
@@ -431,6 +439,19 @@ async fn accessibility() -> Result {
             }
         }
         assert!(reached, "{theme}: Send now is not reachable with Tab");
+        let outline = app
+            .client
+            .execute(
+                "const style = getComputedStyle(document.activeElement);
+                 return style.outlineStyle + ' ' + style.outlineWidth;",
+                vec![],
+            )
+            .await?;
+        let outline = outline.as_str().unwrap_or_default();
+        assert!(
+            !outline.starts_with("none") && !outline.ends_with(" 0px"),
+            "{theme}: the focused control shows no focus ring ({outline})"
+        );
         app.close().await?;
     }
     assert_ne!(backgrounds[0], backgrounds[1], "the dark theme looks dark");

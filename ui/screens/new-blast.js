@@ -1,19 +1,20 @@
 // New blast, one guided flow in four steps on one page: recipients (saved
-// audiences), the message (placeholders, variants, an attachment, a preview
-// for any recipient, the character count), sending (account, pacing,
-// estimated finish, risks), and a review of who, what, when and from which
-// number before "Send now" or "Schedule". The draft is kept in the database
-// as it is written, so closing the window loses nothing.
+// audiences, and lists added or dropped here, with their preview), the
+// message (placeholders, variants, an attachment, the message of any
+// recipient, its length), sending (account, pacing, how long and until when,
+// risks), and a review of who, what, when and from which number before "Send
+// now" or "Schedule". The draft is kept in the database as it is written, so
+// closing the window loses nothing.
 
 import { N_, locale, t } from "../i18n.js";
 import { api, ApiError } from "../api.js";
-import { count, emptyState, errorPanel, h, plural, present, screenHeader } from "../view.js";
+import { count, errorPanel, h, plural, present, screenHeader } from "../view.js";
 import { formatTime, pacingForm, riskList } from "./pacing-view.js";
 
 // The draft survives moving between screens.
 const draft = {
   audiences: new Set(),
-  preview: null, // the import preview of the chosen audiences
+  preview: null, // the import preview of the chosen audiences and files
   name: "",
   template: "",
   missing: "fallback", // "fallback" | "skip"
@@ -34,7 +35,7 @@ const draft = {
   restored: false, // the saved draft was read back
 };
 
-/** What of the draft is kept across restarts (not the attachment's grant). */
+/** What of the draft is kept in the database. */
 function kept() {
   return {
     // Files and the attachment are known by id only while Blastdesk runs:
@@ -105,6 +106,7 @@ export function prepareRehearsal(rehearsal, name) {
   draft.dropped = [];
   keep();
 }
+
 let accounts = [];
 let root = null;
 

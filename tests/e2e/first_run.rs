@@ -298,3 +298,96 @@ async fn backup_and_restore() -> Result {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn history_shows_receipts_and_sends_a_finished_blast_again_to_the_failed() -> Result {
+    bounded(history()).await
+}
+
+/// 2026-11-18 14:13 UTC: when the finished blast was made.
+const CREATED: i64 = 1_795_010_000_000;
+
+async fn history() -> Result {
+    let dir = tempfile::tempdir()?;
+    step(
+        "a finished blast from a WhatsApp account: three sent (two arrived, one read), one failed",
+    );
+    let blast = {
+        let store = Store::open_in(dir.path())?;
+        store.set_setting_text("welcome_done", Some("yes"), 0)?;
+        let account = store.add_account("Toko", AccountKind::Whatsapp, "Asia/Jakarta", 0)?;
+        let recipients: Vec<Recipient> = (0..4)
+            .map(|i| Recipient {
+                phone: Phone::from_e164_unchecked(format!("+6281200000{i:03}")),
+                fields: Fields::new(vec![]),
+                source: Source::Audience {
+                    audience: std::sync::Arc::from("Pelanggan"),
+                },
+            })
+            .collect();
+        let blast = store.create_blast(
+            &NewBlast {
+                account_id: account,
+                name: "Promo",
+                template: "Promo!",
+                options: serde_json::json!({}),
+                simulated: false,
+                recipients: &recipients,
+            },
+            CREATED,
+        )?;
+        let conn = rusqlite::Connection::open(dir.path().join(blastdesk_core::store::FILE_NAME))?;
+        conn.execute_batch(&format!(
+            "UPDATE deliveries SET state = 'sent', attempts = 1, sent_at = 1, message_id = 'm' || id
+               WHERE blast_id = {blast};
+             UPDATE deliveries SET receipt = 'delivered', delivered_at = 2
+               WHERE blast_id = {blast} AND phone = '+6281200000000';
+             UPDATE deliveries SET receipt = 'read', delivered_at = 2, read_at = 3
+               WHERE blast_id = {blast} AND phone = '+6281200000001';
+             UPDATE deliveries SET state = 'failed', error_code = 'rejected', receipt = NULL
+               WHERE blast_id = {blast} AND phone = '+6281200000003';
+             UPDATE blasts SET state = 'completed', started_at = {CREATED}, completed_at = {CREATED} + 600000
+               WHERE id = {blast};"
+        ))?;
+        blast
+    };
+    // WhatsApp is never reached from a test.
+    let app = App::launch_with(
+        dir.path(),
+        vec![("BLASTDESK_NETWORK".into(), OsString::from("offline"))],
+    )
+    .await?;
+    app.accept_confirmations().await?;
+    app.click("#nav a[data-screen=blasts]").await?;
+    let card = format!("[data-testid=blast-card][data-blast-id=\"{blast}\"]");
+    app.wait_for_text(
+        &format!("{card} [data-testid=receipts]"),
+        "2 of the 3 sent arrived; 1 read.",
+    )
+    .await?;
+    app.screenshot_for_docs("history").await?;
+
+    step("send it again: one click, to the one that failed, as a new blast");
+    app.wait_for_text(
+        &format!("{card} [data-testid=resend]"),
+        "Send again to 1 (failed or unknown)",
+    )
+    .await?;
+    app.click(&format!("{card} [data-testid=resend]")).await?;
+    app.wait_for_text(
+        "[data-testid=notice]",
+        "Sending again to 1 recipient as a new blast.",
+    )
+    .await?;
+    app.wait_for_text_that("[data-testid=blast-card] h2", "the new blast", |t| {
+        t == "Promo (again)"
+    })
+    .await?;
+    let store = Store::open_in(dir.path())?;
+    let again = &store.list_blasts()?[0];
+    assert_eq!(
+        (again.name.as_str(), again.counts.total),
+        ("Promo (again)", 1)
+    );
+    app.close().await
+}

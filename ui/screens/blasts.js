@@ -175,6 +175,10 @@ function card(blast) {
       stat(t("unknown"), c.unknown, "unknown"),
       stat(t("in all"), c.total, "total"),
     ),
+    // WhatsApp's receipts, for real sends: how many arrived and were read.
+    !blast.simulated && c.sent
+      ? h("p", { class: "muted", dataset: { testid: "receipts" }, text: t("{delivered} of the {sent} sent arrived; {read} read.", { delivered: count(blast.receipts?.delivered ?? 0), sent: count(c.sent), read: count(blast.receipts?.read ?? 0) }) })
+      : null,
     ...lines,
     h("div", { class: "row actions" }, actions),
     openReport?.blastId === blast.id ? report(blast) : null,
@@ -268,7 +272,7 @@ function render() {
   return h(
     "div",
     { class: "stack" },
-    screenHeader(t("Blasts"), t("Live progress and reports of your sends.")),
+    screenHeader(t("Blasts"), t("Live progress, history and reports of your sends.")),
     ...present(
       notice ? h("p", { class: `notice notice-${notice.kind}`, attrs: { role: notice.kind === "error" ? "alert" : "status" }, dataset: { testid: "notice" }, text: notice.text }) : null,
       blasts.length === 0

@@ -73,6 +73,10 @@ async fn the_report_tells_each_recipient_outcome_and_exports_to_xlsx_and_csv() -
     assert!(store.record_receipt(&sent.message_id, Receipt::Read, START + 65_000)?);
     // Receipts only move forward.
     assert!(!store.record_receipt(&sent.message_id, Receipt::Delivered, START + 70_000)?);
+    // The blast's summary counts them: read is also delivered.
+    let summary = store.blast_summary(blast)?;
+    assert_eq!((summary.receipts.delivered, summary.receipts.read), (1, 1));
+    assert_eq!(store.list_blasts()?[0].receipts, summary.receipts);
 
     let report = Report::load(&store, blast)?;
     let outcomes: Vec<&str> = report.rows.iter().map(|r| r.outcome).collect();

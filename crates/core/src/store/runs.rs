@@ -26,6 +26,33 @@ pub struct BlastSummary {
     pub started_at: Option<i64>,
     pub completed_at: Option<i64>,
     pub counts: DeliveryCounts,
+    /// How many of the sent messages WhatsApp says arrived, and were read.
+    pub receipts: Receipts,
+}
+
+/// Receipts of a blast's sent messages (a read message counts as delivered).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Receipts {
+    pub delivered: u64,
+    pub read: u64,
+}
+
+/// Counts receipts per blast: (blast_id, delivered, read).
+const RECEIPTS: &str = "SELECT blast_id,
+        count(*) FILTER (WHERE receipt IN ('delivered', 'read')),
+        count(*) FILTER (WHERE receipt = 'read')
+     FROM deliveries WHERE receipt IS NOT NULL";
+
+fn receipts_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Receipts)> {
+    let count = |i| row.get::<_, i64>(i).map(|n| u64::try_from(n).unwrap_or(0));
+    Ok((
+        row.get(0)?,
+        Receipts {
+            delivered: count(1)?,
+            read: count(2)?,
+        },
+    ))
 }
 
 /// Why a blast was paused, as a code and in words.
@@ -71,6 +98,7 @@ fn summary_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<BlastSummary> {
         started_at: row.get(10)?,
         completed_at: row.get(11)?,
         counts: DeliveryCounts::default(),
+        receipts: Receipts::default(),
     })
 }
 
@@ -98,6 +126,13 @@ impl Store {
                     blast.counts.add(&state, u64::try_from(n).unwrap_or(0));
                 }
             }
+            let mut statement = conn.prepare(&format!("{RECEIPTS} GROUP BY blast_id"))?;
+            for row in statement.query_map([], receipts_row)? {
+                let (blast_id, receipts) = row?;
+                if let Some(blast) = blasts.iter_mut().find(|b| b.id == blast_id) {
+                    blast.receipts = receipts;
+                }
+            }
             Ok(blasts)
         })
     }
@@ -116,6 +151,17 @@ impl Store {
             })?
             .ok_or(Error::BlastNotFound { blast_id })?;
         blast.counts = self.delivery_counts(blast_id)?;
+        blast.receipts = self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    &format!("{RECEIPTS} AND blast_id = ?1 GROUP BY blast_id"),
+                    [blast_id],
+                    receipts_row,
+                )
+                .optional()?
+                .map(|(_, receipts)| receipts)
+                .unwrap_or_default())
+        })?;
         Ok(blast)
     }
 

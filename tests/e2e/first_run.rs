@@ -157,6 +157,30 @@ async fn first_run_rehearsal(language: &Language) -> Result {
     app.close().await
 }
 
+/// A blast "Promo" from `account` to `n` customers (+6281200000000, ...).
+fn promo(store: &Store, account: i64, n: usize, simulated: bool, at: i64) -> Result<i64> {
+    let recipients: Vec<Recipient> = (0..n)
+        .map(|i| Recipient {
+            phone: Phone::from_e164_unchecked(format!("+6281200000{i:03}")),
+            fields: Fields::new(vec![]),
+            source: Source::Audience {
+                audience: std::sync::Arc::from("Pelanggan"),
+            },
+        })
+        .collect();
+    Ok(store.create_blast(
+        &NewBlast {
+            account_id: account,
+            name: "Promo",
+            template: "Promo!",
+            options: serde_json::json!({}),
+            simulated,
+            recipients: &recipients,
+        },
+        at,
+    )?)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn messages_of_unknown_fate_after_a_crash_are_sent_again_on_request() -> Result {
     bounded(resend_unknown()).await
@@ -167,28 +191,9 @@ async fn resend_unknown() -> Result {
     step("a rehearsal blast that was sending its first message when the app died");
     let blast = {
         let store = Store::open_in(dir.path())?;
-        let recipients: Vec<Recipient> = (0..3)
-            .map(|i| Recipient {
-                phone: Phone::from_e164_unchecked(format!("+6281200000{i:03}")),
-                fields: Fields::new(vec![]),
-                source: Source::Audience {
-                    audience: std::sync::Arc::from("Pelanggan"),
-                },
-            })
-            .collect();
         let account =
             store.ensure_account("Rehearsal", AccountKind::Simulated, "Asia/Jakarta", 0)?;
-        let blast = store.create_blast(
-            &NewBlast {
-                account_id: account,
-                name: "Promo",
-                template: "Promo!",
-                options: serde_json::json!({}),
-                simulated: true,
-                recipients: &recipients,
-            },
-            0,
-        )?;
+        let blast = promo(&store, account, 3, true, 0)?;
         let conn = rusqlite::Connection::open(dir.path().join(blastdesk_core::store::FILE_NAME))?;
         conn.execute(
             "UPDATE deliveries SET state = 'sending', attempts = 1
@@ -316,26 +321,7 @@ async fn history() -> Result {
         let store = Store::open_in(dir.path())?;
         store.set_setting_text("welcome_done", Some("yes"), 0)?;
         let account = store.add_account("Toko", AccountKind::Whatsapp, "Asia/Jakarta", 0)?;
-        let recipients: Vec<Recipient> = (0..4)
-            .map(|i| Recipient {
-                phone: Phone::from_e164_unchecked(format!("+6281200000{i:03}")),
-                fields: Fields::new(vec![]),
-                source: Source::Audience {
-                    audience: std::sync::Arc::from("Pelanggan"),
-                },
-            })
-            .collect();
-        let blast = store.create_blast(
-            &NewBlast {
-                account_id: account,
-                name: "Promo",
-                template: "Promo!",
-                options: serde_json::json!({}),
-                simulated: false,
-                recipients: &recipients,
-            },
-            CREATED,
-        )?;
+        let blast = promo(&store, account, 4, false, CREATED)?;
         let conn = rusqlite::Connection::open(dir.path().join(blastdesk_core::store::FILE_NAME))?;
         conn.execute_batch(&format!(
             "UPDATE deliveries SET state = 'sent', attempts = 1, sent_at = 1, message_id = 'm' || id

@@ -229,12 +229,17 @@ impl Runner {
 }
 
 /// Shows a desktop notification (logged, never fatal, where there is no
-/// notification service).
+/// notification service). On a blocking thread: a notification service that
+/// is slow to answer (or absent, so the call waits for its timeout) must not
+/// hold up the engine's events or the window's updates.
 pub fn notify(app: &AppHandle, title: &str, body: &str) {
-    let shown = app.notification().builder().title(title).body(body).show();
-    if let Err(error) = shown {
-        tracing::warn!("cannot show a notification: {error}");
-    }
+    let (app, title, body) = (app.clone(), title.to_owned(), body.to_owned());
+    tauri::async_runtime::spawn_blocking(move || {
+        let shown = app.notification().builder().title(title).body(body).show();
+        if let Err(error) = shown {
+            tracing::warn!("cannot show a notification: {error}");
+        }
+    });
 }
 
 /// "Blastdesk", or what is sending: "Blastdesk: Promo 120 of 500".

@@ -112,7 +112,10 @@ impl Sessions {
         if Network::scripted() {
             session.begin(&start);
             let script = session::scripted_link("+6281234567890");
-            tauri::async_runtime::spawn(Arc::clone(&session).play(script));
+            tauri::async_runtime::spawn(async move {
+                Arc::clone(&session).play(script).await;
+                session.play_replies(session::scripted_replies()).await;
+            });
         } else {
             tauri::async_runtime::spawn(session.run(start));
         }

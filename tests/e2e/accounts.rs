@@ -82,6 +82,22 @@ async fn scripted_link() -> Result {
     );
     assert_eq!(account.status, AccountStatus::Connected);
 
+    step("a customer replies \"Stop!\": on the do-not-contact list, shown there");
+    // Once it is recorded (the app logs it), the list shows it.
+    crate::shell::wait_for_log(
+        dir.path(),
+        "a customer opted out by reply",
+        std::time::Duration::from_secs(10),
+    )?;
+    app.click("#nav a[data-screen=do-not-contact]").await?;
+    app.wait_for_text(
+        "[data-testid=dnc-list] tr[data-phone='+6281299990002'] td:nth-child(2)",
+        "Replied to opt out · Replied \"STOP\"",
+    )
+    .await?;
+    let listed = store.do_not_contact()?;
+    assert_eq!(listed.len(), 1, "a thank-you is not an opt-out");
+
     step("override the WhatsApp Web version, and refuse a bad one");
     app.click("#nav a[data-screen=settings]").await?;
     app.type_into("#whatsapp-version", "2.3001.5").await?;

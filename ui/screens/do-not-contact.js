@@ -171,9 +171,13 @@ function update() {
   if (root?.isConnected) root.replaceChildren(render());
 }
 
+// Opt-outs seen, so that a list read while one arrived is read again.
+let optOuts = 0;
+
 // An opt-out reply arrives while the screen is open: show it.
 api.on("account", (event) => {
   if (event?.kind !== "optOut") return;
+  optOuts += 1;
   notice = { kind: "ok", text: t("{phone} replied “{word}” and was added to the list.", { phone: event.phone, word: event.word }) };
   if (root?.isConnected) reload();
 });
@@ -184,6 +188,7 @@ export default {
     return t("Do not contact");
   },
   async render() {
+    const seen = optOuts;
     try {
       [entries, words] = await Promise.all([api.listDoNotContact(), api.optOutWords()]);
     } catch (error) {
@@ -191,6 +196,7 @@ export default {
     }
     root = h("div", {});
     root.replaceChildren(render());
+    if (optOuts !== seen) setTimeout(reload, 0);
     return root;
   },
 };

@@ -34,7 +34,7 @@ use whatsapp_rust::upload::UploadOptions;
 use whatsapp_rust::waproto::buffa::MessageField;
 use whatsapp_rust::waproto::whatsapp as wa;
 
-use crate::signals::{self, Mapped, NackClass};
+use crate::signals::{self, Mapped, NackClass, Reply};
 use crate::version::WebVersion;
 use crate::{jid, qr};
 
@@ -153,6 +153,22 @@ pub fn scripted_link(phone: &str) -> Vec<(Duration, LinkSignal)> {
             },
         ),
         (ms(300), LinkSignal::Connected),
+    ]
+}
+
+/// What customers of a scripted account reply once it is connected: one
+/// opts out (so the opt-out path can be followed end to end), one thanks.
+pub fn scripted_replies() -> Vec<(Duration, Reply)> {
+    let reply = |phone: &str, text: &str| Reply {
+        phone: phone.to_owned(),
+        text: text.to_owned(),
+    };
+    vec![
+        (
+            Duration::from_millis(500),
+            reply("+6281299990001", "Terima kasih!"),
+        ),
+        (Duration::from_millis(200), reply("+6281299990002", "Stop!")),
     ]
 }
 
@@ -370,28 +386,29 @@ impl Session {
                     tracing::warn!("cannot pause the account's blasts: {error}");
                 }
             }
-            Some(Mapped::Replies(replies)) => {
-                let now = self.config.clock.now_ms();
-                for reply in replies {
-                    let phone = Phone::from_e164_unchecked(reply.phone);
-                    match self.config.store.handle_reply(&phone, &reply.text, now) {
-                        Ok(Some(opt_out)) if opt_out.added => {
-                            tracing::info!(
-                                account = self.account_id(),
-                                "a customer opted out by reply"
-                            );
-                            (self.config.notify)(SessionEvent::OptOut {
-                                account_id: self.account_id(),
-                                phone: opt_out.phone.as_str().to_owned(),
-                                word: opt_out.word,
-                            });
-                        }
-                        Ok(_) => {}
-                        Err(error) => tracing::warn!("cannot record an opt-out reply: {error}"),
-                    }
-                }
-            }
+            Some(Mapped::Replies(replies)) => self.on_replies(replies),
             Some(Mapped::Nack { .. }) | None => {}
+        }
+    }
+
+    /// Customers' replies: an opt-out word puts the sender on the
+    /// do-not-contact list (their waiting messages are skipped) and is told.
+    pub fn on_replies(&self, replies: Vec<Reply>) {
+        let now = self.config.clock.now_ms();
+        for reply in replies {
+            let phone = Phone::from_e164_unchecked(reply.phone);
+            match self.config.store.handle_reply(&phone, &reply.text, now) {
+                Ok(Some(opt_out)) if opt_out.added => {
+                    tracing::info!(account = self.account_id(), "a customer opted out by reply");
+                    (self.config.notify)(SessionEvent::OptOut {
+                        account_id: self.account_id(),
+                        phone: opt_out.phone.as_str().to_owned(),
+                        word: opt_out.word,
+                    });
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!("cannot record an opt-out reply: {error}"),
+            }
         }
     }
 
@@ -483,6 +500,21 @@ impl Session {
                 return;
             }
             self.signal(signal);
+        }
+    }
+
+    /// Plays scripted replies, each after its delay, through the same path
+    /// as real ones ([`Session::on_replies`]).
+    pub async fn play_replies(self: Arc<Self>, replies: Vec<(Duration, Reply)>) {
+        for (delay, reply) in replies {
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = self.woken.notified() => return,
+            }
+            if self.stopped.load(Ordering::SeqCst) {
+                return;
+            }
+            self.on_replies(vec![reply]);
         }
     }
 

@@ -147,3 +147,62 @@ fn waiting_blast(store: &Store, account: i64) -> Result<i64, Box<dyn std::error:
         0,
     )?)
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_opt_out_reply_reaches_the_do_not_contact_list_and_is_told_once() -> TestResult {
+    use blastdesk_whatsapp::signals::Reply;
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = store.add_account("Toko", AccountKind::Whatsapp, "Asia/Jakarta", 0)?;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&events);
+    let session = Session::new(SessionConfig {
+        account_id: account,
+        data_dir: dir.path().to_path_buf(),
+        store: store.clone(),
+        control: Control::new(store.clone()),
+        version: version::PINNED,
+        clock: Arc::new(SystemClock),
+        notify: Arc::new(move |event: SessionEvent| {
+            seen.lock().map(|mut e| e.push(event)).ok();
+        }),
+        network: Network::custom(Offline),
+    });
+    let reply = |phone: &str, text: &str| Reply {
+        phone: phone.to_owned(),
+        text: text.to_owned(),
+    };
+    session.on_replies(vec![
+        reply("+6281200000001", "BERHENTI"),
+        reply("+6281200000002", "berhenti kirim promo ya"),
+        // The same customer again: already on the list, not told twice.
+        reply("+6281200000001", "stop"),
+    ]);
+    let listed = store.do_not_contact_entries()?;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (
+            listed[0].phone.as_str(),
+            listed[0].reason.as_str(),
+            listed[0].note.as_deref()
+        ),
+        (
+            "+6281200000001",
+            "opt_out_reply",
+            Some("Replied \"BERHENTI\"")
+        )
+    );
+    let told: Vec<(String, String)> = events
+        .lock()
+        .map(|e| {
+            e.iter()
+                .filter_map(|event| match event {
+                    SessionEvent::OptOut { phone, word, .. } => Some((phone.clone(), word.clone())),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(told, [("+6281200000001".to_owned(), "BERHENTI".to_owned())]);
+    Ok(())
+}

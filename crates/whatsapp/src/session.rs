@@ -491,22 +491,20 @@ impl Session {
     /// client's. What the app runs when [`NETWORK_ENV`] is `scripted`, so the
     /// link screen can be tested end to end without WhatsApp.
     pub async fn play(self: Arc<Self>, script: Vec<(Duration, LinkSignal)>) {
-        for (delay, signal) in script {
-            tokio::select! {
-                () = tokio::time::sleep(delay) => {}
-                () = self.woken.notified() => return,
-            }
-            if self.stopped.load(Ordering::SeqCst) {
-                return;
-            }
-            self.signal(signal);
-        }
+        self.after_delays(script, |session, signal| session.signal(signal))
+            .await;
     }
 
     /// Plays scripted replies, each after its delay, through the same path
     /// as real ones ([`Session::on_replies`]).
     pub async fn play_replies(self: Arc<Self>, replies: Vec<(Duration, Reply)>) {
-        for (delay, reply) in replies {
+        self.after_delays(replies, |session, reply| session.on_replies(vec![reply]))
+            .await;
+    }
+
+    /// Hands each step to `take` after its delay, until the session stops.
+    async fn after_delays<T>(&self, steps: Vec<(Duration, T)>, take: impl Fn(&Self, T)) {
+        for (delay, step) in steps {
             tokio::select! {
                 () = tokio::time::sleep(delay) => {}
                 () = self.woken.notified() => return,
@@ -514,7 +512,7 @@ impl Session {
             if self.stopped.load(Ordering::SeqCst) {
                 return;
             }
-            self.on_replies(vec![reply]);
+            take(self, step);
         }
     }
 

@@ -19,6 +19,25 @@ use blastdesk_whatsapp::version;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
+/// A session of `account` whose client reaches nothing, telling `notify`.
+fn offline_session(
+    store: &Store,
+    dir: &std::path::Path,
+    account: i64,
+    notify: impl Fn(SessionEvent) + Send + Sync + 'static,
+) -> Arc<Session> {
+    Session::new(SessionConfig {
+        account_id: account,
+        data_dir: dir.to_path_buf(),
+        store: store.clone(),
+        control: Control::new(store.clone()),
+        version: version::PINNED,
+        clock: Arc::new(SystemClock),
+        notify: Arc::new(notify),
+        network: Network::custom(Offline),
+    })
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn offline_the_session_says_it_cannot_reach_whatsapp_and_when_it_retries() -> TestResult {
     let dir = tempfile::tempdir()?;
@@ -27,20 +46,11 @@ async fn offline_the_session_says_it_cannot_reach_whatsapp_and_when_it_retries()
     let (tx, mut statuses) = tokio::sync::mpsc::unbounded_channel();
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&events);
-    let session = Session::new(SessionConfig {
-        account_id: account,
-        data_dir: dir.path().to_path_buf(),
-        store: store.clone(),
-        control: Control::new(store.clone()),
-        version: version::PINNED,
-        clock: Arc::new(SystemClock),
-        notify: Arc::new(move |event: SessionEvent| {
-            seen.lock().map(|mut e| e.push(event.clone())).ok();
-            if let SessionEvent::Status { status, .. } = event {
-                tx.send(status).ok();
-            }
-        }),
-        network: Network::custom(Offline),
+    let session = offline_session(&store, dir.path(), account, move |event: SessionEvent| {
+        seen.lock().map(|mut e| e.push(event.clone())).ok();
+        if let SessionEvent::Status { status, .. } = event {
+            tx.send(status).ok();
+        }
     });
     let running = tokio::spawn(session.run(Start::LinkWithQr));
     let before = SystemClock.now_ms();
@@ -156,17 +166,8 @@ async fn an_opt_out_reply_reaches_the_do_not_contact_list_and_is_told_once() -> 
     let account = store.add_account("Toko", AccountKind::Whatsapp, "Asia/Jakarta", 0)?;
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&events);
-    let session = Session::new(SessionConfig {
-        account_id: account,
-        data_dir: dir.path().to_path_buf(),
-        store: store.clone(),
-        control: Control::new(store.clone()),
-        version: version::PINNED,
-        clock: Arc::new(SystemClock),
-        notify: Arc::new(move |event: SessionEvent| {
-            seen.lock().map(|mut e| e.push(event)).ok();
-        }),
-        network: Network::custom(Offline),
+    let session = offline_session(&store, dir.path(), account, move |event| {
+        seen.lock().map(|mut e| e.push(event)).ok();
     });
     let reply = |phone: &str, text: &str| Reply {
         phone: phone.to_owned(),

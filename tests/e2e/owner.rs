@@ -7,7 +7,11 @@
 use std::ffi::OsString;
 
 use blastdesk_core::Store;
+use blastdesk_core::engine::Control;
 use blastdesk_core::messenger::{MediaKind, read_ledger};
+use blastdesk_core::pacing::Pacing;
+use blastdesk_core::store::AccountKind;
+use blastdesk_core::store::blasts::NewBlast;
 use fantoccini::Locator;
 
 use crate::harness::{App, Result, bounded, step};
@@ -527,5 +531,56 @@ async fn list_on_new_blast() -> Result {
             ("+6281234560002".to_owned(), "Halo Budi!".to_owned()),
         ]
     );
+    app.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_blast_cancelled_from_the_command_line_is_caught_up_on_the_blasts_screen() -> Result {
+    bounded(caught_up()).await
+}
+
+async fn caught_up() -> Result {
+    let dir = tempfile::tempdir()?;
+    welcomed(dir.path())?;
+    step("a rehearsal paced a minute apart, so it is still sending");
+    let blast = {
+        let store = Store::open_in(dir.path())?;
+        blastdesk_core::sample::save(&store, 0)?;
+        let account =
+            store.ensure_account("Rehearsal", AccountKind::Simulated, "Asia/Jakarta", 0)?;
+        store.set_account_pacing(
+            account,
+            &Pacing {
+                enabled: true,
+                min_delay_s: 60,
+                max_delay_s: 60,
+                window: None,
+                ..Pacing::default()
+            },
+        )?;
+        let recipients = blastdesk_core::sample::recipients();
+        store.create_blast(
+            &NewBlast {
+                account_id: account,
+                name: "Promo",
+                template: "Promo!",
+                options: serde_json::json!({}),
+                simulated: true,
+                recipients: &recipients,
+            },
+            0,
+        )?
+    };
+    let app = App::launch(dir.path()).await?;
+    app.click("#nav a[data-screen=blasts]").await?;
+    let card = format!("[data-testid=blast-card][data-blast-id=\"{blast}\"]");
+    app.element(&format!("{card}[data-state=running]")).await?;
+
+    step("cancelled by another program (the command line): no event reaches the window");
+    let store = Store::open_in(dir.path())?;
+    Control::new(store.clone()).cancel(blast, chrono::Utc::now().timestamp_millis())?;
+    assert_eq!(store.blast_summary(blast)?.state, "cancelled");
+    app.element(&format!("{card}[data-state=cancelled]"))
+        .await?;
     app.close().await
 }

@@ -82,6 +82,40 @@ async function reload() {
   update();
 }
 
+/**
+ * While a blast is sending, the list is also read again now and then, and
+ * the cards that changed are redrawn: the live events are the fast path,
+ * this makes sure a missed one is caught up.
+ */
+const CATCH_UP_MS = 10_000;
+let catchUp = null;
+
+async function catchUpWithStore() {
+  if (!root?.isConnected) {
+    clearInterval(catchUp);
+    catchUp = null;
+    return;
+  }
+  if (!blasts.some((b) => b.state === "running" || b.state === "queued")) return;
+  let fresh;
+  try {
+    fresh = await api.listBlasts();
+  } catch {
+    return; // the next round tries again
+  }
+  if (fresh.length !== blasts.length) {
+    blasts = fresh;
+    return update();
+  }
+  const shown = new Map(blasts.map((b) => [b.id, b]));
+  blasts = fresh;
+  for (const blast of fresh) {
+    const before = shown.get(blast.id);
+    const same = before && before.state === blast.state && JSON.stringify(before.counts) === JSON.stringify(blast.counts);
+    if (!same) updateCard(blast.id);
+  }
+}
+
 async function act(blastId, action) {
   notice = null;
   try {
@@ -311,6 +345,8 @@ export default {
     // The engine moved on while the list was being read: read it again
     // once the screen is shown, so no state change is lost.
     if (eventsSeen !== seen) setTimeout(reload, 0);
+    clearInterval(catchUp);
+    catchUp = setInterval(catchUpWithStore, CATCH_UP_MS);
     return root;
   },
 };

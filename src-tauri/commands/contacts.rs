@@ -98,16 +98,8 @@ pub async fn add_do_not_contact_file(
             message: e.to_string(),
         })?;
         let note = format!("From {}", file.file);
-        let now = now_ms();
-        let mut added = 0;
-        for row in &file.rows {
-            added += u64::from(store.add_do_not_contact_noted(
-                &row.phone,
-                "import",
-                Some(&note),
-                now,
-            )?);
-        }
+        let phones: Vec<_> = file.rows.iter().map(|row| row.phone.clone()).collect();
+        let added = store.add_do_not_contact_all(&phones, "import", Some(&note), now_ms())?;
         Ok(Added {
             added,
             already: file.rows.len() as u64 - added,

@@ -35,6 +35,8 @@ enum Command {
     Blast(cmd::blast::Args),
     /// Add, link, list, log out and remove WhatsApp accounts
     Account(cmd::account::Args),
+    /// The do-not-contact list and the opt-out reply words
+    Contacts(cmd::contacts::Args),
     /// Schedule blasts: once, or every day, week or month, in a time zone
     Schedule(cmd::schedule::Args),
     /// Run the scheduler and every account's sending without a window (for a
@@ -91,6 +93,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Settings(args) => cmd::settings::run(&data_dir, args).map(ok),
         Command::Blast(args) => cmd::blast::run(&data_dir, args),
         Command::Account(args) => cmd::account::run(&data_dir, args),
+        Command::Contacts(args) => cmd::contacts::run(&data_dir, args).map(ok),
         Command::Schedule(args) => cmd::schedule::run(&data_dir, args).map(ok),
         Command::Daemon(args) => cmd::schedule::daemon(&data_dir, args).map(ok),
         Command::Backup(args) => cmd::backup::backup(&data_dir, args).map(ok),

@@ -259,6 +259,10 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 #[test]
 fn a_blast_is_created_run_paused_by_a_logout_resumed_and_reported() -> TestResult {
     let dir = tempfile::tempdir()?;
@@ -904,5 +908,120 @@ fn backup_and_restore_round_trip_and_refuse_other_files() -> TestResult {
     assert!(cli(&data, &["restore", backup_arg])?.status.success());
     let status = json(&cli(&data, &["status", "--json"])?)?;
     assert_eq!(status["audiences"], 1, "as backed up: {status}");
+    Ok(())
+}
+
+#[test]
+fn the_do_not_contact_list_is_kept_and_a_blast_leaves_it_out_and_is_sent_again() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let list = dir.path().join("pelanggan.csv");
+    std::fs::write(
+        &list,
+        "Nama,HP\nDewi,0812 1111 0001\nBudi,0812 1111 0002\nSari,0812 1111 0003\n",
+    )?;
+    let complaints = dir.path().join("keluhan.csv");
+    std::fs::write(&complaints, "HP\n0812 1111 0003\nbukan nomor\n")?;
+    let (list_arg, complaints_arg) = (
+        list.to_str().ok_or("path")?,
+        complaints.to_str().ok_or("path")?,
+    );
+
+    // A typo refuses the whole command; nothing is added.
+    let refused = cli(&data, &["contacts", "add", "0812 1111 0002", "12"])?;
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("\"12\" is not a usable number; nothing was added"));
+    assert_eq!(
+        json(&cli(&data, &["contacts", "list", "--json"])?)?,
+        serde_json::json!([])
+    );
+
+    let added = cli(&data, &["contacts", "add", "0812 1111 0002"])?;
+    assert_eq!(stdout(&added).trim(), "1 added, 0 already on the list.");
+    let from_file = cli(&data, &["contacts", "add-file", complaints_arg])?;
+    assert_eq!(
+        stdout(&from_file).trim(),
+        "1 added, 0 already on the list, 1 rows unusable."
+    );
+    let listed = json(&cli(&data, &["contacts", "list", "--json"])?)?;
+    let phones: Vec<&str> = listed
+        .as_array()
+        .ok_or("a list")?
+        .iter()
+        .filter_map(|e| e["phone"].as_str())
+        .collect();
+    assert_eq!(phones.len(), 2);
+    assert!(phones.contains(&"+6281211110002") && phones.contains(&"+6281211110003"));
+
+    // The opt-out words: shown, changed, an empty list refused.
+    assert_eq!(
+        stdout(&cli(&data, &["contacts", "words"])?).trim(),
+        "STOP, BERHENTI, UNSUBSCRIBE"
+    );
+    assert_eq!(
+        cli(&data, &["contacts", "words", " , "])?.status.code(),
+        Some(1)
+    );
+    let words = cli(&data, &["contacts", "words", "stop, batal"])?;
+    assert_eq!(stdout(&words).trim(), "Opt-out words: STOP, BATAL.");
+
+    // A blast leaves them out; removing one puts it back in the next.
+    let created = json(&cli(
+        &data,
+        &[
+            "blast",
+            "create",
+            list_arg,
+            "--simulate",
+            "--json",
+            "--template",
+            "Halo {Nama}",
+        ],
+    )?)?;
+    assert_eq!(created["recipients"], 1);
+    let removed = cli(&data, &["contacts", "remove", "0812 1111 0002"])?;
+    assert_eq!(stdout(&removed).trim(), "+6281211110002 is off the list.");
+    assert_eq!(
+        cli(&data, &["contacts", "remove", "0812 1111 0002"])?
+            .status
+            .code(),
+        Some(1)
+    );
+
+    // Its one message is refused for good: sent again, as a new blast, to that one.
+    let blast = created["blast"].to_string();
+    let ledger = dir.path().join("ledger.jsonl");
+    let ledger_arg = ledger.to_str().ok_or("path")?;
+    let run = cli(
+        &data,
+        &[
+            "blast",
+            "run",
+            &blast,
+            "--ledger",
+            ledger_arg,
+            "--permanent",
+            "1",
+        ],
+    )?;
+    assert!(run.status.success(), "{run:?}");
+    let again = cli(&data, &["blast", "again", &blast])?;
+    assert!(again.status.success(), "{again:?}");
+    assert!(
+        stdout(&again).contains("again to 1 recipients"),
+        "{}",
+        stdout(&again)
+    );
+    let list = json(&cli(&data, &["blast", "list", "--json"])?)?;
+    assert_eq!(list[0]["name"], "Blast (again)", "{list}");
+    // The new one cannot be sent again before it has finished.
+    let newest = list[0]["id"].to_string();
+    let early = cli(&data, &["blast", "again", &newest])?;
+    assert_eq!(early.status.code(), Some(1));
+    assert!(
+        stderr(&early).contains("is still queued"),
+        "{}",
+        stderr(&early)
+    );
     Ok(())
 }

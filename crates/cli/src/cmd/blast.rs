@@ -47,6 +47,8 @@ enum Command {
     Cancel(BlastArg),
     /// Decide about messages that may or may not have gone out when Blastdesk stopped
     Decide(DecideArgs),
+    /// Send a finished blast again to those whose message failed or whose fate is unknown (a new blast)
+    Again(BlastArg),
     /// Write a blast's per-recipient report to an .xlsx or .csv file
     Export {
         blast: i64,
@@ -170,6 +172,14 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<std::process::ExitCode
             println!(
                 "Blast {} is cancelled; {skipped} messages will not be sent.",
                 args.blast
+            );
+            Ok(done(()))
+        }
+        Command::Again(args) => {
+            let again = store.resend_blast(args.blast, super::now_ms())?;
+            println!(
+                "Blast {} sends blast {} again to {} recipients; run it with `blast run {}`.",
+                again.blast_id, args.blast, again.recipients, again.blast_id
             );
             Ok(done(()))
         }

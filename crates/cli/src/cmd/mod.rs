@@ -3,6 +3,7 @@
 pub mod account;
 pub mod backup;
 pub mod blast;
+pub mod contacts;
 pub mod import;
 pub mod schedule;
 pub mod settings;

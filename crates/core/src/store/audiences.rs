@@ -208,24 +208,42 @@ impl Store {
         note: Option<&str>,
         now_ms: i64,
     ) -> Result<bool> {
+        Ok(self.add_do_not_contact_all(std::slice::from_ref(phone), reason, note, now_ms)? > 0)
+    }
+
+    /// Puts numbers on the do-not-contact list in one transaction (a whole
+    /// file of them), as [`Store::add_do_not_contact_noted`] does one.
+    /// Returns how many were not on it yet.
+    pub fn add_do_not_contact_all(
+        &self,
+        phones: &[Phone],
+        reason: &str,
+        note: Option<&str>,
+        now_ms: i64,
+    ) -> Result<u64> {
         self.write(|conn| {
             let tx = conn.transaction()?;
-            let added = tx.execute(
-                "INSERT OR IGNORE INTO do_not_contact (phone, reason, note, added_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![phone.as_str(), reason, note, now_ms],
-            )?;
-            tx.execute(
-                "UPDATE deliveries SET state = 'skipped', error_code = 'do_not_contact',
-                        error_detail = 'On the do-not-contact list', next_attempt_at = NULL,
-                        updated_at = ?2
-                 WHERE phone = ?1 AND state IN ('queued', 'retry_wait')
-                   AND blast_id IN (SELECT id FROM blasts
-                                    WHERE state NOT IN ('completed', 'cancelled'))",
-                params![phone.as_str(), now_ms],
-            )?;
+            let mut added = 0;
+            {
+                let mut insert = tx.prepare(
+                    "INSERT OR IGNORE INTO do_not_contact (phone, reason, note, added_at)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                let mut skip = tx.prepare(
+                    "UPDATE deliveries SET state = 'skipped', error_code = 'do_not_contact',
+                            error_detail = 'On the do-not-contact list', next_attempt_at = NULL,
+                            updated_at = ?2
+                     WHERE phone = ?1 AND state IN ('queued', 'retry_wait')
+                       AND blast_id IN (SELECT id FROM blasts
+                                        WHERE state NOT IN ('completed', 'cancelled'))",
+                )?;
+                for phone in phones {
+                    added += insert.execute(params![phone.as_str(), reason, note, now_ms])? as u64;
+                    skip.execute(params![phone.as_str(), now_ms])?;
+                }
+            }
             tx.commit()?;
-            Ok(added > 0)
+            Ok(added)
         })
     }
 

@@ -7,6 +7,7 @@ fn main() {
         "app_info",
         "store_summary",
         "list_audiences",
+        "delete_audience",
         "pick_files",
         "import_preview",
         "save_audience",

@@ -68,6 +68,7 @@ pub fn run() {
             commands::blasts::pick_attachment,
             commands::blasts::resend_blast,
             commands::audiences::list_audiences,
+            commands::audiences::delete_audience,
             commands::import::pick_files,
             commands::import::import_preview,
             commands::import::save_audience,

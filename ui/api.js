@@ -60,6 +60,8 @@ export const api = {
   storeSummary: () => call("store_summary"),
   /** Saved audiences: id, name, contacts, updatedAt (Unix ms). */
   listAudiences: () => call("list_audiences"),
+  /** Deletes a saved audience (blasts made from it keep their recipients). */
+  deleteAudience: (name) => call("delete_audience", { name }),
   /** Opens the file dialog; resolves to the chosen files as [{id, name}]. */
   pickFiles: () => call("pick_files"),
   /**

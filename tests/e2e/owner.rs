@@ -310,6 +310,17 @@ async fn do_not_contact() -> Result {
     .await?;
     let words = Store::open_in(dir.path())?.opt_out_words()?;
     assert_eq!(words.matched("Jangan kirim!"), Some("JANGAN KIRIM"));
+
+    step("the rehearsal's sample audience is deleted when no longer wanted");
+    app.click("#nav a[data-screen=audiences]").await?;
+    app.click("[data-testid=audience-list] [data-testid=delete-audience]")
+        .await?;
+    app.wait_for_text(
+        "main[data-screen=audiences] [data-testid=empty-state] h2",
+        "No saved audiences yet",
+    )
+    .await?;
+    assert!(Store::open_in(dir.path())?.audiences()?.is_empty());
     app.close().await
 }
 

@@ -77,6 +77,8 @@ export default {
   "Day of the month (monthly)": "Tanggal (bulanan)",
   "December promo": "Promo Desember",
   "Delete": "Hapus",
+  "Delete the audience “{name}”? Blasts made from it keep their recipients; schedules that send to it will skip their runs.": "Hapus audiens “{name}”? Blast yang dibuat darinya tetap menyimpan penerimanya; jadwal yang mengirim ke audiens ini akan melewati pengirimannya.",
+  "Delete {name}": "Hapus {name}",
   "Delete “{name}”? The blasts it made stay.": "Hapus “{name}”? Blast yang sudah dibuatnya tetap ada.",
   "Delivered": "Diterima",
   "Differs in": "Berbeda pada",

@@ -453,6 +453,27 @@ function savedList(audiences) {
           h("span", { class: "list-title", text: audience.name }),
           h("span", { class: "muted", text: plural(audience.contacts, "contact") }),
           h("span", { class: "muted", text: t("Updated {time}", { time: updated.format(new Date(audience.updatedAt)) }) }),
+          h(
+            "button",
+            {
+              class: "button small",
+              attrs: { type: "button", "aria-label": t("Delete {name}", { name: audience.name }) },
+              dataset: { testid: "delete-audience" },
+              on: {
+                click: async () => {
+                  if (!confirm(t("Delete the audience “{name}”? Blasts made from it keep their recipients; schedules that send to it will skip their runs.", { name: audience.name }))) return;
+                  try {
+                    await api.deleteAudience(audience.name);
+                    session.audiences.delete(audience.name);
+                  } catch (error) {
+                    session.error = ApiError.from(error);
+                  }
+                  await refreshSaved();
+                },
+              },
+            },
+            t("Delete"),
+          ),
         ),
       ),
     ),

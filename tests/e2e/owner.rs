@@ -32,12 +32,11 @@ async fn rehearse(app: &App) -> Result {
     Ok(())
 }
 
-/// Opens the welcome (past the first run it is no longer in the menu) and
-/// starts its rehearsal.
+/// Opens the welcome (past the first run it is no longer in the menu, but
+/// Settings leads back to it) and starts its rehearsal.
 async fn start_rehearsal(app: &App) -> Result {
-    app.client
-        .execute("location.hash = '#/welcome'", vec![])
-        .await?;
+    app.click("#nav a[data-screen=settings]").await?;
+    app.click("[data-testid=show-welcome]").await?;
     rehearse(app).await
 }
 
@@ -272,9 +271,8 @@ async fn do_not_contact() -> Result {
     .await?;
 
     step("the rehearsal leaves them out");
-    app.client
-        .execute("location.hash = '#/welcome'", vec![])
-        .await?;
+    app.click("#nav a[data-screen=settings]").await?;
+    app.click("[data-testid=show-welcome]").await?;
     app.click("[data-testid=start-rehearsal]").await?;
     app.wait_for_text(
         "[data-testid=blast-recipients]",

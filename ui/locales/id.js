@@ -264,6 +264,7 @@ export default {
   "Shortest rest": "Istirahat tersingkat",
   "Shortest wait between messages": "Jeda tersingkat antarpesan",
   "Show": "Tampilkan",
+  "Show the introduction and the rehearsal again": "Tampilkan lagi pengenalan dan gladi bersih",
   "Show the message of": "Tampilkan pesan untuk",
   "Showing the first {shown} of {total}.": "Menampilkan {shown} pertama dari {total}.",
   "Skip the introduction": "Lewati pengenalan",

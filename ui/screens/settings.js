@@ -196,7 +196,15 @@ export default {
       "div",
       {},
       screenHeader(t("Settings"), t("How Blastdesk works on this computer.")),
-      summary ? h("section", { class: "card" }, h("h2", { text: t("Language") }), languagePicker(prefs)) : null,
+      summary
+        ? h(
+            "section",
+            { class: "card stack" },
+            h("h2", { text: t("Language") }),
+            languagePicker(prefs),
+            h("p", {}, h("a", { attrs: { href: "#/welcome" }, dataset: { testid: "show-welcome" } }, t("Show the introduction and the rehearsal again"))),
+          )
+        : null,
       summary ? await countryCard() : null,
       summary ? await startupCard() : null,
       summary ? await versionCard() : null,

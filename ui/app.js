@@ -143,6 +143,6 @@ api.on("files-dropped", async (files) => {
 });
 
 window.addEventListener("hashchange", () => show({ focus: true }));
-// Settings and the welcome change the language: everything is drawn again.
-window.addEventListener("blastdesk:language", () => show({ focus: false }));
+// The language changed (Settings, the welcome) or a screen asks: draw again.
+window.addEventListener("blastdesk:redraw", () => show({ focus: false }));
 show({ focus: false });

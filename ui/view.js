@@ -61,6 +61,9 @@ const ADVICE = {
   database_busy: N_("Close any other program using Blastdesk's database, then restart Blastdesk."),
 };
 
+/** Database errors a backup can mend from Settings. */
+const RESTORABLE = new Set(["not_a_database", "foreign_database", "database_corrupt"]);
+
 /** An error shown in place, with advice and its stable code for support. */
 export function errorPanel(error, title = t("Something needs your attention")) {
   return h(
@@ -69,6 +72,9 @@ export function errorPanel(error, title = t("Something needs your attention")) {
     h("h2", { text: title }),
     h("p", { text: error.message }),
     ADVICE[error.code] ? h("p", { class: "advice", text: t(ADVICE[error.code]) }) : null,
+    RESTORABLE.has(error.code)
+      ? h("p", { class: "advice" }, h("a", { attrs: { href: "#/settings" }, dataset: { testid: "restore-hint" } }, t("Or restore a backup in Settings: the file that cannot be opened is kept beside it.")))
+      : null,
     h("p", { class: "muted" }, t("Error code:"), " ", h("code", { text: error.code })),
   );
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use blastdesk_core::ErrorCode;
+use blastdesk_core::{ErrorCode, store};
 use tauri::{AppHandle, State, WebviewWindow};
 
 use super::blasts::SAVE_FILE_ENV;
@@ -41,30 +41,32 @@ pub async fn backup_database(
 /// Asks for a backup and restores it, then restarts Blastdesk so that every
 /// part (accounts, workers, schedules) starts from the restored data.
 /// Refused while a blast is sending, and for any file that is not a
-/// Blastdesk backup (nothing is changed then).
+/// Blastdesk backup (nothing is changed then). When the database could not
+/// be opened at all, the backup takes the damaged file's place, which is
+/// kept beside it.
 #[tauri::command]
 pub async fn restore_database(
     app: AppHandle,
     window: WebviewWindow,
     state: State<'_, AppState>,
 ) -> Result<Option<String>, Error> {
-    let store = state.store()?;
-    let sending = blocking({
+    let store = state.store().ok();
+    if let Some(store) = &store {
         let store = store.clone();
-        move || {
+        let sending = blocking(move || {
             Ok(store
                 .list_blasts()?
                 .into_iter()
                 .filter(|b| b.state == "running" || b.state == "queued")
                 .count())
+        })
+        .await?;
+        if sending > 0 {
+            return Err(Error {
+                code: ErrorCode::InvalidInput,
+                message: "A blast is sending. Pause or cancel it before restoring a backup, so nothing is sent twice.".into(),
+            });
         }
-    })
-    .await?;
-    if sending > 0 {
-        return Err(Error {
-            code: ErrorCode::InvalidInput,
-            message: "A blast is sending. Pause or cancel it before restoring a backup, so nothing is sent twice.".into(),
-        });
     }
     let path: Option<PathBuf> = match std::env::var_os(PICK_FILES_ENV) {
         Some(list) => std::env::split_paths(&list).next(),
@@ -77,8 +79,20 @@ pub async fn restore_database(
             .map(|file| file.path().to_path_buf()),
     };
     let Some(path) = path else { return Ok(None) };
+    let data_dir = state.data_dir().to_path_buf();
     let restored = blocking(move || {
-        store.restore_from(&path)?;
+        match store {
+            Some(store) => store.restore_from(&path)?,
+            None => {
+                let kept = store::backup::restore_file_into(&data_dir, &path, super::now_ms())?;
+                if let Some(kept) = kept {
+                    tracing::info!(
+                        "the database that could not be opened is kept as {}",
+                        kept.display()
+                    );
+                }
+            }
+        }
         Ok(path.display().to_string())
     })
     .await?;

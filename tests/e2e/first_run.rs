@@ -4,6 +4,7 @@
 //! of unknown fate after a crash; and backing up and restoring the database.
 
 use std::ffi::OsString;
+use std::str::FromStr;
 
 use blastdesk_core::Store;
 use blastdesk_core::audience::{Fields, Recipient, Source};
@@ -376,4 +377,60 @@ async fn history() -> Result {
         ("Promo (again)", 1)
     );
     app.close().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_that_cannot_be_opened_is_mended_from_a_backup_in_settings() -> Result {
+    bounded(mend_from_backup()).await
+}
+
+async fn mend_from_backup() -> Result {
+    let dir = tempfile::tempdir()?;
+    let files = tempfile::tempdir()?;
+    let backup = files.path().join("Blastdesk backup.blastdesk");
+    {
+        let store = Store::open_in(dir.path())?;
+        store.set_setting_text("welcome_done", Some("yes"), 0)?;
+        store.set_default_country(Country::from_str("MY")?, 0)?;
+        store.backup_to(&backup)?;
+    }
+    let live = dir.path().join(blastdesk_core::store::FILE_NAME);
+    let damaged = b"this file was overwritten by accident";
+    std::fs::write(&live, damaged)?;
+
+    step("the window says the database cannot be opened, and how to mend it");
+    let app = App::launch_with(
+        dir.path(),
+        vec![("BLASTDESK_PICK_FILES".into(), OsString::from(&backup))],
+    )
+    .await?;
+    app.accept_confirmations().await?;
+    app.click("[data-testid=restore-hint]").await?;
+    app.element("main[data-screen=settings]").await?;
+    assert!(
+        app.client
+            .find(fantoccini::Locator::Css("[data-testid=backup]"))
+            .await
+            .is_err(),
+        "nothing to back up without a database"
+    );
+    app.click("[data-testid=restore]").await?;
+    app.wait_for_text_that("[data-testid=data-status]", "restored", |t| {
+        t.starts_with("Restored from")
+    })
+    .await?;
+
+    step("the backup is the database now; the damaged file is kept beside it");
+    assert_eq!(Store::open_in(dir.path())?.default_country()?.code(), "MY");
+    let kept: Vec<_> = std::fs::read_dir(dir.path())?
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("blastdesk.sqlite3.replaced-")
+        })
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(std::fs::read(kept[0].path())?, damaged);
+    Ok(())
 }

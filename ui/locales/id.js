@@ -184,6 +184,7 @@ export default {
   "Opt-out replies": "Balasan berhenti langganan",
   "Opt-out words: {words}.": "Kata berhenti: {words}.",
   "Or get a code to type on the phone:": "Atau minta kode untuk diketik di ponsel:",
+  "Or restore a backup in Settings: the file that cannot be opened is kept beside it.": "Atau pulihkan cadangan di Setelan: berkas yang tidak dapat dibuka tetap disimpan di sampingnya.",
   "Outcome": "Hasil",
   "Pace messages (turn off only for rehearsals)": "Beri jeda antarpesan (matikan hanya untuk gladi bersih)",
   "Pacing is off: messages go out as fast as possible. Use this only for rehearsals.": "Jeda pengiriman mati: pesan keluar secepat mungkin. Pakai hanya untuk gladi bersih.",

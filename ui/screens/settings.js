@@ -146,8 +146,11 @@ async function versionCard() {
   );
 }
 
-/** Back up, restore, and the data folder. */
-function dataCard() {
+/**
+ * Back up, restore, and the data folder. Without a database (it could not
+ * be opened), restoring a backup in its place is what is left to do.
+ */
+function dataCard(opened) {
   const status = h("p", { class: "muted", attrs: { role: "status" }, dataset: { testid: "data-status" } });
   const run = async (action, describe) => {
     status.textContent = "";
@@ -170,7 +173,7 @@ function dataCard() {
     h(
       "div",
       { class: "row" },
-      button(t("Back up…"), "backup", () => run(api.backupDatabase, (path) => t("Backed up to {path}.", { path }))),
+      opened ? button(t("Back up…"), "backup", () => run(api.backupDatabase, (path) => t("Backed up to {path}.", { path }))) : null,
       button(t("Restore a backup…"), "restore", () => {
         if (confirm(t("Replace everything in Blastdesk with a backup? What was added since that backup is lost."))) {
           run(api.restoreDatabase, (path) => t("Restored from {path}. Blastdesk restarts now.", { path }));
@@ -225,7 +228,7 @@ export default {
           ),
         ),
       ),
-      summary ? dataCard() : null,
+      dataCard(Boolean(summary)),
       summary
         ? h(
             "section",

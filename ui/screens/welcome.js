@@ -18,7 +18,7 @@ async function rehearse() {
     location.hash = "#/new-blast";
   } catch (error) {
     problem = ApiError.from(error);
-    window.dispatchEvent(new Event("blastdesk:language"));
+    window.dispatchEvent(new Event("blastdesk:redraw"));
   }
 }
 
@@ -46,7 +46,7 @@ export function languagePicker(prefs, id = "language") {
           } catch (error) {
             problem = ApiError.from(error);
           }
-          window.dispatchEvent(new Event("blastdesk:language"));
+          window.dispatchEvent(new Event("blastdesk:redraw"));
         },
       },
     },

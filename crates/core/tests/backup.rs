@@ -7,6 +7,7 @@ use blastdesk_core::Store;
 use blastdesk_core::audience::{Fields, Recipient, Source};
 use blastdesk_core::phone::Phone;
 use blastdesk_core::store::SCHEMA_VERSION;
+use blastdesk_core::store::backup::restore_file_into;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -101,5 +102,39 @@ fn a_file_that_is_not_a_blastdesk_backup_is_refused_and_changes_nothing() -> Tes
             file.display()
         );
     }
+    Ok(())
+}
+
+#[test]
+fn a_database_that_cannot_be_opened_is_replaced_by_a_backup_and_kept_aside() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let backups = tempfile::tempdir()?;
+    let backup = backups.path().join("backup.blastdesk");
+    {
+        let store = Store::open_in(dir.path())?;
+        save(&store, "Pelanggan")?;
+        store.backup_to(&backup)?;
+    }
+    // The database is damaged: it no longer opens.
+    let live = dir.path().join(blastdesk_core::store::FILE_NAME);
+    let damaged = b"name,phone\nthis is not a database any more\n";
+    std::fs::write(&live, damaged)?;
+    assert!(Store::open_in(dir.path()).is_err());
+
+    // A file that is not a backup is refused, and the damaged one is left be.
+    let notes = backups.path().join("notes.txt");
+    std::fs::write(&notes, b"hello")?;
+    let refused = restore_file_into(dir.path(), &notes, 7);
+    assert!(
+        matches!(refused, Err(ref e) if e.code().as_str() == "not_a_backup"),
+        "{refused:?}"
+    );
+    assert_eq!(std::fs::read(&live)?, damaged);
+
+    // The backup takes its place; the damaged file is kept beside it.
+    let kept = restore_file_into(dir.path(), &backup, 7)?.ok_or("the old file was not kept")?;
+    assert_eq!(kept, dir.path().join("blastdesk.sqlite3.replaced-7"));
+    assert_eq!(std::fs::read(&kept)?, damaged);
+    assert_eq!(names(&Store::open_in(dir.path())?)?, ["Pelanggan"]);
     Ok(())
 }

@@ -51,6 +51,47 @@ impl Store {
     }
 }
 
+/// Puts a backup in place of the database in `data_dir` without opening
+/// that database: for when it cannot be opened (damaged, not a database).
+/// The backup is checked first (refused, nothing changed, if it is not an
+/// intact Blastdesk backup); the file it replaces is kept beside it, renamed
+/// `blastdesk.sqlite3.replaced-<ms>`, and its journal files with it. Returns
+/// where the old file went, if there was one. Nothing may have the database
+/// open meanwhile.
+pub fn restore_file_into(
+    data_dir: &Path,
+    backup: &Path,
+    now_ms: i64,
+) -> Result<Option<std::path::PathBuf>> {
+    check_backup(backup)?;
+    let live = data_dir.join(super::FILE_NAME);
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { path, source }
+    };
+    let mut partial = live.clone().into_os_string();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    std::fs::copy(backup, &partial).map_err(io(&partial))?;
+    let mut kept = None;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut from = live.clone().into_os_string();
+        from.push(suffix);
+        let from = std::path::PathBuf::from(from);
+        if from.exists() {
+            let mut to = live.clone().into_os_string();
+            to.push(format!(".replaced-{now_ms}{suffix}"));
+            let to = std::path::PathBuf::from(to);
+            std::fs::rename(&from, &to).map_err(io(&from))?;
+            if suffix.is_empty() {
+                kept = Some(to);
+            }
+        }
+    }
+    std::fs::rename(&partial, &live).map_err(io(&live))?;
+    Ok(kept)
+}
+
 /// Refuses anything but an intact Blastdesk database this version can read.
 fn check_backup(path: &Path) -> Result<()> {
     let not = |reason: &str| Error::NotABackup {

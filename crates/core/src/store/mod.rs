@@ -12,7 +12,7 @@
 
 mod accounts;
 mod audiences;
-mod backup;
+pub mod backup;
 pub mod blasts;
 mod error;
 pub mod migrations;

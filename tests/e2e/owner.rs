@@ -239,6 +239,13 @@ async fn do_not_contact() -> Result {
     })
     .await?;
     assert!(Store::open_in(dir.path())?.do_not_contact()?.is_empty());
+    // What was typed stays, to be corrected rather than typed again.
+    let kept = app
+        .element("[data-testid=dnc-numbers]")
+        .await?
+        .prop("value")
+        .await?;
+    assert_eq!(kept.as_deref(), Some("0812 0000 0101, 12"));
 
     step("by hand, then from a file");
     app.replace_text(
@@ -430,15 +437,28 @@ async fn accessibility() -> Result {
         app.client
             .execute("location.hash = '#/new-blast'", vec![])
             .await?;
-        app.element("main[data-screen=new-blast] [data-testid=send-now]")
+        // Once the screen has read its recipients and drawn their message.
+        app.element("main[data-screen=new-blast] [data-testid=review-finish]")
+            .await?;
+        app.element("main[data-screen=new-blast] [data-testid=rendered]")
             .await?;
         let mut reached = false;
-        for _ in 0..80 {
-            app.client
-                .active_element()
-                .await?
-                .send_keys("\u{e004}") // Tab
-                .await?;
+        for _ in 0..120 {
+            let pressed = async {
+                app.client
+                    .active_element()
+                    .await?
+                    .send_keys("\u{e004}") // Tab
+                    .await
+            };
+            match pressed.await {
+                Ok(()) => {}
+                // Redrawn between finding the focused control and pressing:
+                // press again.
+                Err(fantoccini::error::CmdError::Standard(error))
+                    if error.error == fantoccini::error::ErrorStatus::StaleElementReference => {}
+                Err(error) => return Err(error.into()),
+            }
             let focused = app
                 .client
                 .execute(

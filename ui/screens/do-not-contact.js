@@ -16,6 +16,7 @@ const REASONS = {
 let entries = [];
 let words = "";
 let notice = null; // {kind, text}
+let typed = ""; // numbers typed and not added yet: kept when they are refused
 let root = null;
 
 async function reload() {
@@ -42,7 +43,12 @@ const addedText = (r) =>
   t("{added} added, {already} already on the list, {invalid} unusable.", { added: count(r.added), already: count(r.already), invalid: count(r.invalid) });
 
 function addForm() {
-  const input = h("textarea", { attrs: { id: "dnc-numbers", rows: "3", placeholder: "0812 3456 7890, +60 12 345 6789" }, dataset: { testid: "dnc-numbers" } });
+  const input = h("textarea", {
+    attrs: { id: "dnc-numbers", rows: "3", placeholder: "0812 3456 7890, +60 12 345 6789" },
+    dataset: { testid: "dnc-numbers" },
+    on: { input: (e) => (typed = e.target.value) },
+  });
+  input.value = typed;
   const form = h(
     "form",
     { class: "stack" },
@@ -71,7 +77,11 @@ function addForm() {
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    act(() => api.addDoNotContact(input.value), addedText);
+    act(async () => {
+      const added = await api.addDoNotContact(input.value);
+      typed = "";
+      return added;
+    }, addedText);
   });
   return h("section", { class: "card" }, h("h2", { text: t("Add numbers") }), form);
 }

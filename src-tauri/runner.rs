@@ -157,7 +157,8 @@ impl Runner {
                 .map(|b| b.name)
                 .unwrap_or_else(|_| format!("Blast {blast_id}"))
         };
-        let lang = Lang::of(&inner.store);
+        // Read only for the events that speak (not for every delivery).
+        let lang = || Lang::of(&inner.store);
         let mut running = inner.running.lock().unwrap_or_else(PoisonError::into_inner);
         match &event {
             Event::BlastStarted { blast_id } => {
@@ -178,13 +179,13 @@ impl Runner {
                     &Words::BlastComplete {
                         name: &name(*blast_id),
                     }
-                    .text(lang),
+                    .text(lang()),
                     &Words::Outcomes {
                         sent: counts.sent,
                         failed: counts.failed,
                         skipped: counts.skipped,
                     }
-                    .text(lang),
+                    .text(lang()),
                 );
             }
             Event::BlastPaused {
@@ -197,7 +198,7 @@ impl Runner {
                     let title = Words::BlastPaused {
                         name: &name(*blast_id),
                     }
-                    .text(lang);
+                    .text(lang());
                     self.notify(&title, reason);
                 }
             }
@@ -207,8 +208,8 @@ impl Runner {
                     &Words::NeedsDecision {
                         name: &name(*blast_id),
                     }
-                    .text(lang),
-                    &Words::MaybeSent { unknown: *unknown }.text(lang),
+                    .text(lang()),
+                    &Words::MaybeSent { unknown: *unknown }.text(lang()),
                 );
             }
             Event::BlastCancelled { blast_id, .. } => {
@@ -216,7 +217,7 @@ impl Runner {
             }
             Event::Delivery { .. } | Event::Waiting { .. } => return,
         }
-        let tooltip = tooltip(&running, lang);
+        let tooltip = tooltip(&running, lang());
         drop(running);
         crate::tray::set_tooltip(&inner.app, &tooltip);
     }

@@ -9,8 +9,11 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 
+use blastdesk_core::ErrorCode;
 use blastdesk_core::audience::Preview;
 use serde::Serialize;
+
+use crate::error::Error;
 
 /// A file the person chose, as the UI knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,10 +52,14 @@ impl ImportSession {
             .collect()
     }
 
-    /// The path of a granted file.
-    pub fn path(&self, id: u64) -> Option<PathBuf> {
+    /// The path of a granted file; an error the person can act on for an id
+    /// this run of Blastdesk never gave out (it was restarted since).
+    pub fn path(&self, id: u64) -> Result<PathBuf, Error> {
         let granted = self.granted.lock().unwrap_or_else(PoisonError::into_inner);
-        granted.paths.get(&id).cloned()
+        granted.paths.get(&id).cloned().ok_or_else(|| Error {
+            code: ErrorCode::InvalidInput,
+            message: "That file was not chosen in this session; choose it again.".into(),
+        })
     }
 
     pub fn set_last_preview(&self, preview: Preview) {
@@ -98,9 +105,9 @@ mod tests {
         );
         let again = session.grant([b.clone()]);
         assert_eq!(again[0].id, 2);
-        assert_eq!(session.path(1), Some(a));
-        assert_eq!(session.path(2), Some(b));
-        assert_eq!(session.path(3), None);
+        assert_eq!(session.path(1).ok(), Some(a));
+        assert_eq!(session.path(2).ok(), Some(b));
+        assert_eq!(session.path(3).ok(), None);
         Ok(())
     }
 }

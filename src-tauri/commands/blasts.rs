@@ -239,10 +239,7 @@ pub async fn create_blast(
             message: "No one to send to: the list has no usable number.".into(),
         });
     }
-    let attachment = args
-        .attachment_id
-        .map(|id| granted_attachment(&session, id))
-        .transpose()?;
+    let attachment = args.attachment_id.map(|id| session.path(id)).transpose()?;
     let data_dir = state.data_dir().to_path_buf();
     let (account_id, blast_id) = blocking(move || {
         let account_id = match args.account_id {
@@ -285,14 +282,6 @@ pub async fn create_blast(
     Ok(Created {
         blast_id,
         recipients: session.with_last_preview(|p| p.map_or(0, |p| p.recipients.len())),
-    })
-}
-
-/// The file of an attachment chosen with `pick_attachment`.
-pub(crate) fn granted_attachment(session: &ImportSession, id: u64) -> Result<PathBuf, Error> {
-    session.path(id).ok_or_else(|| Error {
-        code: ErrorCode::InvalidInput,
-        message: "Choose the attachment again: Blastdesk was restarted since.".into(),
     })
 }
 

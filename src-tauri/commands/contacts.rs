@@ -85,9 +85,7 @@ pub async fn add_do_not_contact_file(
     file_id: u64,
 ) -> Result<Added, Error> {
     let store = state.store()?;
-    let path = session.path(file_id).ok_or_else(|| {
-        invalid("That file was not chosen in this session; choose it again.".into())
-    })?;
+    let path = session.path(file_id)?;
     blocking(move || {
         let options = ImportOptions {
             country: store.default_country()?,

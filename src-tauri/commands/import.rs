@@ -120,10 +120,7 @@ pub async fn import_preview(
     };
     let mut files = Vec::with_capacity(args.files.len());
     for choice in &args.files {
-        let path = session.path(choice.id).ok_or_else(|| Error {
-            code: ErrorCode::InvalidInput,
-            message: "that file was not chosen in this session; choose it again".into(),
-        })?;
+        let path = session.path(choice.id)?;
         files.push((
             choice.id,
             path,

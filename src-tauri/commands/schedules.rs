@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use blastdesk_core::ErrorCode;
 use blastdesk_core::store::schedules::{Refresh, Schedule, ScheduleRun, ScheduleSpec};
 use tauri::State;
 use tokio::sync::Notify;
@@ -36,10 +35,7 @@ fn linked_list(session: &ImportSession, file_id: Option<u64>) -> Result<Option<R
     let Some(id) = file_id else {
         return Ok(None);
     };
-    let file = session.path(id).ok_or_else(|| Error {
-        code: ErrorCode::InvalidInput,
-        message: "That file was not chosen in this session; choose it again.".into(),
-    })?;
+    let file = session.path(id)?;
     Ok(Some(Refresh {
         file,
         sheet: None,
@@ -57,9 +53,7 @@ pub async fn add_schedule(
     attachment_id: Option<u64>,
 ) -> Result<Schedule, Error> {
     let store = state.store()?;
-    let attachment = attachment_id
-        .map(|id| super::blasts::granted_attachment(&session, id))
-        .transpose()?;
+    let attachment = attachment_id.map(|id| session.path(id)).transpose()?;
     // The window may say which column holds the numbers (a list whose phone
     // column had to be chosen); the file itself is only ever the one granted.
     let mapping = spec.refresh.take().and_then(|r| r.mapping);

@@ -172,35 +172,28 @@ pub fn scripted_replies() -> Vec<(Duration, Reply)> {
     ]
 }
 
+/// What a transport factory makes: the transport and its events.
+type Transported = Result<
+    (
+        Arc<dyn whatsapp_rust::transport::Transport>,
+        whatsapp_rust::async_channel::Receiver<whatsapp_rust::transport::TransportEvent>,
+    ),
+    whatsapp_rust::anyhow::Error,
+>;
+
 /// A transport that never opens, as with no network.
 pub struct Offline;
 
 #[whatsapp_rust::async_trait]
 impl TransportFactory for Offline {
-    async fn create_transport(
-        &self,
-    ) -> Result<
-        (
-            Arc<dyn whatsapp_rust::transport::Transport>,
-            whatsapp_rust::async_channel::Receiver<whatsapp_rust::transport::TransportEvent>,
-        ),
-        whatsapp_rust::anyhow::Error,
-    > {
+    async fn create_transport(&self) -> Transported {
         Err(whatsapp_rust::anyhow::anyhow!("no network"))
     }
 }
 
 #[whatsapp_rust::async_trait]
 impl TransportFactory for Network {
-    async fn create_transport(
-        &self,
-    ) -> Result<
-        (
-            Arc<dyn whatsapp_rust::transport::Transport>,
-            whatsapp_rust::async_channel::Receiver<whatsapp_rust::transport::TransportEvent>,
-        ),
-        whatsapp_rust::anyhow::Error,
-    > {
+    async fn create_transport(&self) -> Transported {
         self.0.create_transport().await
     }
 }

@@ -83,8 +83,7 @@ pub enum RunOutcome {
 impl Store {
     /// Adds a schedule; its first run is the first due instant after `now_ms`.
     pub fn add_schedule(&self, spec: &ScheduleSpec, now_ms: i64) -> Result<i64> {
-        let next = next_after(spec, now_ms)?;
-        self.refuse_sample_for_real_account(spec)?;
+        let next = self.checked(spec, now_ms)?;
         self.write(|conn| {
             conn.execute(
                 "INSERT INTO schedules (name, blast_spec, rule, time_zone, grace_seconds, refresh,
@@ -107,8 +106,7 @@ impl Store {
 
     /// Replaces a schedule's settings; its next run is computed again.
     pub fn update_schedule(&self, id: i64, spec: &ScheduleSpec, now_ms: i64) -> Result<()> {
-        let next = next_after(spec, now_ms)?;
-        self.refuse_sample_for_real_account(spec)?;
+        let next = self.checked(spec, now_ms)?;
         self.write(|conn| {
             let changed = conn.execute(
                 "UPDATE schedules SET name = ?2, blast_spec = ?3, rule = ?4, time_zone = ?5,
@@ -290,8 +288,11 @@ impl Store {
 }
 
 impl Store {
-    /// The made-up sample customers only ever go to the rehearsal account.
-    fn refuse_sample_for_real_account(&self, spec: &ScheduleSpec) -> Result<()> {
+    /// A schedule as set checked before it is stored: it can work (see
+    /// [`next_after`]), and the made-up sample customers only ever go to the
+    /// rehearsal account. Returns its next run.
+    fn checked(&self, spec: &ScheduleSpec, now_ms: i64) -> Result<Option<i64>> {
+        let next = next_after(spec, now_ms)?;
         let sample = spec
             .blast
             .audiences
@@ -302,7 +303,7 @@ impl Store {
                 reason: crate::sample::REAL_ACCOUNT_REFUSAL.into(),
             });
         }
-        Ok(())
+        Ok(next)
     }
 }
 

@@ -143,7 +143,7 @@ function card(blast) {
   const percent = c.total ? Math.round((done / c.total) * 100) : 0;
   const active = blast.state === "running" || blast.state === "queued";
   const finished = blast.state === "completed" || blast.state === "cancelled";
-  const again = c.failed + c.unknown;
+  const again = blast.resendable;
   const button = (text, testid, onClick, extra = "") =>
     h("button", { class: `button ${extra}`.trim(), attrs: { type: "button" }, dataset: { testid }, on: { click: onClick } }, text);
   const lines = present(

@@ -1078,6 +1078,7 @@ async fn sending_again_goes_to_the_failed_and_unknown_ones_only_once() -> TestRe
         rusqlite::params![blast, phone(2), phone(4)],
     )?;
     store.add_do_not_contact(&Phone::from_e164_unchecked(phone(4)), "manual", START)?;
+    assert_eq!(store.blast_summary(blast)?.resendable, 2);
 
     let again = store.resend_blast(blast, START + 1)?;
     assert_eq!(again.recipients, 2, "the unknown one and the failed one");
@@ -1102,5 +1103,122 @@ async fn sending_again_goes_to_the_failed_and_unknown_ones_only_once() -> TestRe
         return Err("a blast with nothing to send again was sent again".into());
     };
     assert!(nothing.to_string().contains("no one"), "{nothing}");
+
+    // "Send again" pressed a second time on the first blast: its failed row
+    // stays failed (that is what happened to it), but it was sent again
+    // already, so no one gets the message a third time.
+    let Err(twice) = store.resend_blast(blast, START + 3) else {
+        return Err("the same failed recipients were sent again twice".into());
+    };
+    assert!(twice.to_string().contains("already"), "{twice}");
+    assert_eq!(
+        store.blast_summary(blast)?.resendable,
+        0,
+        "no button to press"
+    );
+    assert_eq!(store.delivery_counts(blast)?.failed, 2);
+    assert_eq!(ledger_phones(&ledger)?.len(), 6, "nothing more went out");
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn resending_the_unknown_ones_leaves_the_failed_ones_alone() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let blast = new_blast(&store, &recipients(4), serde_json::json!({}))?;
+    died_while_sending_the_first(dir.path(), blast)?;
+    let ledger = dir.path().join("ledger.jsonl");
+    let engine = simulated_engine(
+        &store,
+        &ledger,
+        Faults::default(),
+        TokioClock::starting_at(START),
+    )?;
+    engine.recover()?;
+    assert_eq!(
+        run(&engine, blast).await?.0,
+        RunEnd::WaitingForDecision { unknown: 1 }
+    );
+    // The server refused customer 3's message for good.
+    let conn = rusqlite::Connection::open(dir.path().join(blastdesk_core::store::FILE_NAME))?;
+    conn.execute(
+        "UPDATE deliveries SET state = 'failed', error_code = 'rejected' WHERE blast_id = ?1 AND phone = ?2",
+        rusqlite::params![blast, phone(3)],
+    )?;
+    let decided = engine
+        .control()
+        .decide_unknown(blast, UnknownDecision::Resend, START)?;
+    assert_eq!(decided, 1, "the unknown one only");
+    assert_eq!(run(&engine, blast).await?.0, RunEnd::Completed);
+    assert_eq!(
+        ledger_phones(&ledger)?,
+        [phone(1), phone(2), phone(3), phone(0)]
+    );
+    assert_eq!(
+        store.delivery_counts(blast)?.failed,
+        1,
+        "still failed, not re-sent"
+    );
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_that_comes_after_the_blast_was_made_is_honoured_at_the_hand_over() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    // Made from a preview taken before customer 1 said STOP, as if the list
+    // had reached the store without the do-not-contact check.
+    let blast = new_blast(&store, &recipients(3), serde_json::json!({}))?;
+    let conn = rusqlite::Connection::open(dir.path().join(blastdesk_core::store::FILE_NAME))?;
+    conn.execute(
+        "INSERT INTO do_not_contact (phone, reason, added_at) VALUES (?1, 'reply', ?2)",
+        rusqlite::params![phone(1), START],
+    )?;
+    let ledger = dir.path().join("ledger.jsonl");
+    let engine = simulated_engine(
+        &store,
+        &ledger,
+        Faults::default(),
+        TokioClock::starting_at(START),
+    )?;
+    assert_eq!(run(&engine, blast).await?.0, RunEnd::Completed);
+    assert_eq!(ledger_phones(&ledger)?, [phone(0), phone(2)]);
+    let code: String = conn.query_row(
+        "SELECT error_code FROM deliveries WHERE blast_id = ?1 AND phone = ?2 AND state = 'skipped'",
+        rusqlite::params![blast, phone(1)],
+        |row| row.get(0),
+    )?;
+    assert_eq!(code, "do_not_contact");
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn deciding_to_resend_does_not_requeue_a_number_that_said_stop() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let blast = new_blast(&store, &recipients(2), serde_json::json!({}))?;
+    died_while_sending_the_first(dir.path(), blast)?;
+    let ledger = dir.path().join("ledger.jsonl");
+    let engine = simulated_engine(
+        &store,
+        &ledger,
+        Faults::default(),
+        TokioClock::starting_at(START),
+    )?;
+    engine.recover()?;
+    assert_eq!(
+        run(&engine, blast).await?.0,
+        RunEnd::WaitingForDecision { unknown: 1 }
+    );
+    store.add_do_not_contact(&Phone::from_e164_unchecked(phone(0)), "reply", START)?;
+    engine
+        .control()
+        .decide_unknown(blast, UnknownDecision::Resend, START)?;
+    assert_eq!(run(&engine, blast).await?.0, RunEnd::Completed);
+    assert_eq!(
+        ledger_phones(&ledger)?,
+        [phone(1)],
+        "customer 0 is not sent to"
+    );
     Ok(())
 }

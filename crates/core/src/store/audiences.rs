@@ -6,6 +6,7 @@ use std::sync::Arc;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
+use super::blasts::{OPTED_OUT, Scope, Step, step_all_in};
 use super::{Error, Result, Store};
 use crate::audience::{Fields, Recipient, SavedAudience};
 use crate::phone::Phone;
@@ -229,17 +230,16 @@ impl Store {
                     "INSERT OR IGNORE INTO do_not_contact (phone, reason, note, added_at)
                      VALUES (?1, ?2, ?3, ?4)",
                 )?;
-                let mut skip = tx.prepare(
-                    "UPDATE deliveries SET state = 'skipped', error_code = 'do_not_contact',
-                            error_detail = 'On the do-not-contact list', next_attempt_at = NULL,
-                            updated_at = ?2
-                     WHERE phone = ?1 AND state IN ('queued', 'retry_wait')
-                       AND blast_id IN (SELECT id FROM blasts
-                                        WHERE state NOT IN ('completed', 'cancelled'))",
-                )?;
                 for phone in phones {
                     added += insert.execute(params![phone.as_str(), reason, note, now_ms])? as u64;
-                    skip.execute(params![phone.as_str(), now_ms])?;
+                    // Its waiting messages in unfinished blasts are skipped.
+                    step_all_in(
+                        &tx,
+                        Scope::Number(phone.as_str()),
+                        Step::Skip,
+                        Some(OPTED_OUT),
+                        now_ms,
+                    )?;
                 }
             }
             tx.commit()?;

@@ -13,7 +13,13 @@
 //!   │  └──> skipped                  (missing value, not on WhatsApp, cancelled)
 //!   │      sending ──> unknown       (found so after a crash: never re-sent silently)
 //!   └──────── unknown                (only when the person chooses to re-send)
+//!             unknown ──> skipped    (left unsent, or sent again in a new blast)
 //! ```
+//!
+//! The do-not-contact list is part of the guard: the intent to send, and a
+//! re-send, are refused for a number on it, and the intent's refusal skips
+//! the delivery in the same transaction. No path can hand an opted-out
+//! number to a messenger.
 //!
 //! Progress is counted from the deliveries' states, never kept as a number
 //! of its own; a blast is complete when sent + failed + skipped = total, and
@@ -124,10 +130,12 @@ pub enum Step {
     Skip,
     /// A message in flight when the app stopped: its fate is unknown.
     MarkUnknown,
-    /// The person chose to send an unknown (or failed) one again.
+    /// The person chose to send an unknown one again, in its own blast.
     Resend,
     /// The person chose not to re-send an unknown one: it ends skipped.
     LeaveUnsent,
+    /// An unknown one is sent again in a new blast: here it ends skipped.
+    SentAgain,
     /// The blast was cancelled before this one was sent.
     Cancel,
 }
@@ -141,9 +149,14 @@ impl Step {
                 &[Sending]
             }
             Step::Skip | Step::Cancel => &[Queued, RetryWait],
-            Step::Resend => &[Unknown, Failed],
-            Step::LeaveUnsent => &[Unknown],
+            Step::Resend | Step::LeaveUnsent | Step::SentAgain => &[Unknown],
         }
+    }
+
+    /// Whether the step is refused for a number on the do-not-contact list:
+    /// the steps that lead to a message being handed over.
+    fn guards_do_not_contact(self) -> bool {
+        matches!(self, Step::StartSending | Step::Resend)
     }
 
     fn target(self) -> DeliveryState {
@@ -153,7 +166,9 @@ impl Step {
             Step::RetryLater => DeliveryState::RetryWait,
             Step::Fail => DeliveryState::Failed,
             Step::BackToQueue | Step::Resend => DeliveryState::Queued,
-            Step::Skip | Step::LeaveUnsent | Step::Cancel => DeliveryState::Skipped,
+            Step::Skip | Step::LeaveUnsent | Step::SentAgain | Step::Cancel => {
+                DeliveryState::Skipped
+            }
             Step::MarkUnknown => DeliveryState::Unknown,
         }
     }
@@ -299,13 +314,7 @@ impl Store {
     /// After a crash: every delivery still "sending" becomes "unknown".
     /// Returns how many.
     pub(crate) fn mark_in_flight_unknown(&self, now_ms: i64) -> Result<u64> {
-        self.write(|conn| {
-            let changed = conn.execute(
-                "UPDATE deliveries SET state = 'unknown', updated_at = ?1 WHERE state = 'sending'",
-                [now_ms],
-            )?;
-            Ok(changed as u64)
-        })
+        self.write(|conn| step_all_in(conn, Scope::Everywhere, Step::MarkUnknown, None, now_ms))
     }
 
     /// Records the blast complete if every delivery is final. True only for
@@ -512,28 +521,72 @@ impl Store {
     }
 }
 
-/// Takes one step for every delivery of a blast that may take it, in one
-/// statement inside the caller's transaction, recording `error_code` as the
-/// reason. Returns how many.
+/// Which deliveries [`step_all_in`] considers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Scope<'a> {
+    /// Every delivery of a blast.
+    Blast(i64),
+    /// The deliveries of a blast whose number is on the do-not-contact list.
+    OptedOutIn(i64),
+    /// A number's deliveries in every blast that has not finished.
+    Number(&'a str),
+    /// Every delivery (recovery after a crash).
+    Everywhere,
+}
+
+/// The guard that keeps a number on the do-not-contact list from being sent to.
+const NOT_OPTED_OUT: &str = "AND deliveries.phone NOT IN (SELECT phone FROM do_not_contact)";
+
+/// Takes one step for every delivery in `scope` that may take it, in one
+/// statement inside the caller's transaction, recording `reason` (a code,
+/// and maybe its words) as the reason. Returns how many.
 pub(crate) fn step_all_in(
     conn: &rusqlite::Connection,
-    blast_id: i64,
+    scope: Scope<'_>,
     step: Step,
-    error_code: Option<&str>,
+    reason: Option<(&str, Option<&str>)>,
     now_ms: i64,
 ) -> Result<u64> {
     let from: Vec<&str> = step.allowed_from().iter().map(|s| s.as_str()).collect();
     let placeholders = vec!["?"; from.len()].join(", ");
+    let (scope_sql, scope_value): (&str, Box<dyn rusqlite::ToSql + '_>) = match scope {
+        Scope::Blast(id) => ("blast_id = ?5", Box::new(id)),
+        Scope::OptedOutIn(id) => (
+            "blast_id = ?5 AND phone IN (SELECT phone FROM do_not_contact)",
+            Box::new(id),
+        ),
+        Scope::Number(phone) => (
+            "phone = ?5 AND blast_id IN (SELECT id FROM blasts
+                                         WHERE state NOT IN ('completed', 'cancelled'))",
+            Box::new(phone),
+        ),
+        Scope::Everywhere => ("?5 IS NULL", Box::new(rusqlite::types::Null)),
+    };
+    let guard = if step.guards_do_not_contact() {
+        NOT_OPTED_OUT
+    } else {
+        ""
+    };
     let sql = format!(
-        "UPDATE deliveries SET state = ?1, error_code = ?2, error_detail = NULL,
-             next_attempt_at = NULL, updated_at = ?3
-         WHERE blast_id = ?4 AND state IN ({placeholders})"
+        "UPDATE deliveries SET state = ?1, error_code = ?2, error_detail = ?3,
+             next_attempt_at = NULL, updated_at = ?4
+         WHERE {scope_sql} AND state IN ({placeholders}) {guard}"
     );
     let target = step.target().as_str();
-    let mut values: Vec<&dyn rusqlite::ToSql> = vec![&target, &error_code, &now_ms, &blast_id];
+    let (code, detail) = reason.unzip();
+    let detail = detail.flatten();
+    let mut values: Vec<&dyn rusqlite::ToSql> =
+        vec![&target, &code, &detail, &now_ms, scope_value.as_ref()];
     values.extend(from.iter().map(|s| s as &dyn rusqlite::ToSql));
-    Ok(conn.execute(&sql, rusqlite::params_from_iter(values))? as u64)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .execute(rusqlite::params_from_iter(values))? as u64)
 }
+
+/// The reason recorded for a message not sent because its number is on the
+/// do-not-contact list.
+pub(crate) const OPTED_OUT: (&str, Option<&str>) =
+    ("do_not_contact", Some("On the do-not-contact list"));
 
 /// One step for [`Store::take_steps`].
 #[derive(Debug, Clone, Copy)]
@@ -560,6 +613,11 @@ fn step_in(conn: &rusqlite::Connection, request: &StepRequest<'_>) -> Result<boo
     } else {
         ""
     };
+    let opt_out_guard = if step.guards_do_not_contact() {
+        NOT_OPTED_OUT
+    } else {
+        ""
+    };
     let sql = format!(
         "UPDATE deliveries SET
              state = ?1,
@@ -571,7 +629,7 @@ fn step_in(conn: &rusqlite::Connection, request: &StepRequest<'_>) -> Result<boo
              rendered_text = coalesce(?7, rendered_text),
              sent_at = CASE WHEN ?1 = 'sent' THEN ?8 ELSE sent_at END,
              updated_at = ?8
-         WHERE id = ?9 AND state IN ({placeholders}) {blast_guard}"
+         WHERE id = ?9 AND state IN ({placeholders}) {blast_guard} {opt_out_guard}"
     );
     let counts_as_attempt = i64::from(step == Step::StartSending);
     let undo_attempt = -i64::from(step == Step::BackToQueue);
@@ -593,6 +651,18 @@ fn step_in(conn: &rusqlite::Connection, request: &StepRequest<'_>) -> Result<boo
     let changed = conn
         .prepare_cached(&sql)?
         .execute(rusqlite::params_from_iter(values))?;
+    if changed == 0 && step == Step::StartSending {
+        // Refused because the number said STOP since the blast was made:
+        // the delivery ends skipped, in the same transaction.
+        let (code, detail) = OPTED_OUT;
+        conn.prepare_cached(
+            "UPDATE deliveries SET state = 'skipped', error_code = ?2, error_detail = ?3,
+                 next_attempt_at = NULL, updated_at = ?4
+             WHERE id = ?1 AND state IN ('queued', 'retry_wait')
+               AND phone IN (SELECT phone FROM do_not_contact)",
+        )?
+        .execute(params![delivery_id, code, detail, now_ms])?;
+    }
     Ok(changed == 1)
 }
 

@@ -41,6 +41,7 @@ pub const ALL: &[Migration] = &[
     migration!(7, "0007_pacing"),
     migration!(8, "0008_account_removal"),
     migration!(9, "0009_number_check"),
+    migration!(10, "0010_sent_again"),
 ];
 
 /// The schema version this build of Blastdesk writes.

@@ -5,7 +5,7 @@
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::blasts::{DeliveryCounts, Step, step_all_in};
+use super::blasts::{DeliveryCounts, OPTED_OUT, Scope, Step, step_all_in};
 use super::{Error, Result, Store};
 
 /// A blast, with its deliveries counted by state.
@@ -28,6 +28,9 @@ pub struct BlastSummary {
     pub counts: DeliveryCounts,
     /// How many of the sent messages WhatsApp says arrived, and were read.
     pub receipts: Receipts,
+    /// How many "Send again" would reach: failed or unknown, not sent again
+    /// already, not on the do-not-contact list.
+    pub resendable: u64,
 }
 
 /// Receipts of a blast's sent messages (a read message counts as delivered).
@@ -99,8 +102,13 @@ fn summary_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<BlastSummary> {
         completed_at: row.get(11)?,
         counts: DeliveryCounts::default(),
         receipts: Receipts::default(),
+        resendable: 0,
     })
 }
+
+/// The deliveries "Send again" would reach, as a condition on `deliveries`.
+const RESENDABLE: &str = "state IN ('failed', 'unknown') AND resent_in IS NULL
+     AND phone NOT IN (SELECT phone FROM do_not_contact)";
 
 impl Store {
     /// Every blast, newest first, with its counts.
@@ -133,6 +141,17 @@ impl Store {
                     blast.receipts = receipts;
                 }
             }
+            let mut statement = conn.prepare(&format!(
+                "SELECT blast_id, count(*) FROM deliveries WHERE {RESENDABLE} GROUP BY blast_id"
+            ))?;
+            let rows = statement
+                .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))?;
+            for row in rows {
+                let (blast_id, n) = row?;
+                if let Some(blast) = blasts.iter_mut().find(|b| b.id == blast_id) {
+                    blast.resendable = u64::try_from(n).unwrap_or(0);
+                }
+            }
             Ok(blasts)
         })
     }
@@ -161,6 +180,14 @@ impl Store {
                 .optional()?
                 .map(|(_, receipts)| receipts)
                 .unwrap_or_default())
+        })?;
+        blast.resendable = self.read(|conn| {
+            let n: i64 = conn.query_row(
+                &format!("SELECT count(*) FROM deliveries WHERE blast_id = ?1 AND {RESENDABLE}"),
+                [blast_id],
+                |row| row.get(0),
+            )?;
+            Ok(u64::try_from(n).unwrap_or(0))
         })?;
         Ok(blast)
     }
@@ -241,7 +268,13 @@ impl Store {
                  WHERE id = ?1",
                 params![blast_id, now_ms],
             )?;
-            let skipped = step_all_in(&tx, blast_id, Step::Cancel, Some("cancelled"), now_ms)?;
+            let skipped = step_all_in(
+                &tx,
+                Scope::Blast(blast_id),
+                Step::Cancel,
+                Some(("cancelled", None)),
+                now_ms,
+            )?;
             tx.commit()?;
             Ok(skipped)
         })
@@ -257,11 +290,23 @@ impl Store {
     ) -> Result<u64> {
         self.write(|conn| {
             let tx = unfinished(conn, blast_id, "changed")?;
-            let (step, code) = match decision {
+            // A number that said STOP since is not sent to again, whatever
+            // the decision: it ends skipped, for that reason.
+            let opted_out = step_all_in(
+                &tx,
+                Scope::OptedOutIn(blast_id),
+                Step::LeaveUnsent,
+                Some(OPTED_OUT),
+                now_ms,
+            )?;
+            let (step, reason) = match decision {
                 UnknownDecision::Resend => (Step::Resend, None),
-                UnknownDecision::LeaveUnsent => (Step::LeaveUnsent, Some("unknown_left_unsent")),
+                UnknownDecision::LeaveUnsent => {
+                    (Step::LeaveUnsent, Some(("unknown_left_unsent", None)))
+                }
             };
-            let changed = step_all_in(&tx, blast_id, step, code, now_ms)?;
+            let changed =
+                opted_out + step_all_in(&tx, Scope::Blast(blast_id), step, reason, now_ms)?;
             tx.execute(
                 "UPDATE blasts SET state = 'queued', pause_code = NULL, pause_reason = NULL
                  WHERE id = ?1 AND state = 'paused' AND pause_code = 'needs_decision'",
@@ -275,11 +320,13 @@ impl Store {
     /// Sends a finished blast again to the recipients whose message failed
     /// or whose fate stayed unknown: a new blast with the same message,
     /// account and options, named after the first. Numbers put on the
-    /// do-not-contact list since are left out. The unknown ones of the first
+    /// do-not-contact list since are left out. Each delivery is sent again
+    /// at most once (`resent_in` names the new blast), so pressing "Send
+    /// again" twice reaches no one twice; the unknown ones of the first
     /// blast end as skipped (`sent_again`), so no one is counted twice.
     pub fn resend_blast(&self, blast_id: i64, now_ms: i64) -> Result<Resent> {
         self.write(|conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let (name, state): (String, String) = tx
                 .query_row(
                     "SELECT name, state FROM blasts WHERE id = ?1",
@@ -295,6 +342,7 @@ impl Store {
                     ),
                 });
             }
+            let again_where = format!("blast_id = ?1 AND {RESENDABLE}");
             let again = format!("{name} (again)");
             tx.execute(
                 "INSERT INTO blasts (account_id, name, template, options, state, simulated, created_at)
@@ -304,25 +352,37 @@ impl Store {
             )?;
             let new_id = tx.last_insert_rowid();
             let recipients = tx.execute(
-                "INSERT INTO deliveries (blast_id, phone, fields, source, updated_at)
-                 SELECT ?2, phone, fields, source, ?3 FROM deliveries
-                 WHERE blast_id = ?1 AND state IN ('failed', 'unknown')
-                   AND phone NOT IN (SELECT phone FROM do_not_contact)
-                 ORDER BY id",
+                &format!(
+                    "INSERT INTO deliveries (blast_id, phone, fields, source, updated_at)
+                     SELECT ?2, phone, fields, source, ?3 FROM deliveries WHERE {again_where} ORDER BY id"
+                ),
                 params![blast_id, new_id, now_ms],
             )? as u64;
             if recipients == 0 {
                 return Err(Error::Invalid {
                     reason: format!(
-                        "every message of \"{name}\" has an outcome; there is no one to send again to"
+                        "everyone of \"{name}\" whose message failed or stayed unknown has been sent it again already, or said STOP; there is no one to send again to"
                     ),
                 });
             }
             tx.execute(
-                "UPDATE deliveries SET state = 'skipped', error_code = 'sent_again',
-                        error_detail = ?2, updated_at = ?3
-                 WHERE blast_id = ?1 AND state = 'unknown'",
-                params![blast_id, format!("Sent again in blast {new_id}"), now_ms],
+                &format!("UPDATE deliveries SET resent_in = ?2 WHERE {again_where}"),
+                params![blast_id, new_id],
+            )?;
+            step_all_in(
+                &tx,
+                Scope::OptedOutIn(blast_id),
+                Step::LeaveUnsent,
+                Some(OPTED_OUT),
+                now_ms,
+            )?;
+            let detail = format!("Sent again in blast {new_id}");
+            step_all_in(
+                &tx,
+                Scope::Blast(blast_id),
+                Step::SentAgain,
+                Some(("sent_again", Some(&detail))),
+                now_ms,
             )?;
             tx.commit()?;
             Ok(Resent {

@@ -14,6 +14,7 @@ mod words;
 
 use std::path::PathBuf;
 
+use blastdesk_core::owner::{Holder, Owner};
 use blastdesk_core::{Store, data_dir, logging};
 use tauri::{App, AppHandle, DragDropEvent, Emitter, Manager, RunEvent, WindowEvent};
 
@@ -152,11 +153,21 @@ fn setup(app: &mut App) {
     };
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Blastdesk starting");
 
-    // A store that cannot be opened does not stop the app: the window shows
-    // why (newer version, damaged file, ...) instead of vanishing.
-    let store = Store::open_in(&data_dir).inspect_err(|error| {
-        tracing::error!(code = %error.code(), "cannot open the database: {error}");
+    // The app owns its data folder while it runs: a `blastdesk-cli blast
+    // run` or daemon sending for it keeps the app from sending too. A store
+    // that cannot be opened or owned does not stop the app: the window shows
+    // why (in use, newer version, damaged file, ...) instead of vanishing.
+    let owner = Owner::claim(&data_dir, Holder::App).map_err(|error| error::Error {
+        code: error.code(),
+        message: error.to_string(),
     });
+    let store = owner
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|_| Store::open_in(&data_dir).map_err(error::Error::from))
+        .inspect_err(|error| {
+            tracing::error!(code = %error.code, "cannot open the database: {}", error.message);
+        });
     let has_tray = tray::install(app.handle());
     tracing::info!(has_tray, "shell ready");
     if has_tray && std::env::args().any(|a| a == IN_TRAY) {
@@ -196,7 +207,13 @@ fn setup(app: &mut App) {
         app.manage(runner);
         app.manage(sessions);
     }
-    app.manage(AppState::new(data_dir, store, has_tray, log_guard));
+    app.manage(AppState::new(
+        data_dir,
+        owner.ok(),
+        store,
+        has_tray,
+        log_guard,
+    ));
 }
 
 /// Runs the scheduler for as long as the app runs (window closed too): due

@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use blastdesk_core::{Store, logging::LogGuard, store};
+use blastdesk_core::owner::Owner;
+use blastdesk_core::{Store, logging::LogGuard};
 
 use crate::error::Error;
 
@@ -12,6 +13,8 @@ pub struct AppState {
     /// When this run of Blastdesk started (Unix ms): files chosen in the
     /// window are known by id only during one run.
     run_id: i64,
+    /// The claim on the data folder, held for as long as the app runs.
+    _owner: Option<Owner>,
     store: Result<Store, Error>,
     has_tray: bool,
     _log_guard: Option<LogGuard>,
@@ -20,14 +23,16 @@ pub struct AppState {
 impl AppState {
     pub fn new(
         data_dir: PathBuf,
-        store: Result<Store, store::Error>,
+        owner: Option<Owner>,
+        store: Result<Store, Error>,
         has_tray: bool,
         log_guard: Option<LogGuard>,
     ) -> AppState {
         AppState {
             data_dir,
             run_id: crate::commands::now_ms(),
-            store: store.map_err(Error::from),
+            _owner: owner,
+            store,
             has_tray,
             _log_guard: log_guard,
         }

@@ -59,6 +59,7 @@ const ADVICE = {
   database_too_new: N_("Install the newest Blastdesk. Your data is safe: this version does not change the file."),
   database_corrupt: N_("Restore a backup of the database into the data folder, then restart Blastdesk."),
   database_busy: N_("Close any other program using Blastdesk's database, then restart Blastdesk."),
+  data_folder_in_use: N_("A Blastdesk command is sending from this computer's data right now. Wait for it to finish (or stop it), then restart Blastdesk. Nothing was changed."),
 };
 
 /** Database errors a backup can mend from Settings. */

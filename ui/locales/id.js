@@ -65,6 +65,7 @@ export default {
   "Chosen files": "Berkas terpilih",
   "Close": "Tutup",
   "Close any other program using Blastdesk's database, then restart Blastdesk.": "Tutup program lain yang memakai basis data Blastdesk, lalu mulai ulang Blastdesk.",
+  "A Blastdesk command is sending from this computer's data right now. Wait for it to finish (or stop it), then restart Blastdesk. Nothing was changed.": "Sebuah perintah Blastdesk sedang mengirim dari data komputer ini. Tunggu sampai selesai (atau hentikan), lalu mulai ulang Blastdesk. Tidak ada yang diubah.",
   "Complete": "Selesai",
   "Connected": "Terhubung",
   "Connecting…": "Menghubungkan…",

@@ -10,7 +10,11 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use blastdesk_core::messenger::read_ledger;
+use blastdesk_core::clock::SystemClock;
+use blastdesk_core::engine::{Engine, RetryPolicy, RunEnd};
+use blastdesk_core::messenger::{Faults, SimulatedMessenger, read_ledger};
+use blastdesk_core::owner::{Holder, Owner};
+use blastdesk_core::pacing::Pacing;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -41,33 +45,168 @@ fn kill_points(round: u64) -> Vec<usize> {
     points
 }
 
-#[test]
-fn killing_the_sender_at_random_points_never_sends_anyone_twice() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let list = dir.path().join("list.csv");
+/// A list of `RECIPIENTS` customers, as a CSV file in `dir`.
+fn customer_list(dir: &Path) -> std::io::Result<std::path::PathBuf> {
+    let list = dir.join("list.csv");
     let mut csv = String::from("nama,hp\n");
     for i in 0..RECIPIENTS {
         csv.push_str(&format!("Customer {i},0812{:08}\n", 10_000_000 + i));
     }
     std::fs::write(&list, csv)?;
+    Ok(list)
+}
+
+/// Creates a rehearsal blast to `list` with the CLI; returns its id.
+fn create_blast(data: &Path, list: &Path) -> Result<String, Box<dyn std::error::Error>> {
+    let created = cli(data)
+        .args([
+            "blast",
+            "create",
+            "--simulate",
+            "--json",
+            "--template",
+            "Hi {nama}, {promo|sale} today!",
+        ])
+        .arg(list)
+        .output()?;
+    assert!(created.status.success(), "{created:?}");
+    let blast: serde_json::Value = serde_json::from_slice(&created.stdout)?;
+    Ok(blast["blast"].as_i64().ok_or("no blast id")?.to_string())
+}
+
+/// The phones in a ledger, each checked to appear only once.
+fn phones_once(ledger: &Path) -> Result<HashSet<String>, Box<dyn std::error::Error>> {
+    let mut seen = HashSet::new();
+    for entry in read_ledger(ledger)? {
+        let phone = entry.phone.to_string();
+        assert!(seen.insert(phone.clone()), "{phone} got two messages");
+    }
+    Ok(seen)
+}
+
+/// The app's engine sends a blast while `blastdesk-cli blast run` is started
+/// on the same data folder, twice: it is refused with one line naming the
+/// app, changes nothing, and no one gets the message twice. Once the app has
+/// let go, the same command runs (and finds nothing left to send).
+#[test]
+fn the_app_and_a_cli_sender_never_send_for_one_data_folder_at_once() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let list = customer_list(dir.path())?;
+    let data = dir.path().join("data");
+    let blast = create_blast(&data, &list)?;
+    let ledger = data.join("ledger.jsonl");
+
+    let owner = Owner::claim(&data, Holder::App)?;
+    let store = blastdesk_core::Store::open_in(&data)?;
+    let messenger = SimulatedMessenger::open(&ledger, Faults::default(), SystemClock)?;
+    let engine = Engine::new(
+        store.clone(),
+        messenger,
+        SystemClock,
+        RetryPolicy::default(),
+    )
+    .with_pacing(Pacing::off());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let blast_id: i64 = blast.parse()?;
+    let app = runtime.spawn(async move {
+        engine.recover()?;
+        engine.run_blast(blast_id, &mut |_| {}).await
+    });
+
+    let cli_sender = || {
+        let mut command = cli(&data);
+        command
+            .args(["blast", "run", &blast, "--no-pacing", "--ledger"])
+            .arg(&ledger);
+        command
+    };
+    for _ in 0..2 {
+        let refused = cli_sender().output()?;
+        assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+        let text = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            text.contains("Blastdesk is running") && text.contains("Nothing was changed"),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), 1, "{text}");
+    }
+    let end = runtime.block_on(app)??;
+    assert_eq!(end, RunEnd::Completed);
+    assert_eq!(phones_once(&ledger)?.len(), RECIPIENTS);
+    drop(owner);
+
+    let after = cli_sender().output()?;
+    assert!(after.status.success(), "{after:?}");
+    assert_eq!(
+        phones_once(&ledger)?.len(),
+        RECIPIENTS,
+        "nothing went twice"
+    );
+    Ok(())
+}
+
+/// Two `blast run` of one blast at once: the second is refused while the
+/// first sends (today's bug: the second's recovery marked the first's
+/// message in flight unknown, and the first died).
+#[test]
+fn a_second_blast_run_is_refused_while_the_first_sends() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let list = customer_list(dir.path())?;
+    let data = dir.path().join("data");
+    let blast = create_blast(&data, &list)?;
+    let ledger = data.join("ledger.jsonl");
+    // Half its messages fail for a moment and wait ten minutes to be tried
+    // again: the first sender is still at work when the second starts.
+    let mut first = cli(&data)
+        .args(["blast", "run", &blast, "--ledger"])
+        .arg(&ledger)
+        .args(["--transient", "0.5", "--first-retry-ms", "600000"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while read_ledger(&ledger).map(|e| e.len()).unwrap_or(0) == 0 {
+        assert!(first.try_wait()?.is_none(), "the first sender stopped");
+        assert!(Instant::now() < deadline, "the first sender sent nothing");
+        // Polling the ledger, not timing anything.
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let second = cli(&data)
+        .args(["blast", "run", &blast, "--no-pacing", "--ledger"])
+        .arg(&ledger)
+        .output()?;
+    assert_eq!(second.status.code(), Some(1), "{second:?}");
+    let text = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        text.contains(&format!("`blastdesk-cli blast run {blast}`")),
+        "{text}"
+    );
+    assert!(first.try_wait()?.is_none(), "the first sender goes on");
+    first.kill()?;
+    first.wait()?;
+    phones_once(&ledger)?;
+    let conn = rusqlite::Connection::open(data.join(blastdesk_core::store::FILE_NAME))?;
+    let unknown: i64 = conn.query_row(
+        "SELECT count(*) FROM deliveries WHERE state = 'unknown'",
+        [],
+        |r| r.get(0),
+    )?;
+    assert_eq!(unknown, 0, "the second changed nothing");
+    Ok(())
+}
+
+#[test]
+fn killing_the_sender_at_random_points_never_sends_anyone_twice() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let list = customer_list(dir.path())?;
 
     for round in 0..ROUNDS {
         let data = dir.path().join(format!("round-{round}"));
         let ledger = data.join("ledger.jsonl");
-        let created = cli(&data)
-            .args([
-                "blast",
-                "create",
-                "--simulate",
-                "--json",
-                "--template",
-                "Hi {nama}, {promo|sale} today!",
-            ])
-            .arg(&list)
-            .output()?;
-        assert!(created.status.success(), "{created:?}");
-        let blast: serde_json::Value = serde_json::from_slice(&created.stdout)?;
-        let blast = blast["blast"].as_i64().ok_or("no blast id")?.to_string();
+        let blast = create_blast(&data, &list)?;
 
         // The sender, with 5% temporary failures and short retry waits.
         let sender = || {

@@ -59,6 +59,9 @@ pub enum ErrorCode {
     AttachmentUnreadable,
     /// A value the person gave is not acceptable (a name, a country code, ...).
     InvalidInput,
+    /// Another Blastdesk program (the app, the daemon, a command) owns the
+    /// data folder while it sends.
+    DataFolderInUse,
     /// Anything else: a bug, reported with its details.
     Internal,
 }
@@ -73,6 +76,7 @@ impl ErrorCode {
             ErrorCode::DatabaseCorrupt => "database_corrupt",
             ErrorCode::DatabaseBusy => "database_busy",
             ErrorCode::DataDirUnavailable => "data_dir_unavailable",
+            ErrorCode::DataFolderInUse => "data_folder_in_use",
             ErrorCode::Io => "io",
             ErrorCode::FileUnreadable => "file_unreadable",
             ErrorCode::FileEmpty => "file_empty",
@@ -115,6 +119,7 @@ mod tests {
             ErrorCode::DatabaseCorrupt,
             ErrorCode::DatabaseBusy,
             ErrorCode::DataDirUnavailable,
+            ErrorCode::DataFolderInUse,
             ErrorCode::Io,
             ErrorCode::FileUnreadable,
             ErrorCode::FileEmpty,

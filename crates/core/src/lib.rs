@@ -6,6 +6,7 @@
 //!
 //! Components:
 //! - [`data_dir`]: where Blastdesk keeps its one database file and its logs.
+//! - [`owner`]: the one process that owns a data folder while it sends.
 //! - [`store`]: the SQLite store: opening, identification, forward-only migrations.
 //! - [`logging`]: tracing to a daily-rotated file, and the privacy rules for logs.
 //! - [`error`]: the stable error codes every layer above reports with.
@@ -20,6 +21,7 @@ pub mod import;
 pub mod logging;
 pub mod messenger;
 pub mod optout;
+pub mod owner;
 pub mod pacing;
 pub mod phone;
 pub mod random;

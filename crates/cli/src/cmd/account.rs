@@ -100,6 +100,8 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<std::process::ExitCode
             json,
             give_up_after,
         } => {
+            let _owner =
+                super::claim(data_dir, super::command(&format!("account link {account}")))?;
             let limit = std::time::Duration::from_secs(give_up_after);
             return link(data_dir, &store, account, pair_code, json, limit);
         }
@@ -116,6 +118,10 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<std::process::ExitCode
             }
         }
         Command::Logout { account } => {
+            let _owner = super::claim(
+                data_dir,
+                super::command(&format!("account logout {account}")),
+            )?;
             store.account(account)?;
             let runtime = runtime()?;
             let session = session(data_dir, &store, account, |_| {});
@@ -131,6 +137,10 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<std::process::ExitCode
             println!("Account {account} is now {:?}.", name.trim());
         }
         Command::Remove { account } => {
+            let _owner = super::claim(
+                data_dir,
+                super::command(&format!("account remove {account}")),
+            )?;
             store.account(account)?;
             store.remove_account(account, super::now_ms())?;
             blastdesk_core::data_dir::forget_session(data_dir, account).with_context(|| {

@@ -15,3 +15,20 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
 }
+
+/// Claims the data folder for a command that sends, links, logs out,
+/// restores or recovers: refused, changing nothing, while the app, the
+/// daemon or another such command holds it.
+pub fn claim(
+    data_dir: &std::path::Path,
+    holder: blastdesk_core::owner::Holder,
+) -> anyhow::Result<blastdesk_core::owner::Owner> {
+    Ok(blastdesk_core::owner::Owner::claim(data_dir, holder)?)
+}
+
+/// The holder for a command, e.g. `blast run 7`.
+pub fn command(words: &str) -> blastdesk_core::owner::Holder {
+    blastdesk_core::owner::Holder::Command {
+        command: words.to_owned(),
+    }
+}

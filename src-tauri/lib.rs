@@ -24,6 +24,10 @@ use crate::state::AppState;
 /// The argument Blastdesk is started with at login: no window, only the tray.
 const IN_TRAY: &str = "--in-tray";
 
+/// How long a starting app waits for its data folder to be let go: after a
+/// restore the app restarts itself, and the old process may still hold it.
+const RESTART_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Builds and runs the app until the person quits it.
 pub fn run() {
     let app = tauri::Builder::default()
@@ -157,9 +161,11 @@ fn setup(app: &mut App) {
     // run` or daemon sending for it keeps the app from sending too. A store
     // that cannot be opened or owned does not stop the app: the window shows
     // why (in use, newer version, damaged file, ...) instead of vanishing.
-    let owner = Owner::claim(&data_dir, Holder::App).map_err(|error| error::Error {
-        code: error.code(),
-        message: error.to_string(),
+    let owner = Owner::claim_patiently(&data_dir, Holder::App, RESTART_PATIENCE).map_err(|error| {
+        error::Error {
+            code: error.code(),
+            message: error.to_string(),
+        }
     });
     let store = owner
         .as_ref()

@@ -138,6 +138,25 @@ impl Owner {
         Ok(Owner { _lock: lock, claim })
     }
 
+    /// Claims `data_dir`, trying again for up to `patience` while someone
+    /// else holds it: an app that restarts itself (after a restore) starts
+    /// its new process a moment before the old one has let go.
+    pub fn claim_patiently(
+        data_dir: &Path,
+        holder: Holder,
+        patience: std::time::Duration,
+    ) -> Result<Owner, OwnerError> {
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            match Owner::claim(data_dir, holder.clone()) {
+                Err(OwnerError::InUse { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                result => return result,
+            }
+        }
+    }
+
     /// Who holds `data_dir` now, if anyone does and said so.
     pub fn holder(data_dir: &Path) -> Option<Claim> {
         let lock = File::open(data_dir.join(LOCK_FILE)).ok()?;

@@ -180,9 +180,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_second_claim_is_refused_with_the_holder_until_the_first_is_released() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = Owner::claim(dir.path(), Holder::App).unwrap();
+    fn a_second_claim_is_refused_with_the_holder_until_the_first_is_released()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let first = Owner::claim(dir.path(), Holder::App)?;
         assert_eq!(first.claim_held().pid, std::process::id());
         let cases = [
             Holder::Daemon,
@@ -215,8 +216,7 @@ mod tests {
             Holder::Command {
                 command: "restore".into(),
             },
-        )
-        .unwrap();
+        )?;
         let Err(refused) = Owner::claim(dir.path(), Holder::App) else {
             panic!("claimed twice");
         };
@@ -225,5 +225,6 @@ mod tests {
             "{refused}"
         );
         drop(second);
+        Ok(())
     }
 }

@@ -161,19 +161,15 @@ fn setup(app: &mut App) {
     // run` or daemon sending for it keeps the app from sending too. A store
     // that cannot be opened or owned does not stop the app: the window shows
     // why (in use, newer version, damaged file, ...) instead of vanishing.
-    let owner = Owner::claim_patiently(&data_dir, Holder::App, RESTART_PATIENCE).map_err(|error| {
-        error::Error {
-            code: error.code(),
-            message: error.to_string(),
-        }
+    let owner = Owner::claim_patiently(&data_dir, Holder::App, RESTART_PATIENCE)
+        .map_err(error::Error::from);
+    let store = match &owner {
+        Ok(_) => Store::open_in(&data_dir).map_err(error::Error::from),
+        Err(refused) => Err(refused.clone()),
+    }
+    .inspect_err(|error| {
+        tracing::error!(code = %error.code, "cannot open the database: {}", error.message);
     });
-    let store = owner
-        .as_ref()
-        .map_err(Clone::clone)
-        .and_then(|_| Store::open_in(&data_dir).map_err(error::Error::from))
-        .inspect_err(|error| {
-            tracing::error!(code = %error.code, "cannot open the database: {}", error.message);
-        });
     let has_tray = tray::install(app.handle());
     tracing::info!(has_tray, "shell ready");
     if has_tray && std::env::args().any(|a| a == IN_TRAY) {

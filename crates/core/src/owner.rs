@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::ErrorCode;
 
 /// The file that is locked.
-pub const LOCK_FILE: &str = "owner.lock";
+const LOCK_FILE: &str = "owner.lock";
 /// The file that says who holds the lock.
 const INFO_FILE: &str = "owner.json";
 
@@ -100,7 +100,6 @@ impl OwnerError {
 #[derive(Debug)]
 pub struct Owner {
     _lock: File,
-    claim: Claim,
 }
 
 impl Owner {
@@ -135,7 +134,7 @@ impl Owner {
         let info = data_dir.join(INFO_FILE);
         let text = serde_json::to_vec(&claim).map_err(|e| io(&info)(e.into()))?;
         std::fs::write(&info, text).map_err(io(&info))?;
-        Ok(Owner { _lock: lock, claim })
+        Ok(Owner { _lock: lock })
     }
 
     /// Claims `data_dir`, trying again for up to `patience` while someone
@@ -169,10 +168,6 @@ impl Owner {
             }
         }
     }
-
-    pub fn claim_held(&self) -> &Claim {
-        &self.claim
-    }
 }
 
 #[cfg(test)]
@@ -184,7 +179,6 @@ mod tests {
     -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let first = Owner::claim(dir.path(), Holder::App)?;
-        assert_eq!(first.claim_held().pid, std::process::id());
         let cases = [
             Holder::Daemon,
             Holder::Command {
@@ -202,8 +196,11 @@ mod tests {
             assert!(text.ends_with("Nothing was changed"), "{text}");
         }
         assert_eq!(
-            Owner::holder(dir.path()).map(|c| c.holder),
-            Some(Holder::App)
+            Owner::holder(dir.path()),
+            Some(Claim {
+                holder: Holder::App,
+                pid: std::process::id()
+            })
         );
         drop(first);
         assert_eq!(

@@ -386,6 +386,44 @@ fn died_while_sending_the_first(data: &Path, blast: i64) -> TestResult {
     Ok(())
 }
 
+/// A blast whose first message was in flight at a crash, recovered and run
+/// until it waits for the person's decision about that one message.
+struct AwaitingDecision {
+    dir: tempfile::TempDir,
+    store: Store,
+    blast: i64,
+    ledger: std::path::PathBuf,
+    engine: Engine<SimulatedMessenger<TokioClock>, TokioClock>,
+}
+
+async fn awaiting_decision(
+    recipients_n: usize,
+) -> Result<AwaitingDecision, Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let blast = new_blast(&store, &recipients(recipients_n), serde_json::json!({}))?;
+    died_while_sending_the_first(dir.path(), blast)?;
+    let ledger = dir.path().join("ledger.jsonl");
+    let engine = simulated_engine(
+        &store,
+        &ledger,
+        Faults::default(),
+        TokioClock::starting_at(START),
+    )?;
+    engine.recover()?;
+    assert_eq!(
+        run(&engine, blast).await?.0,
+        RunEnd::WaitingForDecision { unknown: 1 }
+    );
+    Ok(AwaitingDecision {
+        dir,
+        store,
+        blast,
+        ledger,
+        engine,
+    })
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_message_in_flight_at_a_crash_is_never_resent_silently() -> TestResult {
     let dir = tempfile::tempdir()?;
@@ -428,22 +466,13 @@ async fn a_message_in_flight_at_a_crash_is_never_resent_silently() -> TestResult
 
 #[tokio::test(start_paused = true)]
 async fn a_message_of_unknown_fate_is_sent_again_when_the_person_chooses() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let store = Store::open_in(dir.path())?;
-    let blast = new_blast(&store, &recipients(2), serde_json::json!({}))?;
-    died_while_sending_the_first(dir.path(), blast)?;
-    let ledger = dir.path().join("ledger.jsonl");
-    let engine = simulated_engine(
-        &store,
-        &ledger,
-        Faults::default(),
-        TokioClock::starting_at(START),
-    )?;
-    engine.recover()?;
-    assert_eq!(
-        run(&engine, blast).await?.0,
-        RunEnd::WaitingForDecision { unknown: 1 }
-    );
+    let AwaitingDecision {
+        dir: _dir,
+        store: _,
+        blast,
+        ledger,
+        engine,
+    } = awaiting_decision(2).await?;
     engine
         .control()
         .decide_unknown(blast, UnknownDecision::Resend, START)?;
@@ -1123,22 +1152,13 @@ async fn sending_again_goes_to_the_failed_and_unknown_ones_only_once() -> TestRe
 
 #[tokio::test(start_paused = true)]
 async fn resending_the_unknown_ones_leaves_the_failed_ones_alone() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let store = Store::open_in(dir.path())?;
-    let blast = new_blast(&store, &recipients(4), serde_json::json!({}))?;
-    died_while_sending_the_first(dir.path(), blast)?;
-    let ledger = dir.path().join("ledger.jsonl");
-    let engine = simulated_engine(
-        &store,
-        &ledger,
-        Faults::default(),
-        TokioClock::starting_at(START),
-    )?;
-    engine.recover()?;
-    assert_eq!(
-        run(&engine, blast).await?.0,
-        RunEnd::WaitingForDecision { unknown: 1 }
-    );
+    let AwaitingDecision {
+        dir,
+        store,
+        blast,
+        ledger,
+        engine,
+    } = awaiting_decision(4).await?;
     // The server refused customer 3's message for good.
     let conn = rusqlite::Connection::open(dir.path().join(blastdesk_core::store::FILE_NAME))?;
     conn.execute(
@@ -1194,22 +1214,13 @@ async fn a_stop_that_comes_after_the_blast_was_made_is_honoured_at_the_hand_over
 
 #[tokio::test(start_paused = true)]
 async fn deciding_to_resend_does_not_requeue_a_number_that_said_stop() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let store = Store::open_in(dir.path())?;
-    let blast = new_blast(&store, &recipients(2), serde_json::json!({}))?;
-    died_while_sending_the_first(dir.path(), blast)?;
-    let ledger = dir.path().join("ledger.jsonl");
-    let engine = simulated_engine(
-        &store,
-        &ledger,
-        Faults::default(),
-        TokioClock::starting_at(START),
-    )?;
-    engine.recover()?;
-    assert_eq!(
-        run(&engine, blast).await?.0,
-        RunEnd::WaitingForDecision { unknown: 1 }
-    );
+    let AwaitingDecision {
+        dir: _dir,
+        store,
+        blast,
+        ledger,
+        engine,
+    } = awaiting_decision(2).await?;
     store.add_do_not_contact(&Phone::from_e164_unchecked(phone(0)), "reply", START)?;
     engine
         .control()

@@ -100,8 +100,7 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<std::process::ExitCode
             json,
             give_up_after,
         } => {
-            let _owner =
-                super::claim(data_dir, super::command(&format!("account link {account}")))?;
+            let _owner = super::claim(data_dir, &format!("account link {account}"))?;
             let limit = std::time::Duration::from_secs(give_up_after);
             return link(data_dir, &store, account, pair_code, json, limit);
         }
@@ -118,10 +117,7 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<std::process::ExitCode
             }
         }
         Command::Logout { account } => {
-            let _owner = super::claim(
-                data_dir,
-                super::command(&format!("account logout {account}")),
-            )?;
+            let _owner = super::claim(data_dir, &format!("account logout {account}"))?;
             store.account(account)?;
             let runtime = runtime()?;
             let session = session(data_dir, &store, account, |_| {});
@@ -137,10 +133,7 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<std::process::ExitCode
             println!("Account {account} is now {:?}.", name.trim());
         }
         Command::Remove { account } => {
-            let _owner = super::claim(
-                data_dir,
-                super::command(&format!("account remove {account}")),
-            )?;
+            let _owner = super::claim(data_dir, &format!("account remove {account}"))?;
             store.account(account)?;
             store.remove_account(account, super::now_ms())?;
             blastdesk_core::data_dir::forget_session(data_dir, account).with_context(|| {

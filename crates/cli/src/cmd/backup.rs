@@ -18,7 +18,7 @@ pub fn backup(data_dir: &Path, args: Args) -> anyhow::Result<()> {
 }
 
 pub fn restore(data_dir: &Path, args: Args) -> anyhow::Result<()> {
-    let _owner = super::claim(data_dir, super::command("restore"))?;
+    let _owner = super::claim(data_dir, "restore")?;
     let store = Store::open_in(data_dir)?;
     store.restore_from(&args.file)?;
     println!("Restored from {}.", args.file.display());

@@ -359,10 +359,7 @@ fn run_blast(
     store: &Store,
     args: RunArgs,
 ) -> anyhow::Result<std::process::ExitCode> {
-    let _owner = super::claim(
-        data_dir,
-        super::command(&format!("blast run {}", args.blast)),
-    )?;
+    let _owner = super::claim(data_dir, &format!("blast run {}", args.blast))?;
     let retry = RetryPolicy {
         first_delay_ms: args.first_retry_ms.max(0),
         ..RetryPolicy::default()

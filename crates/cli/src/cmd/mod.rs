@@ -17,18 +17,15 @@ pub fn now_ms() -> i64 {
 }
 
 /// Claims the data folder for a command that sends, links, logs out,
-/// restores or recovers: refused, changing nothing, while the app, the
-/// daemon or another such command holds it.
+/// restores or recovers (`words` name it, e.g. `blast run 7`): refused,
+/// changing nothing, while the app, the daemon or another such command
+/// holds it.
 pub fn claim(
     data_dir: &std::path::Path,
-    holder: blastdesk_core::owner::Holder,
+    words: &str,
 ) -> anyhow::Result<blastdesk_core::owner::Owner> {
-    Ok(blastdesk_core::owner::Owner::claim(data_dir, holder)?)
-}
-
-/// The holder for a command, e.g. `blast run 7`.
-pub fn command(words: &str) -> blastdesk_core::owner::Holder {
-    blastdesk_core::owner::Holder::Command {
+    let holder = blastdesk_core::owner::Holder::Command {
         command: words.to_owned(),
-    }
+    };
+    Ok(blastdesk_core::owner::Owner::claim(data_dir, holder)?)
 }

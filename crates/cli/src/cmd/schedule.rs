@@ -216,7 +216,8 @@ pub struct DaemonArgs {
 }
 
 pub fn daemon(data_dir: &Path, args: DaemonArgs) -> anyhow::Result<()> {
-    let _owner = super::claim(data_dir, blastdesk_core::owner::Holder::Daemon)?;
+    let _owner =
+        blastdesk_core::owner::Owner::claim(data_dir, blastdesk_core::owner::Holder::Daemon)?;
     let store = Store::open_in(data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -528,6 +528,8 @@ pub(crate) enum Scope<'a> {
     Blast(i64),
     /// The deliveries of a blast whose number is on the do-not-contact list.
     OptedOutIn(i64),
+    /// One delivery, if its number is on the do-not-contact list.
+    OptedOutDelivery(i64),
     /// A number's deliveries in every blast that has not finished.
     Number(&'a str),
     /// Every delivery (recovery after a crash).
@@ -553,6 +555,10 @@ pub(crate) fn step_all_in(
         Scope::Blast(id) => ("blast_id = ?5", Box::new(id)),
         Scope::OptedOutIn(id) => (
             "blast_id = ?5 AND phone IN (SELECT phone FROM do_not_contact)",
+            Box::new(id),
+        ),
+        Scope::OptedOutDelivery(id) => (
+            "id = ?5 AND phone IN (SELECT phone FROM do_not_contact)",
             Box::new(id),
         ),
         Scope::Number(phone) => (
@@ -654,14 +660,13 @@ fn step_in(conn: &rusqlite::Connection, request: &StepRequest<'_>) -> Result<boo
     if changed == 0 && step == Step::StartSending {
         // Refused because the number said STOP since the blast was made:
         // the delivery ends skipped, in the same transaction.
-        let (code, detail) = OPTED_OUT;
-        conn.prepare_cached(
-            "UPDATE deliveries SET state = 'skipped', error_code = ?2, error_detail = ?3,
-                 next_attempt_at = NULL, updated_at = ?4
-             WHERE id = ?1 AND state IN ('queued', 'retry_wait')
-               AND phone IN (SELECT phone FROM do_not_contact)",
-        )?
-        .execute(params![delivery_id, code, detail, now_ms])?;
+        step_all_in(
+            conn,
+            Scope::OptedOutDelivery(delivery_id),
+            Step::Skip,
+            Some(OPTED_OUT),
+            now_ms,
+        )?;
     }
     Ok(changed == 1)
 }

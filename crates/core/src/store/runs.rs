@@ -290,15 +290,7 @@ impl Store {
     ) -> Result<u64> {
         self.write(|conn| {
             let tx = unfinished(conn, blast_id, "changed")?;
-            // A number that said STOP since is not sent to again, whatever
-            // the decision: it ends skipped, for that reason.
-            let opted_out = step_all_in(
-                &tx,
-                Scope::OptedOutIn(blast_id),
-                Step::LeaveUnsent,
-                Some(OPTED_OUT),
-                now_ms,
-            )?;
+            let opted_out = leave_opted_out_unsent(&tx, blast_id, now_ms)?;
             let (step, reason) = match decision {
                 UnknownDecision::Resend => (Step::Resend, None),
                 UnknownDecision::LeaveUnsent => {
@@ -369,13 +361,7 @@ impl Store {
                 &format!("UPDATE deliveries SET resent_in = ?2 WHERE {again_where}"),
                 params![blast_id, new_id],
             )?;
-            step_all_in(
-                &tx,
-                Scope::OptedOutIn(blast_id),
-                Step::LeaveUnsent,
-                Some(OPTED_OUT),
-                now_ms,
-            )?;
+            leave_opted_out_unsent(&tx, blast_id, now_ms)?;
             let detail = format!("Sent again in blast {new_id}");
             step_all_in(
                 &tx,
@@ -405,6 +391,22 @@ impl Store {
                 .optional()?)
         })
     }
+}
+
+/// A message of unknown fate to a number that said STOP since is not sent
+/// again, whatever is decided: it ends skipped, for that reason. Returns how many.
+fn leave_opted_out_unsent(
+    tx: &rusqlite::Transaction<'_>,
+    blast_id: i64,
+    now_ms: i64,
+) -> Result<u64> {
+    step_all_in(
+        tx,
+        Scope::OptedOutIn(blast_id),
+        Step::LeaveUnsent,
+        Some(OPTED_OUT),
+        now_ms,
+    )
 }
 
 /// Starts a transaction on a blast that is neither completed nor cancelled.

@@ -56,6 +56,15 @@ impl From<blastdesk_core::audience::PreviewError> for Error {
     }
 }
 
+impl From<blastdesk_core::blast::CreateError> for Error {
+    fn from(error: blastdesk_core::blast::CreateError) -> Error {
+        Error {
+            code: error.code(),
+            message: error.to_string(),
+        }
+    }
+}
+
 impl From<blastdesk_core::owner::OwnerError> for Error {
     fn from(error: blastdesk_core::owner::OwnerError) -> Error {
         Error {

@@ -2,18 +2,18 @@
 //! report on blasts. The recipients of a new blast are those of the last
 //! import preview, exactly as the person saw them.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use blastdesk_core::ErrorCode;
+use blastdesk_core::blast::{self, BlastOptions, Created, NewBlast, Sender};
 use blastdesk_core::engine;
 use blastdesk_core::messenger::{Media, MediaKind};
 use blastdesk_core::pacing::Pacing;
 use blastdesk_core::report::{Report, ReportError, ReportRow};
 use blastdesk_core::store::AccountKind;
-use blastdesk_core::store::blasts::NewBlast;
 use blastdesk_core::store::runs::{BlastSummary, Resent, UnknownDecision};
 use blastdesk_core::template::{self, MissingValue, Template, TemplateError};
-use blastdesk_core::{sample, zone};
+use blastdesk_core::zone;
 use serde::{Deserialize, Serialize};
 use tauri::{State, WebviewWindow};
 
@@ -26,9 +26,6 @@ use crate::state::AppState;
 /// A file to save to for automated runs: when set, "Export" writes there
 /// instead of asking with a dialog.
 pub const SAVE_FILE_ENV: &str = "BLASTDESK_SAVE_FILE";
-
-/// The name of the account rehearsals are sent from.
-const REHEARSAL: &str = "Rehearsal";
 
 /// The most report rows sent to the window; the export has them all.
 const SHOWN_ROWS: usize = 1000;
@@ -63,7 +60,7 @@ pub async fn list_blasts(state: State<'_, AppState>) -> Result<Vec<BlastSummary>
 /// The rehearsal account, added (in the computer's time zone) if there is none.
 fn rehearsal_account(store: &blastdesk_core::Store) -> Result<i64, Error> {
     Ok(store.ensure_account(
-        REHEARSAL,
+        blast::REHEARSAL_ACCOUNT,
         AccountKind::Simulated,
         zone::computer().name(),
         now_ms(),
@@ -202,14 +199,8 @@ pub struct CreateArgs {
     attachment_id: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Created {
-    blast_id: i64,
-    recipients: usize,
-}
-
-/// Creates a blast for the loaded recipients and starts sending it.
+/// Creates a blast for the loaded recipients (as they were previewed) and
+/// starts sending it.
 #[tauri::command]
 pub async fn create_blast(
     state: State<'_, AppState>,
@@ -218,99 +209,34 @@ pub async fn create_blast(
     args: CreateArgs,
 ) -> Result<Created, Error> {
     let store = state.store()?;
-    let parsed = Template::parse(&args.template).map_err(template_error)?;
-    let name = args.name.trim().to_owned();
-    if name.is_empty() {
-        return Err(Error {
-            code: ErrorCode::InvalidInput,
-            message: "Give the blast a name.".into(),
-        });
-    }
-    let recipients = session.with_last_preview(|p| {
-        let p = p.ok_or_else(no_preview)?;
-        parsed
-            .check_columns(&p.field_names())
-            .map_err(template_error)?;
-        Ok::<_, Error>(p.recipients.clone())
-    })?;
-    if recipients.is_empty() {
-        return Err(Error {
-            code: ErrorCode::InvalidInput,
-            message: "No one to send to: the list has no usable number.".into(),
-        });
-    }
+    let recipients =
+        session.with_last_preview(|p| p.map(|p| p.recipients.clone()).ok_or_else(no_preview))?;
     let attachment = args.attachment_id.map(|id| session.path(id)).transpose()?;
-    let data_dir = state.data_dir().to_path_buf();
-    let (account_id, blast_id) = blocking(move || {
-        let account_id = match args.account_id {
-            Some(id) => id,
-            None => rehearsal_account(&store)?,
+    let created = blocking(move || {
+        let sender = match args.account_id {
+            Some(id) => Sender::Account(id),
+            None => Sender::Rehearsal,
         };
-        let simulated = store
-            .list_accounts()?
-            .iter()
-            .any(|a| a.id == account_id && a.kind == AccountKind::Simulated);
-        if !simulated && sample::contains_sample(&recipients) {
-            return Err(Error {
-                code: ErrorCode::InvalidInput,
-                message: sample::REAL_ACCOUNT_REFUSAL.into(),
-            });
-        }
-        let media = attachment
-            .map(|path| keep_attachment(&data_dir, &path))
-            .transpose()?;
-        let blast_id = store.create_blast(
+        Ok(blast::create(
+            &store,
             &NewBlast {
-                account_id,
-                name: &name,
+                name: &args.name,
                 template: &args.template,
-                options: serde_json::json!({
-                    "missingValue": args.missing,
-                    "checkNumbers": args.check_numbers,
-                    "media": media,
-                }),
-                simulated,
+                sender,
                 recipients: &recipients,
+                options: BlastOptions {
+                    missing_value: args.missing,
+                    check_numbers: args.check_numbers,
+                    media: None,
+                },
+                attach: attachment.as_deref(),
             },
             now_ms(),
-        )?;
-        Ok((account_id, blast_id))
+        )?)
     })
     .await?;
-    tracing::info!(blast_id, account_id, "blast created");
-    runner.ensure_worker(account_id);
-    Ok(Created {
-        blast_id,
-        recipients: session.with_last_preview(|p| p.map_or(0, |p| p.recipients.len())),
-    })
-}
-
-/// Copies a chosen attachment into the data folder, so the blast (and a
-/// later re-send) does not depend on the original staying where it was.
-pub(crate) fn keep_attachment(data_dir: &Path, path: &Path) -> Result<Media, Error> {
-    let invalid = |message: String| Error {
-        code: ErrorCode::InvalidInput,
-        message,
-    };
-    Media::from_file(path).map_err(|reason| invalid(format!("The attachment: {reason}.")))?;
-    let folder = data_dir.join("attachments");
-    let io = |e: std::io::Error| Error {
-        code: ErrorCode::Io,
-        message: format!(
-            "Cannot keep a copy of the attachment in {}: {e}.",
-            folder.display()
-        ),
-    };
-    std::fs::create_dir_all(&folder).map_err(io)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "attachment".into());
-    let kept = folder.join(format!("{}-{}", now_ms(), safe_file_name(&name)));
-    std::fs::copy(path, &kept).map_err(io)?;
-    let mut media = Media::from_file(&kept).map_err(invalid)?;
-    media.file_name = Some(name);
-    Ok(media)
+    runner.ensure_worker(created.account_id);
+    Ok(created)
 }
 
 /// An attachment the person chose: its id for `create_blast`, and what it is.
@@ -471,7 +397,10 @@ pub async fn export_report(
         Some(path) => Some(PathBuf::from(path)),
         None => rfd::AsyncFileDialog::new()
             .set_title("Export the report")
-            .set_file_name(format!("{} report.xlsx", safe_file_name(&name)))
+            .set_file_name(format!(
+                "{} report.xlsx",
+                blast::safe_file_name(&name, "Blast")
+            ))
             .add_filter("Excel workbook", &["xlsx"])
             .add_filter("CSV", &["csv"])
             .set_parent(&window)
@@ -490,39 +419,4 @@ pub async fn export_report(
         Ok(Some(path.display().to_string()))
     })
     .await
-}
-
-/// A blast's name as a file name: no path separators or reserved characters.
-fn safe_file_name(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| match c {
-            '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '-',
-            c if c.is_control() => '-',
-            c => c,
-        })
-        .collect();
-    let cleaned = cleaned.trim().trim_matches('.').to_owned();
-    if cleaned.is_empty() {
-        "Blast".into()
-    } else {
-        cleaned
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn report_file_names_are_safe_on_every_system() {
-        let cases = [
-            ("Promo Desember", "Promo Desember"),
-            ("a/b\\c:d*e?f\"g<h>i|j", "a-b-c-d-e-f-g-h-i-j"),
-            ("..", "Blast"),
-            ("  ", "Blast"),
-            ("line\nbreak", "line-break"),
-        ];
-        for (name, expected) in cases {
-            assert_eq!(super::safe_file_name(name), expected, "{name:?}");
-        }
-    }
 }

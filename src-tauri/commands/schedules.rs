@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use blastdesk_core::blast;
 use blastdesk_core::store::schedules::{Refresh, Schedule, ScheduleRun, ScheduleSpec};
 use tauri::State;
 use tokio::sync::Notify;
@@ -61,17 +62,10 @@ pub async fn add_schedule(
         linked_list(&session, refresh_file_id)?.map(|refresh| Refresh { mapping, ..refresh });
     let data_dir = state.data_dir().to_path_buf();
     let schedule = blocking(move || {
-        if let Some(path) = attachment {
-            let media = super::blasts::keep_attachment(&data_dir, &path)?;
-            if let Some(options) = spec.blast.options.as_object_mut() {
-                options.insert(
-                    "media".into(),
-                    serde_json::to_value(media).map_err(Error::internal)?,
-                );
-            } else {
-                spec.blast.options = serde_json::json!({ "media": media });
-            }
-        }
+        // The attachment is only ever the file granted, kept in the data folder.
+        spec.blast.options.media = attachment
+            .map(|path| blast::keep_attachment(&data_dir, &path, now_ms()))
+            .transpose()?;
         let id = store.add_schedule(&spec, now_ms())?;
         Ok(store.schedule(id)?)
     })
@@ -93,11 +87,14 @@ pub async fn update_schedule(
     let store = state.store()?;
     let chosen = linked_list(&session, refresh_file_id)?;
     let schedule = blocking(move || {
+        let stored = store.schedule(schedule_id)?.spec;
         spec.refresh = match chosen {
             Some(refresh) => Some(refresh),
-            None if keep_refresh => store.schedule(schedule_id)?.spec.refresh,
+            None if keep_refresh => stored.refresh,
             None => None,
         };
+        // The window cannot name an attachment: the schedule keeps its own.
+        spec.blast.options.media = stored.blast.options.media;
         store.update_schedule(schedule_id, &spec, now_ms())?;
         Ok(store.schedule(schedule_id)?)
     })

@@ -8,10 +8,10 @@ use std::str::FromStr;
 
 use blastdesk_core::Store;
 use blastdesk_core::audience::{Fields, Recipient, Source};
+use blastdesk_core::blast::{self, BlastOptions, NewBlast, Sender};
 use blastdesk_core::messenger::read_ledger;
 use blastdesk_core::phone::{Country, Phone};
 use blastdesk_core::store::AccountKind;
-use blastdesk_core::store::blasts::NewBlast;
 
 use crate::harness::{App, Result, bounded, step};
 
@@ -169,17 +169,24 @@ fn promo(store: &Store, account: i64, n: usize, simulated: bool, at: i64) -> Res
             },
         })
         .collect();
-    Ok(store.create_blast(
+    let created = blast::create(
+        store,
         &NewBlast {
-            account_id: account,
             name: "Promo",
             template: "Promo!",
-            options: serde_json::json!({}),
-            simulated,
+            sender: Sender::Account(account),
             recipients: &recipients,
+            options: BlastOptions::default(),
+            attach: None,
         },
         at,
-    )?)
+    )?;
+    assert_eq!(
+        store.blast_summary(created.blast_id)?.simulated,
+        simulated,
+        "the account's kind decides"
+    );
+    Ok(created.blast_id)
 }
 
 #[tokio::test(flavor = "multi_thread")]

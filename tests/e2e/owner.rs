@@ -7,11 +7,11 @@
 use std::ffi::OsString;
 
 use blastdesk_core::Store;
+use blastdesk_core::blast::{self, BlastOptions, NewBlast, Sender};
 use blastdesk_core::engine::Control;
 use blastdesk_core::messenger::{MediaKind, read_ledger};
 use blastdesk_core::pacing::Pacing;
 use blastdesk_core::store::AccountKind;
-use blastdesk_core::store::blasts::NewBlast;
 use fantoccini::Locator;
 
 use crate::harness::{App, Result, bounded, step};
@@ -588,17 +588,19 @@ async fn caught_up() -> Result {
             },
         )?;
         let recipients = blastdesk_core::sample::recipients();
-        store.create_blast(
+        blast::create(
+            &store,
             &NewBlast {
-                account_id: account,
                 name: "Promo",
                 template: "Promo!",
-                options: serde_json::json!({}),
-                simulated: true,
+                sender: Sender::Account(account),
                 recipients: &recipients,
+                options: BlastOptions::default(),
+                attach: None,
             },
             0,
         )?
+        .blast_id
     };
     let app = App::launch(dir.path()).await?;
     app.click("#nav a[data-screen=blasts]").await?;

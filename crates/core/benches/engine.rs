@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use blastdesk_core::Store;
 use blastdesk_core::audience::{Fields, Recipient, Source};
+use blastdesk_core::blast::{self, BlastOptions, NewBlast, Sender};
 use blastdesk_core::clock::SystemClock;
 use blastdesk_core::engine::{Engine, RetryPolicy, RunEnd};
 use blastdesk_core::messenger::{
@@ -17,7 +18,6 @@ use blastdesk_core::messenger::{
 };
 use blastdesk_core::phone::Phone;
 use blastdesk_core::store::AccountKind;
-use blastdesk_core::store::blasts::NewBlast;
 
 const DELIVERIES: usize = 20_000;
 const RUNS: usize = 3;
@@ -75,17 +75,19 @@ fn measure(
         let store = Store::open_in(dir.path())?;
         let account = store.add_account("Bench", AccountKind::Simulated, "Asia/Jakarta", 0)?;
         let started = Instant::now();
-        let blast = store.create_blast(
+        let blast = blast::create(
+            &store,
             &NewBlast {
-                account_id: account,
                 name: "Bench",
                 template: "Hi {nama}, {promo|sale} today!",
-                options: serde_json::json!({}),
-                simulated: true,
+                sender: Sender::Account(account),
                 recipients: &recipients,
+                options: BlastOptions::default(),
+                attach: None,
             },
             0,
-        )?;
+        )?
+        .blast_id;
         let ledger = dir.path().join("ledger.jsonl");
         let simulated = SimulatedMessenger::open(&ledger, Faults::default(), SystemClock)?;
         let mut events = 0usize;

@@ -160,17 +160,23 @@ pub struct Preview {
 impl Preview {
     /// The field names across all recipients, in first-seen order.
     pub fn field_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = Vec::new();
-        let mut seen: HashSet<String> = HashSet::new();
-        for recipient in &self.recipients {
-            for (name, _) in recipient.fields.iter() {
-                if seen.insert(name.to_lowercase()) {
-                    names.push(name.to_owned());
-                }
+        field_names(&self.recipients)
+    }
+}
+
+/// The field names across `recipients`, in first-seen order (once each,
+/// ignoring case).
+pub fn field_names(recipients: &[Recipient]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for recipient in recipients {
+        for (name, _) in recipient.fields.iter() {
+            if seen.insert(name.to_lowercase()) {
+                names.push(name.to_owned());
             }
         }
-        names
     }
+    names
 }
 
 /// A saved audience's contacts, as loaded from the store.

@@ -31,7 +31,7 @@ use crate::store::blasts::{
 };
 use crate::store::runs::{PauseReason, UnknownDecision};
 use crate::store::{self, Store};
-use crate::template::{self, MissingValue, Template};
+use crate::template::{self, Template};
 
 /// How transient failures are retried.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -408,11 +408,20 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             _ => {}
         }
         let template = Template::parse(&blast.template)?;
-        let missing: MissingValue = serde_json::from_value(blast.options["missingValue"].clone())
-            .unwrap_or(MissingValue::Fallback {
-                text: String::new(),
-            });
-        let media: Option<Media> = serde_json::from_value(blast.options["media"].clone()).ok();
+        let missing = &blast.options.missing_value;
+        let media: Option<Media> = match &blast.options.media {
+            Some(attachment) => match self.store.path().and_then(std::path::Path::parent) {
+                Some(data_dir) => Some(attachment.media(data_dir)),
+                None => {
+                    let reason = "The attachment cannot be read: this database has no data folder.";
+                    self.pause(blast_id, pause_code::ATTACHMENT_UNREADABLE, reason, emit)?;
+                    return Ok(RunEnd::Paused {
+                        code: pause_code::ATTACHMENT_UNREADABLE.into(),
+                    });
+                }
+            },
+            None => None,
+        };
         if let Some(media) = &media
             && let Err(error) = std::fs::File::open(&media.path)
         {
@@ -430,7 +439,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             account_pacer(&self.store, blast.account_id, self.pacing.as_ref(), started)?;
         self.store.mark_running(blast_id, started)?;
         emit(Event::BlastStarted { blast_id });
-        if blast.options["checkNumbers"] == serde_json::Value::Bool(true)
+        if blast.options.check_numbers
             && blast.numbers_checked_at.is_none()
             && let Some(end) = self
                 .check_numbers(blast_id, blast.account_id, &pacer, emit)
@@ -523,7 +532,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             };
 
             let seed = template::seed_for(blast_id, delivery.phone.as_str());
-            let text = match template.render(&delivery.fields, &missing, seed) {
+            let text = match template.render(&delivery.fields, missing, seed) {
                 Ok(text) => text,
                 Err(error) => {
                     self.record(unrecorded.take(), &mut tally, &pacer, emit)?;

@@ -7,12 +7,14 @@
 //! Components:
 //! - [`data_dir`]: where Blastdesk keeps its one database file and its logs.
 //! - [`owner`]: the one process that owns a data folder while it sends.
+//! - [`blast`]: the one path by which a list of recipients becomes a blast.
 //! - [`store`]: the SQLite store: opening, identification, forward-only migrations.
 //! - [`logging`]: tracing to a daily-rotated file, and the privacy rules for logs.
 //! - [`error`]: the stable error codes every layer above reports with.
 
 pub mod account;
 pub mod audience;
+pub mod blast;
 pub mod clock;
 pub mod data_dir;
 pub mod engine;

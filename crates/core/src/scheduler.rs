@@ -11,13 +11,12 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use crate::audience::{self, PreviewRequest};
+use crate::blast::{self, NewBlast, Sender};
 use crate::clock::{Clock, Millis};
 use crate::import::ImportOptions;
 use crate::schedule::{self, Overdue};
-use crate::store::blasts::NewBlast;
 use crate::store::schedules::{RunOutcome, Schedule};
 use crate::store::{self, Store};
-use crate::template::Template;
 
 /// What the scheduler reports (to the window, the tray, notifications).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -144,8 +143,6 @@ impl<C: Clock> Scheduler<C> {
     /// reason: never a send to a stale or partial list.
     fn launch(&self, due: &Schedule) -> Result<i64, String> {
         let spec = &due.spec.blast;
-        let template = Template::parse(&spec.template)
-            .map_err(|e| format!("the message cannot be used: {e}"))?;
         let country = self.store.default_country().map_err(|e| e.to_string())?;
         let files = match &due.spec.refresh {
             Some(refresh) => {
@@ -172,29 +169,19 @@ impl<C: Clock> Scheduler<C> {
         };
         let (preview, _) = audience::preview(&self.store, &request)
             .map_err(|e| format!("the list could not be read, so nothing was sent: {e}"))?;
-        if preview.recipients.is_empty() {
-            return Err("no one to send to: the list holds no usable number".into());
-        }
-        template
-            .check_columns(&preview.field_names())
-            .map_err(|e| format!("the message cannot be used: {e}"))?;
-        let simulated = self
-            .store
-            .account(spec.account_id)
-            .map(|a| a.kind == store::AccountKind::Simulated)
-            .map_err(|e| e.to_string())?;
-        self.store
-            .create_blast(
-                &NewBlast {
-                    account_id: spec.account_id,
-                    name: &spec.name,
-                    template: &spec.template,
-                    options: spec.options.clone(),
-                    simulated,
-                    recipients: &preview.recipients,
-                },
-                self.clock.now_ms(),
-            )
-            .map_err(|e| e.to_string())
+        let created = blast::create(
+            &self.store,
+            &NewBlast {
+                name: &spec.name,
+                template: &spec.template,
+                sender: Sender::Account(spec.account_id),
+                recipients: &preview.recipients,
+                options: spec.options.clone(),
+                attach: None,
+            },
+            self.clock.now_ms(),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(created.blast_id)
     }
 }

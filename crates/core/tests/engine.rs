@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use blastdesk_core::Store;
 use blastdesk_core::audience::{Fields, Recipient, Source};
+use blastdesk_core::blast::{self, BlastOptions, NewBlast, Sender};
 use blastdesk_core::clock::{Clock, Millis, TokioClock};
 use blastdesk_core::engine::{self, Control, Engine, Event, Outcome, RetryPolicy, RunEnd};
 use blastdesk_core::messenger::{
@@ -16,8 +17,8 @@ use blastdesk_core::messenger::{
 use blastdesk_core::pacing::{LocalTime, Pacing, WaitReason, Window};
 use blastdesk_core::phone::Phone;
 use blastdesk_core::store::AccountKind;
-use blastdesk_core::store::blasts::NewBlast;
 use blastdesk_core::store::runs::UnknownDecision;
+use blastdesk_core::template::MissingValue;
 use blastdesk_core::zone;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -43,7 +44,7 @@ fn recipients(n: usize) -> Vec<Recipient> {
 fn new_blast(
     store: &Store,
     recipients: &[Recipient],
-    options: serde_json::Value,
+    options: BlastOptions,
 ) -> Result<i64, Box<dyn std::error::Error>> {
     let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
     new_blast_for(store, account, recipients, options)
@@ -53,19 +54,31 @@ fn new_blast_for(
     store: &Store,
     account: i64,
     recipients: &[Recipient],
-    options: serde_json::Value,
+    options: BlastOptions,
 ) -> Result<i64, Box<dyn std::error::Error>> {
-    Ok(store.create_blast(
+    create_with(store, account, recipients, options, None)
+}
+
+fn create_with(
+    store: &Store,
+    account: i64,
+    recipients: &[Recipient],
+    options: BlastOptions,
+    attach: Option<&Path>,
+) -> Result<i64, Box<dyn std::error::Error>> {
+    let created = blast::create(
+        store,
         &NewBlast {
-            account_id: account,
             name: "Promo",
             template: "Hi {nama}, {see you|bye}!",
-            options,
-            simulated: true,
+            sender: Sender::Account(account),
             recipients,
+            options,
+            attach,
         },
         START,
-    )?)
+    )?;
+    Ok(created.blast_id)
 }
 
 /// An engine on `store` sending through a simulated messenger into `ledger`.
@@ -113,7 +126,7 @@ fn ledger_phones(path: &Path) -> Result<Vec<String>, Box<dyn std::error::Error>>
 async fn a_blast_sends_everyone_once_and_completes_once() -> TestResult {
     let dir = tempfile::tempdir()?;
     let store = Store::open_in(dir.path())?;
-    let blast = new_blast(&store, &recipients(50), serde_json::json!({}))?;
+    let blast = new_blast(&store, &recipients(50), BlastOptions::default())?;
     let ledger = dir.path().join("ledger.jsonl");
     let clock = TokioClock::starting_at(START);
     let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
@@ -203,7 +216,7 @@ fn transient() -> SendError {
 async fn failing_twice_then_succeeding_completes_only_at_the_end_with_backoff() -> TestResult {
     let dir = tempfile::tempdir()?;
     let store = Store::open_in(dir.path())?;
-    let blast = new_blast(&store, &recipients(3), serde_json::json!({}))?;
+    let blast = new_blast(&store, &recipients(3), BlastOptions::default())?;
     let clock = TokioClock::starting_at(START);
     let messenger = Scripted::new(clock, vec![(phone(0), vec![transient(), transient()])]);
     let engine = Engine::new(store.clone(), messenger, clock, no_jitter());
@@ -250,7 +263,7 @@ fn engine_attempts(engine: &Engine<Scripted, TokioClock>, phone: &str) -> Vec<Mi
 async fn permanent_failures_and_exhausted_retries_still_complete() -> TestResult {
     let dir = tempfile::tempdir()?;
     let store = Store::open_in(dir.path())?;
-    let blast = new_blast(&store, &recipients(4), serde_json::json!({}))?;
+    let blast = new_blast(&store, &recipients(4), BlastOptions::default())?;
     let clock = TokioClock::starting_at(START);
     let messenger = Scripted::new(
         clock,
@@ -290,7 +303,7 @@ async fn permanent_failures_and_exhausted_retries_still_complete() -> TestResult
 async fn a_logout_pauses_the_blast_and_a_resume_sends_no_one_twice() -> TestResult {
     let dir = tempfile::tempdir()?;
     let store = Store::open_in(dir.path())?;
-    let blast = new_blast(&store, &recipients(6), serde_json::json!({}))?;
+    let blast = new_blast(&store, &recipients(6), BlastOptions::default())?;
     let clock = TokioClock::starting_at(START);
     let first_ledger = dir.path().join("first.jsonl");
     let faults = Faults {
@@ -359,7 +372,10 @@ async fn a_missing_value_skips_the_recipient_when_the_blast_says_so() -> TestRes
     let blast = new_blast(
         &store,
         &list,
-        serde_json::json!({ "missingValue": { "policy": "skip" } }),
+        BlastOptions {
+            missing_value: MissingValue::Skip,
+            ..BlastOptions::default()
+        },
     )?;
     let ledger = dir.path().join("ledger.jsonl");
     let clock = TokioClock::starting_at(START);
@@ -401,7 +417,7 @@ async fn awaiting_decision(
 ) -> Result<AwaitingDecision, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let store = Store::open_in(dir.path())?;
-    let blast = new_blast(&store, &recipients(recipients_n), serde_json::json!({}))?;
+    let blast = new_blast(&store, &recipients(recipients_n), BlastOptions::default())?;
     died_while_sending_the_first(dir.path(), blast)?;
     let ledger = dir.path().join("ledger.jsonl");
     let engine = simulated_engine(
@@ -428,7 +444,7 @@ async fn awaiting_decision(
 async fn a_message_in_flight_at_a_crash_is_never_resent_silently() -> TestResult {
     let dir = tempfile::tempdir()?;
     let store = Store::open_in(dir.path())?;
-    let blast = new_blast(&store, &recipients(3), serde_json::json!({}))?;
+    let blast = new_blast(&store, &recipients(3), BlastOptions::default())?;
     died_while_sending_the_first(dir.path(), blast)?;
     let ledger = dir.path().join("ledger.jsonl");
     let clock = TokioClock::starting_at(START);
@@ -515,7 +531,7 @@ async fn pacing_sends_exactly_the_configured_pattern_over_a_simulated_day() -> T
     let store = Store::open_in(dir.path())?;
     let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
     store.set_account_pacing(account, &fixed_pacing())?;
-    let blast = new_blast_for(&store, account, &recipients(320), serde_json::json!({}))?;
+    let blast = new_blast_for(&store, account, &recipients(320), BlastOptions::default())?;
     let ledger = dir.path().join("ledger.jsonl");
     // 05:13:20 in Jakarta: the window opens at 09:00.
     let clock = TokioClock::starting_at(START);
@@ -632,7 +648,7 @@ fn sent_count(events: &[Event]) -> usize {
 async fn pause_takes_effect_before_the_next_message_and_resume_goes_on() -> TestResult {
     let dir = tempfile::tempdir()?;
     let store = Store::open_in(dir.path())?;
-    let blast = new_blast(&store, &recipients(10), serde_json::json!({}))?;
+    let blast = new_blast(&store, &recipients(10), BlastOptions::default())?;
     let ledger = dir.path().join("ledger.jsonl");
     let clock = TokioClock::starting_at(START);
     let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
@@ -665,7 +681,7 @@ async fn pause_takes_effect_before_the_next_message_and_resume_goes_on() -> Test
 async fn cancel_skips_what_was_not_sent_and_never_completes() -> TestResult {
     let dir = tempfile::tempdir()?;
     let store = Store::open_in(dir.path())?;
-    let blast = new_blast(&store, &recipients(10), serde_json::json!({}))?;
+    let blast = new_blast(&store, &recipients(10), BlastOptions::default())?;
     let ledger = dir.path().join("ledger.jsonl");
     let clock = TokioClock::starting_at(START);
     let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
@@ -709,8 +725,8 @@ async fn a_run_of_failures_pauses_every_blast_of_the_account() -> TestResult {
             ..fixed_pacing()
         },
     )?;
-    let first = new_blast_for(&store, account, &recipients(20), serde_json::json!({}))?;
-    let second = new_blast_for(&store, account, &recipients(5), serde_json::json!({}))?;
+    let first = new_blast_for(&store, account, &recipients(20), BlastOptions::default())?;
+    let second = new_blast_for(&store, account, &recipients(5), BlastOptions::default())?;
     let ledger = dir.path().join("ledger.jsonl");
     let clock = TokioClock::starting_at(START);
     let faults = Faults {
@@ -750,7 +766,7 @@ async fn a_run_of_failures_pauses_every_blast_of_the_account() -> TestResult {
 async fn a_ban_pauses_with_its_end_in_the_account_zone() -> TestResult {
     let dir = tempfile::tempdir()?;
     let store = Store::open_in(dir.path())?;
-    let blast = new_blast(&store, &recipients(5), serde_json::json!({}))?;
+    let blast = new_blast(&store, &recipients(5), BlastOptions::default())?;
     let ledger = dir.path().join("ledger.jsonl");
     let clock = TokioClock::starting_at(START);
     let faults = Faults {
@@ -780,8 +796,8 @@ async fn an_account_worker_sends_its_blasts_in_order_and_wakes_for_new_ones() ->
     let dir = tempfile::tempdir()?;
     let store = Store::open_in(dir.path())?;
     let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
-    let first = new_blast_for(&store, account, &recipients(3), serde_json::json!({}))?;
-    let second = new_blast_for(&store, account, &recipients(2), serde_json::json!({}))?;
+    let first = new_blast_for(&store, account, &recipients(3), BlastOptions::default())?;
+    let second = new_blast_for(&store, account, &recipients(2), BlastOptions::default())?;
     let ledger = dir.path().join("ledger.jsonl");
     let clock = TokioClock::starting_at(START);
     let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
@@ -797,7 +813,7 @@ async fn an_account_worker_sends_its_blasts_in_order_and_wakes_for_new_ones() ->
                 if done.len() == 2 {
                     // Idle now; a new blast and a wake-up start it.
                     let third =
-                        new_blast_for(&store, account, &recipients(4), serde_json::json!({}))
+                        new_blast_for(&store, account, &recipients(4), BlastOptions::default())
                             .unwrap_or(0);
                     engine.control().wake();
                     done.push(-third);
@@ -823,33 +839,50 @@ async fn an_account_worker_sends_its_blasts_in_order_and_wakes_for_new_ones() ->
 async fn media_goes_with_its_caption_and_a_missing_file_pauses_the_blast() -> TestResult {
     let dir = tempfile::tempdir()?;
     let store = Store::open_in(dir.path())?;
-    let picture = dir.path().join("promo.jpg");
+    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    let chosen = tempfile::tempdir()?;
+    let picture = chosen.path().join("promo.jpg");
     std::fs::write(&picture, b"\xFF\xD8\xFF\xE0 not really a jpeg")?;
-    let media = serde_json::json!({ "kind": "image", "path": picture, "fileName": "promo.jpg" });
-    let blast = new_blast(
+    let blast = create_with(
         &store,
+        account,
         &recipients(2),
-        serde_json::json!({ "media": media }),
+        BlastOptions::default(),
+        Some(&picture),
     )?;
+    // The blast sends its own copy, kept in the data folder: the original
+    // may be moved or deleted once the blast exists.
+    std::fs::remove_file(&picture)?;
     let ledger = dir.path().join("ledger.jsonl");
     let clock = TokioClock::starting_at(START);
     let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
     assert_eq!(run(&engine, blast).await?.0, RunEnd::Completed);
     let entries = read_ledger(&ledger)?;
+    let sent = entries[0].media.as_ref().ok_or("no media was sent")?;
+    assert_eq!(sent.kind, MediaKind::Image);
+    assert_eq!(sent.file_name.as_deref(), Some("promo.jpg"));
+    assert!(sent.path.starts_with(dir.path().join("attachments")));
     assert_eq!(
-        entries[0].media.as_ref().map(|m| (m.kind, m.path.clone())),
-        Some((MediaKind::Image, picture.clone()))
+        std::fs::read(&sent.path)?,
+        b"\xFF\xD8\xFF\xE0 not really a jpeg"
     );
     assert!(entries[0].text.starts_with("Hi Customer 0"));
 
-    let gone = dir.path().join("gone.pdf");
-    let media =
-        serde_json::json!({ "kind": "document", "path": gone, "fileName": "Price list.pdf" });
-    let blast = new_blast(
+    let document = chosen.path().join("Price list.pdf");
+    std::fs::write(&document, b"%PDF-1.4")?;
+    let blast = create_with(
         &store,
+        account,
         &recipients(2),
-        serde_json::json!({ "media": media }),
+        BlastOptions::default(),
+        Some(&document),
     )?;
+    for kept in std::fs::read_dir(dir.path().join("attachments"))? {
+        let kept = kept?.path();
+        if kept.to_string_lossy().ends_with("Price list.pdf") {
+            std::fs::remove_file(kept)?;
+        }
+    }
     let (end, _) = run(&engine, blast).await?;
     assert_eq!(
         end,
@@ -873,7 +906,7 @@ async fn the_daily_cap_holds_across_runs_of_the_engine() -> TestResult {
             ..fixed_pacing()
         },
     )?;
-    let blast = new_blast_for(&store, account, &recipients(8), serde_json::json!({}))?;
+    let blast = new_blast_for(&store, account, &recipients(8), BlastOptions::default())?;
     let ledger = dir.path().join("ledger.jsonl");
     let clock = TokioClock::starting_at(START);
     let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
@@ -935,7 +968,10 @@ async fn a_number_check_skips_numbers_not_on_whatsapp_in_small_spaced_batches_on
         &store,
         account,
         &recipients(45),
-        serde_json::json!({ "checkNumbers": true }),
+        BlastOptions {
+            check_numbers: true,
+            ..BlastOptions::default()
+        },
     )?;
     let clock = TokioClock::starting_at(START);
     let faults = Faults {
@@ -1013,7 +1049,7 @@ async fn a_disconnected_account_pauses_at_once_instead_of_waiting_for_its_window
     let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
     // 05:13 in Jakarta: the window opens at 09:00.
     store.set_account_pacing(account, &fixed_pacing())?;
-    let blast = new_blast_for(&store, account, &recipients(2), serde_json::json!({}))?;
+    let blast = new_blast_for(&store, account, &recipients(2), BlastOptions::default())?;
     let clock = TokioClock::starting_at(START);
     let engine = Engine::new(store.clone(), Disconnected, clock, no_jitter());
     let began = tokio::time::Instant::now();
@@ -1033,7 +1069,7 @@ async fn a_disconnected_account_pauses_at_once_instead_of_waiting_for_its_window
 async fn an_opt_out_reply_mid_blast_stops_every_waiting_message_to_that_number() -> TestResult {
     let dir = tempfile::tempdir()?;
     let store = Store::open_in(dir.path())?;
-    let blast = new_blast(&store, &recipients(5), serde_json::json!({}))?;
+    let blast = new_blast(&store, &recipients(5), BlastOptions::default())?;
     let ledger = dir.path().join("ledger.jsonl");
     let clock = TokioClock::starting_at(START);
     let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
@@ -1082,7 +1118,7 @@ async fn an_opt_out_reply_mid_blast_stops_every_waiting_message_to_that_number()
 async fn sending_again_goes_to_the_failed_and_unknown_ones_only_once() -> TestResult {
     let dir = tempfile::tempdir()?;
     let store = Store::open_in(dir.path())?;
-    let blast = new_blast(&store, &recipients(5), serde_json::json!({}))?;
+    let blast = new_blast(&store, &recipients(5), BlastOptions::default())?;
     died_while_sending_the_first(dir.path(), blast)?;
     let ledger = dir.path().join("ledger.jsonl");
     let clock = TokioClock::starting_at(START);
@@ -1188,7 +1224,7 @@ async fn a_stop_that_comes_after_the_blast_was_made_is_honoured_at_the_hand_over
     let store = Store::open_in(dir.path())?;
     // Made from a preview taken before customer 1 said STOP, as if the list
     // had reached the store without the do-not-contact check.
-    let blast = new_blast(&store, &recipients(3), serde_json::json!({}))?;
+    let blast = new_blast(&store, &recipients(3), BlastOptions::default())?;
     let conn = rusqlite::Connection::open(dir.path().join(blastdesk_core::store::FILE_NAME))?;
     conn.execute(
         "INSERT INTO do_not_contact (phone, reason, added_at) VALUES (?1, 'reply', ?2)",

@@ -6,13 +6,15 @@ use std::sync::Arc;
 
 use blastdesk_core::Store;
 use blastdesk_core::audience::{Fields, Recipient, Source};
+use blastdesk_core::blast::{self, BlastOptions, NewBlast, Sender};
 use blastdesk_core::clock::{Millis, TokioClock};
 use blastdesk_core::engine::{Engine, RetryPolicy, RunEnd};
 use blastdesk_core::messenger::{Faults, SimulatedMessenger, read_ledger};
 use blastdesk_core::phone::Phone;
 use blastdesk_core::report::Report;
 use blastdesk_core::store::AccountKind;
-use blastdesk_core::store::blasts::{NewBlast, Receipt};
+use blastdesk_core::store::blasts::Receipt;
+use blastdesk_core::template::MissingValue;
 use calamine::{Reader, Xlsx, open_workbook};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -45,17 +47,22 @@ async fn the_report_tells_each_recipient_outcome_and_exports_to_xlsx_and_csv() -
         recipient("+6281200000002", "Budi", 3),
         recipient("+6281200000003", " ", 4),
     ];
-    let blast = store.create_blast(
+    let blast = blast::create(
+        &store,
         &NewBlast {
-            account_id: account,
             name: "Promo",
             template: "Halo {Nama} di {Kota}",
-            options: serde_json::json!({ "missingValue": { "policy": "skip" } }),
-            simulated: true,
+            sender: Sender::Account(account),
             recipients: &recipients,
+            options: BlastOptions {
+                missing_value: MissingValue::Skip,
+                ..BlastOptions::default()
+            },
+            attach: None,
         },
         START,
-    )?;
+    )?
+    .blast_id;
     let ledger = dir.path().join("ledger.jsonl");
     let clock = TokioClock::starting_at(START);
     let faults = Faults {

@@ -53,7 +53,7 @@ fn daily_at_nine(account: i64) -> ScheduleSpec {
             name: "Promo pagi".into(),
             template: "Selamat pagi {Nama}".into(),
             audiences: vec!["Pelanggan".into()],
-            options: serde_json::json!({}),
+            options: Default::default(),
         },
         refresh: None,
     }

@@ -145,17 +145,20 @@ fn waiting_blast(store: &Store, account: i64) -> Result<i64, Box<dyn std::error:
             audience: Arc::from("Regulars"),
         },
     }];
-    Ok(store.create_blast(
-        &blastdesk_core::store::blasts::NewBlast {
-            account_id: account,
+    use blastdesk_core::blast::{self, NewBlast, Sender};
+    Ok(blast::create(
+        store,
+        &NewBlast {
             name: "Promo",
             template: "Halo",
-            options: serde_json::json!({}),
-            simulated: false,
+            sender: Sender::Account(account),
             recipients: &recipients,
+            options: Default::default(),
+            attach: None,
         },
         0,
-    )?)
+    )?
+    .blast_id)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -7,17 +7,16 @@ use anyhow::Context;
 use blastdesk_core::Store;
 use blastdesk_core::account::AccountStatus;
 use blastdesk_core::audience::{self, PreviewRequest};
+use blastdesk_core::blast::{self, BlastOptions, NewBlast, Sender};
 use blastdesk_core::clock::SystemClock;
 use blastdesk_core::engine::{self, Control, Engine, Event, RetryPolicy, RunEnd};
 use blastdesk_core::import::ImportOptions;
-use blastdesk_core::messenger::{Faults, Media, Messenger, SimulatedMessenger};
+use blastdesk_core::messenger::{Faults, Messenger, SimulatedMessenger};
 use blastdesk_core::pacing::Pacing;
 use blastdesk_core::phone::Country;
 use blastdesk_core::report::Report;
 use blastdesk_core::store::AccountKind;
-use blastdesk_core::store::blasts::NewBlast;
 use blastdesk_core::store::runs::{BlastSummary, UnknownDecision};
-use blastdesk_core::template::{MissingValue, Template};
 use blastdesk_whatsapp::session::{Session, Start};
 
 #[derive(Debug, clap::Args)]
@@ -65,9 +64,16 @@ struct BlastArg {
 }
 
 #[derive(Debug, clap::Args)]
-#[group(required = true, multiple = false)]
 struct DecideArgs {
     blast: i64,
+    #[command(flatten)]
+    decision: Decision,
+}
+
+/// Exactly one of the two choices.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+struct Decision {
     /// Send them again (a recipient may get the message twice)
     #[arg(long)]
     resend: bool,
@@ -184,7 +190,7 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<std::process::ExitCode
             Ok(done(()))
         }
         Command::Decide(args) => {
-            let decision = if args.resend {
+            let decision = if args.decision.resend {
                 UnknownDecision::Resend
             } else {
                 UnknownDecision::LeaveUnsent
@@ -209,13 +215,7 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<std::process::ExitCode
     }
 }
 
-/// The attachment, checked (readable, not empty, not too large).
-fn media_for(path: &Path) -> anyhow::Result<Media> {
-    Media::from_file(path).map_err(|reason| anyhow::anyhow!("the attachment: {reason}"))
-}
-
 fn create(store: &Store, args: CreateArgs) -> anyhow::Result<()> {
-    let template = Template::parse(&args.template).context("the message")?;
     let country: Country = store.default_country()?;
     let options = ImportOptions {
         country,
@@ -223,60 +223,32 @@ fn create(store: &Store, args: CreateArgs) -> anyhow::Result<()> {
     };
     let request = PreviewRequest::same_options(&args.audiences, &args.files, &options);
     let (preview, _) = audience::preview(store, &request)?;
-    if preview.recipients.is_empty() {
-        anyhow::bail!("no one to send to: the files and audiences hold no usable number");
-    }
-    template
-        .check_columns(&preview.field_names())
-        .context("the message")?;
-    let missing = match args.missing.as_str() {
-        "skip" => MissingValue::Skip,
-        text => MissingValue::Fallback {
-            text: text.to_owned(),
-        },
-    };
-    let media = args.attach.as_deref().map(media_for).transpose()?;
-    let now = super::now_ms();
-    let account = if args.simulate {
-        let zone = blastdesk_core::zone::computer();
-        store.ensure_account("Rehearsal", AccountKind::Simulated, zone.name(), now)?
+    let sender = if args.simulate {
+        Sender::Rehearsal
     } else {
         match args.account {
-            Some(id) => store.account(id)?.id,
-            None => {
-                let whatsapp: Vec<i64> = store
-                    .list_accounts()?
-                    .into_iter()
-                    .filter(|a| a.kind == AccountKind::Whatsapp)
-                    .map(|a| a.id)
-                    .collect();
-                match whatsapp[..] {
-                    [only] => only,
-                    [] => anyhow::bail!(
-                        "there is no WhatsApp account to send from: add one with `blastdesk-cli account add NAME`, or rehearse with --simulate"
-                    ),
-                    _ => anyhow::bail!(
-                        "there are several WhatsApp accounts: choose one with --account ID (`blastdesk-cli account list`)"
-                    ),
-                }
-            }
+            Some(id) => Sender::Account(id),
+            None => Sender::Account(only_whatsapp_account(store)?),
         }
     };
-    let id = store.create_blast(
+    let now = super::now_ms();
+    let created = blast::create(
+        store,
         &NewBlast {
-            account_id: account,
             name: &args.name,
             template: &args.template,
-            options: serde_json::json!({
-                "missingValue": missing,
-                "media": media,
-                "checkNumbers": args.check_numbers,
-            }),
-            simulated: args.simulate,
+            sender,
             recipients: &preview.recipients,
+            options: BlastOptions {
+                missing_value: super::missing_value(&args.missing),
+                check_numbers: args.check_numbers,
+                media: None,
+            },
+            attach: args.attach.as_deref(),
         },
         now,
     )?;
+    let (id, account) = (created.blast_id, created.account_id);
     let count = preview.recipients.len() as u64;
     let finish = engine::estimate_finish(store, account, count, now)?;
     let risks = store.account_pacing(account)?.pacing.risks();
@@ -287,12 +259,19 @@ fn create(store: &Store, args: CreateArgs) -> anyhow::Result<()> {
             serde_json::json!({
                 "blast": id,
                 "recipients": count,
+                "doNotContact": created.do_not_contact,
                 "finishEstimateMs": finish,
                 "risks": risks,
             })
         );
     } else {
         println!("Blast {id} created for {count} recipients.");
+        if created.do_not_contact > 0 {
+            println!(
+                "{} of them are on the do-not-contact list and will not be sent to.",
+                created.do_not_contact
+            );
+        }
         println!(
             "If all goes well it will be sent by {}.",
             local_time(store, account, finish)?
@@ -302,6 +281,25 @@ fn create(store: &Store, args: CreateArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The one WhatsApp account there is, when `--account` is not given.
+fn only_whatsapp_account(store: &Store) -> anyhow::Result<i64> {
+    let whatsapp: Vec<i64> = store
+        .list_accounts()?
+        .into_iter()
+        .filter(|a| a.kind == AccountKind::Whatsapp)
+        .map(|a| a.id)
+        .collect();
+    match whatsapp[..] {
+        [only] => Ok(only),
+        [] => anyhow::bail!(
+            "there is no WhatsApp account to send from: add one with `blastdesk-cli account add NAME`, or rehearse with --simulate"
+        ),
+        _ => anyhow::bail!(
+            "there are several WhatsApp accounts: choose one with --account ID (`blastdesk-cli account list`)"
+        ),
+    }
 }
 
 /// Runs the engine on one blast, printing events as JSON lines if asked.

@@ -29,3 +29,15 @@ pub fn claim(
     };
     Ok(blastdesk_core::owner::Owner::claim(data_dir, holder)?)
 }
+
+/// `--missing`: "skip" leaves out a recipient without the value; any other
+/// text (empty by default) is put in its place.
+pub fn missing_value(words: &str) -> blastdesk_core::template::MissingValue {
+    use blastdesk_core::template::MissingValue;
+    match words {
+        "skip" => MissingValue::Skip,
+        text => MissingValue::Fallback {
+            text: text.to_owned(),
+        },
+    }
+}

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use blastdesk_core::Store;
+use blastdesk_core::blast::BlastOptions;
 use blastdesk_core::clock::SystemClock;
 use blastdesk_core::engine::{Control, Engine, Event, RetryPolicy};
 use blastdesk_core::messenger::{Faults, SimulatedMessenger};
@@ -14,7 +15,6 @@ use blastdesk_core::schedule::Rule;
 use blastdesk_core::scheduler::{ScheduleEvent, Scheduler};
 use blastdesk_core::store::AccountKind;
 use blastdesk_core::store::schedules::{BlastSpec, Refresh, Schedule, ScheduleSpec};
-use blastdesk_core::template::MissingValue;
 use blastdesk_core::zone;
 use blastdesk_whatsapp::session::{Session, Start};
 
@@ -142,12 +142,6 @@ fn add(store: &Store, args: AddArgs, now: i64) -> anyhow::Result<()> {
     let zone = args
         .zone
         .unwrap_or_else(|| zone::computer().name().to_owned());
-    let missing = match args.missing.as_str() {
-        "skip" => MissingValue::Skip,
-        text => MissingValue::Fallback {
-            text: text.to_owned(),
-        },
-    };
     store.account(args.account)?;
     let spec = ScheduleSpec {
         name: args.name.clone(),
@@ -159,7 +153,10 @@ fn add(store: &Store, args: AddArgs, now: i64) -> anyhow::Result<()> {
             name: args.name,
             template: args.template,
             audiences: args.audiences,
-            options: serde_json::json!({ "missingValue": missing }),
+            options: BlastOptions {
+                missing_value: super::missing_value(&args.missing),
+                ..BlastOptions::default()
+            },
         },
         refresh: args.file.map(|file| Refresh {
             file: std::path::absolute(&file).unwrap_or(file),

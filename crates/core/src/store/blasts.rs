@@ -30,15 +30,15 @@ use serde::Serialize;
 
 use super::{Error, Result, Store};
 use crate::audience::Recipient;
+use crate::blast::BlastOptions;
 
-/// A blast to create.
+/// A blast as written, once [`crate::blast::create`] has checked it.
 #[derive(Debug, Clone)]
-pub struct NewBlast<'a> {
+pub(crate) struct BlastRecord<'a> {
     pub account_id: i64,
     pub name: &'a str,
     pub template: &'a str,
-    /// Missing-value policy, media, pacing: JSON.
-    pub options: serde_json::Value,
+    pub options: &'a BlastOptions,
     pub simulated: bool,
     pub recipients: &'a [Recipient],
 }
@@ -195,8 +195,11 @@ pub struct StepDetails {
 }
 
 impl Store {
-    /// Writes a blast and one queued delivery per recipient, all or nothing.
-    pub fn create_blast(&self, blast: &NewBlast<'_>, now_ms: i64) -> Result<i64> {
+    /// Writes a blast and one queued delivery per recipient, all or nothing;
+    /// those whose number is on the do-not-contact list are skipped at once.
+    /// Returns the blast's id and how many were skipped. (Blasts are created
+    /// with [`crate::blast::create`], which checks them first.)
+    pub(crate) fn create_blast(&self, blast: &BlastRecord<'_>, now_ms: i64) -> Result<(i64, u64)> {
         self.write(|conn| {
             let tx = conn.transaction()?;
             tx.execute(
@@ -206,7 +209,7 @@ impl Store {
                     blast.account_id,
                     blast.name,
                     blast.template,
-                    blast.options.to_string(),
+                    blast.options,
                     blast.simulated,
                     now_ms
                 ],
@@ -227,8 +230,15 @@ impl Store {
                     ])?;
                 }
             }
+            let opted_out = step_all_in(
+                &tx,
+                Scope::OptedOutIn(blast_id),
+                Step::Skip,
+                Some(OPTED_OUT),
+                now_ms,
+            )?;
             tx.commit()?;
-            Ok(blast_id)
+            Ok((blast_id, opted_out))
         })
     }
 
@@ -384,7 +394,7 @@ pub struct BlastToRun {
     pub id: i64,
     pub account_id: i64,
     pub template: String,
-    pub options: serde_json::Value,
+    pub options: BlastOptions,
     pub state: String,
     pub numbers_checked_at: Option<i64>,
 }
@@ -405,12 +415,11 @@ impl Store {
                 "SELECT id, account_id, template, options, state, numbers_checked_at FROM blasts WHERE id = ?1",
                 [blast_id],
                 |row| {
-                    let options: String = row.get(3)?;
                     Ok(BlastToRun {
                         id: row.get(0)?,
                         account_id: row.get(1)?,
                         template: row.get(2)?,
-                        options: serde_json::from_str(&options).unwrap_or_default(),
+                        options: row.get(3)?,
                         state: row.get(4)?,
                         numbers_checked_at: row.get(5)?,
                     })
@@ -694,17 +703,18 @@ mod tests {
 
     fn blast(store: &Store, recipients: &[Recipient]) -> Result<i64> {
         let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", 0)?;
-        store.create_blast(
-            &NewBlast {
+        let (blast_id, _) = store.create_blast(
+            &BlastRecord {
                 account_id: account,
                 name: "Promo",
                 template: "Hi {nama}",
-                options: serde_json::json!({}),
+                options: &BlastOptions::default(),
                 simulated: true,
                 recipients,
             },
             1,
-        )
+        )?;
+        Ok(blast_id)
     }
 
     fn delivery_ids(store: &Store, blast_id: i64) -> Result<Vec<i64>> {

@@ -18,9 +18,9 @@ pub struct BlastSpec {
     /// Saved audiences, by name.
     #[serde(default)]
     pub audiences: Vec<String>,
-    /// Blast options (missing-value policy, media, number check).
+    /// Blast options (missing-value policy, attachment, number check).
     #[serde(default)]
-    pub options: serde_json::Value,
+    pub options: crate::blast::BlastOptions,
 }
 
 /// A spreadsheet re-imported before each run (with the same mapping).

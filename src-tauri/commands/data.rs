@@ -82,7 +82,9 @@ pub async fn restore_database(
     let data_dir = state.data_dir().to_path_buf();
     let restored = blocking(move || {
         match store {
-            Some(store) => store.restore_from(&path)?,
+            Some(store) => {
+                store.restore_from(&path, super::now_ms())?;
+            }
             None => {
                 let kept = store::backup::restore_file_into(&data_dir, &path, super::now_ms())?;
                 if let Some(kept) = kept {

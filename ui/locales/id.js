@@ -195,6 +195,7 @@ export default {
   "Pause, resume or cancel at any time": "Jeda, lanjutkan, atau batalkan kapan saja",
   "Paused": "Dijeda",
   "Paused by you.": "Dijeda oleh Anda.",
+  "Restored from a backup. Messages may have gone out after the backup was taken that Blastdesk cannot know of: check the blast, then resume it.": "Dipulihkan dari cadangan. Pesan mungkin sudah terkirim setelah cadangan dibuat tanpa diketahui Blastdesk: periksa blast ini, lalu lanjutkan.",
   "Phone": "Telepon",
   "Phone numbers": "Nomor telepon",
   "Phone numbers in any format are tidied into one form": "Nomor telepon dalam format apa pun dirapikan menjadi satu bentuk",

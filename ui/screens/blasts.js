@@ -24,6 +24,7 @@ const STATE_LABELS = {
 /** Pause reasons without details, by code, so they can be shown translated. */
 const PAUSES = {
   paused_by_you: N_("Paused by you."),
+  restored: N_("Restored from a backup. Messages may have gone out after the backup was taken that Blastdesk cannot know of: check the blast, then resume it."),
 };
 
 function byId(id) {

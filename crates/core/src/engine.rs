@@ -158,6 +158,8 @@ pub mod pause_code {
     pub const NEEDS_DECISION: &str = "needs_decision";
     pub const ATTACHMENT_UNREADABLE: &str = "attachment_unreadable";
     pub const TEMPLATE_INVALID: &str = "template_invalid";
+    /// Came back with a restored backup: waits for the person to resume it.
+    pub const RESTORED: &str = "restored";
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -40,7 +40,7 @@ fn a_backup_restores_exactly_what_was_saved() -> TestResult {
     store.delete_audience("Pelanggan")?;
     assert_eq!(names(&store)?, ["Baru"]);
     // ... are undone by restoring, in the running store.
-    store.restore_from(&backup)?;
+    store.restore_from(&backup, 1)?;
     assert_eq!(names(&store)?, ["Pelanggan"]);
     // And the restored file is the store from then on, after a reopen too.
     drop(store);
@@ -85,7 +85,7 @@ fn a_file_that_is_not_a_blastdesk_backup_is_refused_and_changes_nothing() -> Tes
         (truncated, ""),
     ];
     for (file, says) in cases {
-        let error = store.restore_from(&file).err().ok_or("accepted")?;
+        let error = store.restore_from(&file, 1).err().ok_or("accepted")?;
         assert_eq!(
             error.code().as_str(),
             "not_a_backup",

@@ -1269,3 +1269,177 @@ async fn deciding_to_resend_does_not_requeue_a_number_that_said_stop() -> TestRe
     );
     Ok(())
 }
+
+/// A backup taken mid-blast, the blast going on, then the backup restored:
+/// the restore keeps what went out after the backup, the blast comes back
+/// paused (`restored`), a STOP and a blast made after the backup survive,
+/// and once resumed no one gets the message twice.
+#[tokio::test(start_paused = true)]
+async fn restoring_a_backup_taken_mid_blast_never_sends_a_message_twice() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    let everyone = recipients(300);
+    let blast = new_blast_for(&store, account, &everyone, BlastOptions::default())?;
+    let ledger = dir.path().join("ledger.jsonl");
+    let clock = TokioClock::starting_at(START);
+    let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
+    let control = engine.control().clone();
+
+    run_pausing_after(&engine, blast, 100).await?;
+    let backup = dir.path().join("backup.blastdesk");
+    store.backup_to(&backup)?;
+
+    // After the backup: 100 more are sent, one customer says STOP, and a
+    // second blast goes out in full.
+    control.resume(blast)?;
+    run_pausing_after(&engine, blast, 100).await?;
+    let stopped = &everyone[250].phone;
+    store.add_do_not_contact(stopped, "opt_out_reply", START)?;
+    let later = new_blast_for(&store, account, &recipients(5), BlastOptions::default())?;
+    assert_eq!(run(&engine, later).await?.0, RunEnd::Completed);
+    assert_eq!(read_ledger(&ledger)?.len(), 205);
+
+    let restored = store.restore_from(&backup, clock.now_ms())?;
+    // The 100 sent after the backup, and the STOP's skipped message.
+    assert_eq!(restored.carried.deliveries, 101);
+    assert_eq!(restored.carried.blasts, 1);
+    assert_eq!(restored.carried.do_not_contact, 1);
+    assert_eq!(restored.settled.paused, 1);
+    let summary = store.blast_summary(blast)?;
+    assert_eq!(
+        (summary.state.as_str(), summary.pause_code.as_deref()),
+        ("paused", Some("restored"))
+    );
+    assert_eq!(summary.counts.sent, 200);
+    assert_eq!(store.blast_summary(later)?.counts.sent, 5);
+    assert!(store.do_not_contact()?.contains(stopped));
+    // A restored blast waits for the person: a worker finds nothing to send.
+    assert!(matches!(
+        run(&engine, blast).await?.0,
+        RunEnd::Paused { .. }
+    ));
+    assert_eq!(read_ledger(&ledger)?.len(), 205);
+
+    control.resume(blast)?;
+    assert_eq!(run(&engine, blast).await?.0, RunEnd::Completed);
+    let entries = read_ledger(&ledger)?;
+    let mut seen = HashMap::new();
+    for entry in &entries {
+        *seen
+            .entry((entry.blast_id, entry.phone.to_string()))
+            .or_insert(0) += 1;
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "sent twice: {twice:?}");
+    // Everyone of the first blast but the one who said STOP, once.
+    let first: Vec<_> = entries.iter().filter(|e| e.blast_id == blast).collect();
+    assert_eq!(first.len(), 299);
+    assert!(!first.iter().any(|e| &e.phone == stopped));
+    Ok(())
+}
+
+/// A messenger that backs up the store while it hands the first message
+/// over (the intent recorded, the outcome not yet), then sends.
+struct BackingUp {
+    store: Store,
+    backup: std::path::PathBuf,
+    taken: Mutex<bool>,
+}
+
+impl Messenger for BackingUp {
+    async fn send(&self, message: &Outgoing) -> Result<Accepted, SendError> {
+        let mut taken = self.taken.lock().unwrap_or_else(|p| p.into_inner());
+        if !*taken {
+            *taken = self.store.backup_to(&self.backup).is_ok();
+        }
+        Ok(Accepted {
+            message_id: format!("ok-{}", message.delivery_id),
+            at_ms: START,
+        })
+    }
+
+    async fn check_numbers(&self, phones: &[Phone]) -> Result<Vec<bool>, SendError> {
+        Ok(vec![true; phones.len()])
+    }
+}
+
+/// A backup taken while a message was being handed over, restored in place
+/// of a database that can no longer be read: nothing tells that message's
+/// fate, so it comes back unknown for the person to decide; the blast comes
+/// back paused, and a schedule whose run fell due meanwhile moves past now,
+/// the run recorded as missed, instead of running a second time.
+#[tokio::test(start_paused = true)]
+async fn a_restored_in_flight_message_is_unknown_and_a_due_schedule_does_not_run_again()
+-> TestResult {
+    use blastdesk_core::schedule::Rule;
+    use blastdesk_core::store::backup::restore_file_into;
+    use blastdesk_core::store::schedules::{BlastSpec, ScheduleSpec};
+    let dir = tempfile::tempdir()?;
+    let backup = dir.path().join("backup.blastdesk");
+    let (blast, schedule, due) = {
+        let store = Store::open_in(dir.path())?;
+        let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+        let spec = ScheduleSpec {
+            name: "Harian".into(),
+            rule: serde_json::from_value::<Rule>(
+                serde_json::json!({ "repeat": "daily", "time": "09:00" }),
+            )?,
+            time_zone: "Asia/Jakarta".into(),
+            grace_seconds: 3600,
+            blast: BlastSpec {
+                account_id: account,
+                name: "Harian".into(),
+                template: "Halo".into(),
+                audiences: vec![],
+                options: BlastOptions::default(),
+            },
+            refresh: None,
+        };
+        let schedule = store.add_schedule(&spec, START)?;
+        let due = store.schedule(schedule)?.next_run_at.ok_or("no next run")?;
+        let blast = new_blast_for(&store, account, &recipients(3), BlastOptions::default())?;
+        let messenger = BackingUp {
+            store: store.clone(),
+            backup: backup.clone(),
+            taken: Mutex::new(false),
+        };
+        let engine = Engine::new(
+            store.clone(),
+            messenger,
+            TokioClock::starting_at(START),
+            no_jitter(),
+        )
+        .with_pacing(Pacing::off());
+        assert_eq!(run(&engine, blast).await?.0, RunEnd::Completed);
+        (blast, schedule, due)
+    };
+    // The database is damaged beyond reading; the backup replaces it.
+    let live = dir.path().join(blastdesk_core::store::FILE_NAME);
+    std::fs::write(&live, b"not a database any more")?;
+    for journal in ["-wal", "-shm"] {
+        let mut path = live.clone().into_os_string();
+        path.push(journal);
+        std::fs::remove_file(std::path::PathBuf::from(path)).ok();
+    }
+    let after_due = due + 2 * 86_400_000;
+    restore_file_into(dir.path(), &backup, after_due)?;
+
+    let store = Store::open_in(dir.path())?;
+    let summary = store.blast_summary(blast)?;
+    assert_eq!(
+        (summary.state.as_str(), summary.pause_code.as_deref()),
+        ("paused", Some("restored"))
+    );
+    assert_eq!((summary.counts.unknown, summary.counts.queued), (1, 2));
+    let back = store.schedule(schedule)?;
+    assert!(back.next_run_at.is_some_and(|t| t > after_due));
+    let runs = store.schedule_runs(schedule)?;
+    assert_eq!(
+        runs.iter()
+            .map(|r| (r.due_at, r.outcome.as_str()))
+            .collect::<Vec<_>>(),
+        [(due, "missed")]
+    );
+    Ok(())
+}

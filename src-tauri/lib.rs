@@ -279,9 +279,8 @@ fn start_scheduler(
             tray::refresh_next_run(&app, &store);
         };
         tray::refresh_next_run(&app, &store);
-        if let Err(error) = scheduler.run(&mut emit).await {
-            tracing::error!("the scheduler stopped: {error}");
-        }
+        // Supervised in the core: it runs for as long as the app does.
+        scheduler.run(&mut emit).await;
     });
     waker
 }

@@ -11,7 +11,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use blastdesk_core::Store;
 use blastdesk_core::clock::SystemClock;
 use blastdesk_core::engine::{Control, Engine, Event, RetryPolicy, pause_code};
-use blastdesk_core::messenger::{Faults, Messenger, SimulatedMessenger};
+use blastdesk_core::messenger::{
+    Accepted, AccountProblem, Faults, Messenger, Outgoing, SendError, SimulatedMessenger,
+};
+use blastdesk_core::phone::Phone;
 use blastdesk_core::store::AccountKind;
 use blastdesk_core::store::blasts::DeliveryCounts;
 use tauri::{AppHandle, Emitter};
@@ -106,7 +109,13 @@ impl Runner {
                 runner.spawn_worker(account_id, messenger);
             }
             Some(AccountKind::Whatsapp) => match inner.sessions.session(account_id) {
-                Some(session) => runner.spawn_worker(account_id, session),
+                Some(_) => runner.spawn_worker(
+                    account_id,
+                    LiveSession {
+                        sessions: inner.sessions.clone(),
+                        account_id,
+                    },
+                ),
                 None => {
                     // Not linked or not started: its worker starts when it connects.
                     tracing::info!(account_id, "account has no session yet");
@@ -138,9 +147,8 @@ impl Runner {
         tauri::async_runtime::spawn(async move {
             tracing::info!(account_id, "worker started");
             let mut emit = |event: Event| runner.on_event(event);
-            if let Err(error) = engine.run_account(account_id, &mut emit).await {
-                tracing::error!(account_id, "worker stopped: {error}");
-            }
+            // Supervised in the core: it runs for as long as the app does.
+            engine.run_account(account_id, &mut emit).await;
             runner.forget_worker(account_id);
         });
     }
@@ -226,6 +234,40 @@ impl Runner {
     /// notification service).
     pub fn notify(&self, title: &str, body: &str) {
         notify(&self.inner.app, title, body);
+    }
+}
+
+/// An account's messenger: whichever session the account has now. Linking
+/// again replaces the session (a new client, new keys); the worker, which
+/// outlives it, then sends through the new one, never through a stopped one.
+struct LiveSession {
+    sessions: Sessions,
+    account_id: i64,
+}
+
+impl LiveSession {
+    fn current(&self) -> Result<Arc<blastdesk_whatsapp::session::Session>, SendError> {
+        self.sessions
+            .session(self.account_id)
+            .ok_or(SendError::Account {
+                problem: AccountProblem::NotConnected,
+            })
+    }
+}
+
+impl Messenger for LiveSession {
+    fn ready(&self) -> Result<(), SendError> {
+        self.current()?.ready()
+    }
+
+    async fn send(&self, message: &Outgoing) -> Result<Accepted, SendError> {
+        let session = self.current()?;
+        session.send(message).await
+    }
+
+    async fn check_numbers(&self, phones: &[Phone]) -> Result<Vec<bool>, SendError> {
+        let session = self.current()?;
+        session.check_numbers(phones).await
     }
 }
 

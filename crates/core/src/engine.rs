@@ -160,7 +160,21 @@ pub mod pause_code {
     pub const TEMPLATE_INVALID: &str = "template_invalid";
     /// Came back with a restored backup: waits for the person to resume it.
     pub const RESTORED: &str = "restored";
+    /// The store failed while sending; the worker tries again by itself.
+    pub const STORE_ERROR: &str = "store_error";
 }
+
+/// What one turn of an account's worker did.
+enum Turn {
+    /// Nothing was waiting.
+    Idle,
+    /// A blast ran (to its end, a pause, or a decision).
+    Sent,
+}
+
+/// The first wait after a store error, and the longest.
+const STORE_RETRY_FIRST: Millis = 5_000;
+const STORE_RETRY_MAX: Millis = 300_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -361,28 +375,85 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
 
     /// Sends the account's waiting blasts, oldest first, for as long as the
     /// future is polled; waits for a wake-up when there is nothing to send.
-    pub async fn run_account(
-        &self,
-        account_id: i64,
-        emit: &mut (impl FnMut(Event) + Send),
-    ) -> Result<(), EngineError> {
+    ///
+    /// Supervised: a store error (the disk full, the database busy for too
+    /// long) never ends the worker. The blast it was sending is paused with
+    /// the reason (`store_error`, which the window and a notification show),
+    /// the worker waits (5 s, doubling up to 5 minutes, or a wake-up) and
+    /// tries again; a message whose outcome could not be recorded becomes
+    /// unknown, for the person to decide, and never goes out twice.
+    pub async fn run_account(&self, account_id: i64, emit: &mut (impl FnMut(Event) + Send)) {
+        let mut backoff = STORE_RETRY_FIRST;
         loop {
             let woken = self.control.wake.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
-            let Some(blast_id) = self.store.next_blast_for_account(account_id)? else {
-                woken.await;
-                continue;
-            };
-            match self.run_blast(blast_id, emit).await {
-                Ok(_) => {}
-                Err(EngineError::Template(error)) => {
-                    let reason = error.to_string();
-                    self.pause(blast_id, pause_code::TEMPLATE_INVALID, &reason, emit)?;
+            let failed = match self.next_turn(account_id, emit).await {
+                Ok(Turn::Idle) => {
+                    woken.await;
+                    continue;
                 }
-                Err(error) => return Err(error),
+                Ok(Turn::Sent) => {
+                    backoff = STORE_RETRY_FIRST;
+                    continue;
+                }
+                Err((blast_id, error)) => {
+                    tracing::error!(account_id, "the store failed: {error}");
+                    if let Some(blast_id) = blast_id {
+                        let reason = format!(
+                            "Blastdesk could not read or write its data ({error}). It tries again by itself."
+                        );
+                        self.pause(blast_id, pause_code::STORE_ERROR, &reason, emit)
+                            .ok();
+                    }
+                    backoff
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(failed as u64)) => {}
+                () = woken => {}
+            }
+            backoff = (backoff * 2).min(STORE_RETRY_MAX);
+            if let Err(error) = self.after_store_error(account_id) {
+                tracing::error!(account_id, "the store still fails: {error}");
             }
         }
+    }
+
+    /// Sends the account's next waiting blast, if there is one.
+    async fn next_turn(
+        &self,
+        account_id: i64,
+        emit: &mut (impl FnMut(Event) + Send),
+    ) -> Result<Turn, (Option<i64>, store::Error)> {
+        let Some(blast_id) = self
+            .store
+            .next_blast_for_account(account_id)
+            .map_err(|e| (None, e))?
+        else {
+            return Ok(Turn::Idle);
+        };
+        match self.run_blast(blast_id, emit).await {
+            Ok(_) => Ok(Turn::Sent),
+            Err(EngineError::Template(error)) => {
+                let reason = error.to_string();
+                self.pause(blast_id, pause_code::TEMPLATE_INVALID, &reason, emit)
+                    .map_err(|e| (Some(blast_id), e))?;
+                Ok(Turn::Sent)
+            }
+            Err(EngineError::Store(error)) => Err((Some(blast_id), error)),
+        }
+    }
+
+    /// Before trying again after a store error: a message of this account
+    /// left "being sent" had its outcome lost with the error, so its fate
+    /// is unknown; the blasts the error paused go on.
+    fn after_store_error(&self, account_id: i64) -> Result<(), store::Error> {
+        self.store
+            .mark_account_in_flight_unknown(account_id, self.clock.now_ms())?;
+        self.store
+            .resume_account_blasts(account_id, pause_code::STORE_ERROR)?;
+        Ok(())
     }
 
     /// Sends a blast until it completes, pauses, is cancelled, or only

@@ -40,6 +40,10 @@ pub enum ScheduleEvent {
 
 const MAX_NAP: Millis = 60_000;
 
+/// The first wait after a store error, and the longest.
+const RETRY_FIRST: Millis = 5_000;
+const RETRY_MAX: Millis = 300_000;
+
 pub struct Scheduler<C> {
     store: Store,
     clock: C,
@@ -60,28 +64,46 @@ impl<C: Clock> Scheduler<C> {
         Arc::clone(&self.wake)
     }
 
-    /// Runs for as long as the future is polled.
-    pub async fn run(
-        &self,
-        emit: &mut (impl FnMut(ScheduleEvent) + Send),
-    ) -> Result<(), store::Error> {
+    /// Runs for as long as the future is polled. Supervised: a store error
+    /// (the disk full, the database busy) is logged and the loop tries again
+    /// after a wait (5 s, doubling up to 5 minutes, or an edit's wake-up);
+    /// a run claimed before the error is never run twice (see
+    /// [`Store::claim_schedule_run`]).
+    pub async fn run(&self, emit: &mut (impl FnMut(ScheduleEvent) + Send)) {
+        let mut backoff = RETRY_FIRST;
         loop {
             let woken = self.wake.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
-            for event in self.tick()? {
-                emit(event);
-            }
-            let now = self.clock.now_ms();
-            let nap = match self.store.next_schedule_at()? {
-                Some(at) => (at - now).clamp(0, MAX_NAP),
-                None => MAX_NAP,
+            let nap = match self.turn(emit) {
+                Ok(nap) => {
+                    backoff = RETRY_FIRST;
+                    nap
+                }
+                Err(error) => {
+                    tracing::error!("the scheduler cannot read its schedules: {error}");
+                    let wait = backoff;
+                    backoff = (backoff * 2).min(RETRY_MAX);
+                    wait
+                }
             };
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_millis(nap as u64)) => {}
                 () = woken => {}
             }
         }
+    }
+
+    /// Runs what is due; returns how long to nap.
+    fn turn(&self, emit: &mut (impl FnMut(ScheduleEvent) + Send)) -> Result<Millis, store::Error> {
+        for event in self.tick()? {
+            emit(event);
+        }
+        let now = self.clock.now_ms();
+        Ok(match self.store.next_schedule_at()? {
+            Some(at) => (at - now).clamp(0, MAX_NAP),
+            None => MAX_NAP,
+        })
     }
 
     /// Handles every schedule due now, by the missed-run policy.

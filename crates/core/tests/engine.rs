@@ -826,7 +826,7 @@ async fn an_account_worker_sends_its_blasts_in_order_and_wakes_for_new_ones() ->
         done
     };
     let done = tokio::select! {
-        result = engine.run_account(account, &mut emit) => panic!("the worker stopped: {result:?}"),
+        () = engine.run_account(account, &mut emit) => panic!("the worker stopped"),
         done = completed => done,
     };
     assert_eq!(done[..2], [first, second]);
@@ -1441,5 +1441,68 @@ async fn a_restored_in_flight_message_is_unknown_and_a_due_schedule_does_not_run
             .collect::<Vec<_>>(),
         [(due, "missed")]
     );
+    Ok(())
+}
+
+/// A store error mid-blast (here a trigger refuses to record a fourth sent
+/// message, as a full disk would) does not end the account's worker: the
+/// blast pauses with the reason, the worker tries again by itself once the
+/// store works, the message whose outcome was lost becomes unknown, and no
+/// one gets the message twice.
+#[tokio::test(start_paused = true)]
+async fn a_store_error_mid_blast_pauses_with_its_reason_and_the_worker_recovers() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    let blast = new_blast_for(&store, account, &recipients(10), BlastOptions::default())?;
+    let ledger = dir.path().join("ledger.jsonl");
+    let clock = TokioClock::starting_at(START);
+    let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
+    let db = rusqlite::Connection::open(dir.path().join(blastdesk_core::store::FILE_NAME))?;
+    db.execute_batch(
+        "CREATE TRIGGER fail_after_three BEFORE UPDATE OF state ON deliveries
+         WHEN new.state = 'sent' AND (SELECT count(*) FROM deliveries WHERE state = 'sent') >= 3
+         BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+    )?;
+    let (events_in, mut events_out) = tokio::sync::mpsc::unbounded_channel();
+    let mut emit = move |event: Event| {
+        if let Event::BlastPaused { code, .. } = &event
+            && code == "store_error"
+        {
+            // The disk has room again.
+            db.execute_batch("DROP TRIGGER fail_after_three").ok();
+        }
+        events_in.send(event).ok();
+    };
+    let watch = async {
+        let mut events = Vec::new();
+        while let Some(event) = events_out.recv().await {
+            let done = matches!(event, Event::NeedsDecision { .. });
+            events.push(event);
+            if done {
+                break;
+            }
+        }
+        events
+    };
+    let events = tokio::select! {
+        () = engine.run_account(account, &mut emit) => panic!("the worker stopped"),
+        events = watch => events,
+    };
+    let paused = events
+        .iter()
+        .find_map(|e| match e {
+            Event::BlastPaused { code, reason, .. } if code == "store_error" => Some(reason),
+            _ => None,
+        })
+        .ok_or("the blast was not paused for the store error")?;
+    assert!(paused.contains("database or disk is full"), "{paused}");
+    let counts = store.delivery_counts(blast)?;
+    assert_eq!((counts.sent, counts.unknown), (9, 1));
+    let phones = ledger_phones(&ledger)?;
+    let unique: HashSet<&String> = phones.iter().collect();
+    assert_eq!((phones.len(), unique.len()), (10, 10));
+    let summary = store.blast_summary(blast)?;
+    assert_eq!(summary.pause_code.as_deref(), Some("needs_decision"));
     Ok(())
 }

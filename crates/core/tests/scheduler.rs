@@ -76,7 +76,7 @@ async fn events(scheduler: &Scheduler<TokioClock>, n: usize) -> Vec<ScheduleEven
         got
     };
     tokio::select! {
-        result = scheduler.run(&mut emit) => panic!("the scheduler stopped: {result:?}"),
+        () = scheduler.run(&mut emit) => panic!("the scheduler stopped"),
         got = collect => got,
     }
 }
@@ -289,7 +289,7 @@ async fn a_clock_jump_is_noticed_within_a_minute() -> TestResult {
     };
     let began = tokio::time::Instant::now();
     let (event, seen) = tokio::select! {
-        result = scheduler.run(&mut emit) => panic!("the scheduler stopped: {result:?}"),
+        () = scheduler.run(&mut emit) => panic!("the scheduler stopped"),
         got = watch => got,
     };
     assert!(
@@ -326,5 +326,48 @@ fn the_made_up_sample_customers_are_never_scheduled_from_a_real_account() -> Tes
         return Err("a schedule was moved to a real account with the sample".into());
     };
     assert_eq!(store.schedule(id)?.spec.blast.account_id, rehearsal);
+    Ok(())
+}
+
+/// A store error when a run falls due (here a trigger refuses to record it,
+/// as a full disk would) does not stop the scheduler: it tries again, and
+/// once the store works the run starts, once.
+#[tokio::test(start_paused = true)]
+async fn a_store_error_at_a_due_run_is_retried_and_the_run_happens_once() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = setup(&store)?;
+    let clock = TokioClock::starting_at(midnight());
+    let id = store.add_schedule(&daily_at_nine(account), clock.now_ms())?;
+    let nine = midnight() + 9 * HOUR;
+    let db = rusqlite::Connection::open(dir.path().join(blastdesk_core::store::FILE_NAME))?;
+    db.execute_batch(
+        "CREATE TRIGGER disk_full BEFORE INSERT ON schedule_runs
+         BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+    )?;
+    let scheduler = Scheduler::new(store.clone(), clock);
+    let mending = async {
+        // The disk has room again a little after nine.
+        tokio::time::sleep(std::time::Duration::from_millis((9 * HOUR + 2_000) as u64)).await;
+        db.execute_batch("DROP TRIGGER disk_full").ok();
+        assert!(store.schedule_runs(id).is_ok_and(|runs| runs.is_empty()));
+    };
+    let (got, ()) = tokio::join!(events(&scheduler, 1), mending);
+    assert!(
+        matches!(
+            got[..],
+            [ScheduleEvent::RunStarted { schedule_id, due_at_ms, .. }]
+                if schedule_id == id && due_at_ms == nine
+        ),
+        "{got:?}"
+    );
+    let runs = store.schedule_runs(id)?;
+    assert_eq!(
+        runs.iter()
+            .map(|r| (r.due_at, r.outcome.as_str()))
+            .collect::<Vec<_>>(),
+        [(nine, "started")]
+    );
+    assert_eq!(store.list_blasts()?.len(), 1);
     Ok(())
 }

@@ -274,7 +274,7 @@ pub fn daemon(data_dir: &Path, args: DaemonArgs) -> anyhow::Result<()> {
             }));
         }
         tokio::select! {
-            result = scheduler.run(&mut on_schedule) => result?,
+            () = scheduler.run(&mut on_schedule) => {}
             _ = tokio::signal::ctrl_c() => eprintln!("blastdesk-cli: stopping"),
         }
         for worker in workers {
@@ -374,7 +374,7 @@ async fn worker(
         AccountKind::Simulated => {
             rehearsal_engine(data_dir, store, control)?
                 .run_account(account, &mut emit)
-                .await?;
+                .await;
         }
         AccountKind::Whatsapp => {
             if !store.account(account)?.status.is_linked() {
@@ -384,7 +384,7 @@ async fn worker(
             tokio::spawn(session.run(Start::Resume));
             account_engine(store, control, session)
                 .run_account(account, &mut emit)
-                .await?;
+                .await;
         }
     }
     Ok(())

@@ -327,6 +327,27 @@ impl Store {
         self.write(|conn| step_all_in(conn, Scope::Everywhere, Step::MarkUnknown, None, now_ms))
     }
 
+    /// After a store error stopped an account's worker: its deliveries still
+    /// "being sent" had their outcome lost with the error. Returns how many.
+    pub(crate) fn mark_account_in_flight_unknown(
+        &self,
+        account_id: i64,
+        now_ms: i64,
+    ) -> Result<u64> {
+        self.write(|conn| {
+            step_all_in(
+                conn,
+                Scope::Account(account_id),
+                Step::MarkUnknown,
+                Some((
+                    "store_error",
+                    Some("Its outcome could not be recorded when Blastdesk's data failed"),
+                )),
+                now_ms,
+            )
+        })
+    }
+
     /// Records the blast complete if every delivery is final. True only for
     /// the one call that recorded it: completion is observed exactly once.
     pub(crate) fn complete_if_done(&self, blast_id: i64, now_ms: i64) -> Result<bool> {
@@ -541,6 +562,8 @@ pub(crate) enum Scope<'a> {
     OptedOutDelivery(i64),
     /// A number's deliveries in every blast that has not finished.
     Number(&'a str),
+    /// The deliveries of an account's blasts.
+    Account(i64),
     /// Every delivery (recovery after a crash).
     Everywhere,
 }
@@ -574,6 +597,10 @@ pub(crate) fn step_all_in(
             "phone = ?5 AND blast_id IN (SELECT id FROM blasts
                                          WHERE state NOT IN ('completed', 'cancelled'))",
             Box::new(phone),
+        ),
+        Scope::Account(id) => (
+            "blast_id IN (SELECT id FROM blasts WHERE account_id = ?5)",
+            Box::new(id),
         ),
         Scope::Everywhere => ("?5 IS NULL", Box::new(rusqlite::types::Null)),
     };

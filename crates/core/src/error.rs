@@ -29,6 +29,9 @@ pub enum ErrorCode {
     FileUnreadable,
     /// A file to import has no rows.
     FileEmpty,
+    /// A file to import is beyond what a spreadsheet can hold (a cell past
+    /// Excel's last row or column, too many cells, too much text).
+    FileTooLarge,
     /// A file to import is protected with a password.
     FileEncrypted,
     /// A file to import is of a kind Blastdesk does not read.
@@ -80,6 +83,7 @@ impl ErrorCode {
             ErrorCode::Io => "io",
             ErrorCode::FileUnreadable => "file_unreadable",
             ErrorCode::FileEmpty => "file_empty",
+            ErrorCode::FileTooLarge => "file_too_large",
             ErrorCode::FileEncrypted => "file_encrypted",
             ErrorCode::FileUnsupported => "file_unsupported",
             ErrorCode::SheetNotFound => "sheet_not_found",
@@ -123,6 +127,7 @@ mod tests {
             ErrorCode::Io,
             ErrorCode::FileUnreadable,
             ErrorCode::FileEmpty,
+            ErrorCode::FileTooLarge,
             ErrorCode::FileEncrypted,
             ErrorCode::FileUnsupported,
             ErrorCode::SheetNotFound,

@@ -47,6 +47,14 @@ pub struct Report {
 pub enum ReportError {
     #[error(transparent)]
     Store(#[from] store::Error),
+    #[error(
+        "the report has {rows} rows and {columns} columns, more than an Excel sheet holds; export it as .csv instead"
+    )]
+    TooLargeForXlsx {
+        path: PathBuf,
+        rows: usize,
+        columns: usize,
+    },
     #[error("cannot write the report to {}: {source}", .path.display())]
     Write {
         path: PathBuf,
@@ -61,7 +69,9 @@ impl ReportError {
         match self {
             ReportError::Store(e) => e.code(),
             ReportError::Write { .. } => crate::ErrorCode::Io,
-            ReportError::UnknownFormat { .. } => crate::ErrorCode::InvalidInput,
+            ReportError::UnknownFormat { .. } | ReportError::TooLargeForXlsx { .. } => {
+                crate::ErrorCode::InvalidInput
+            }
         }
     }
 }
@@ -224,7 +234,10 @@ impl Report {
         let mut writer = csv::Writer::from_path(&partial).map_err(|e| failed(e.into()))?;
         let written = std::iter::once(&header)
             .chain(&rows)
-            .try_for_each(|record| writer.write_record(record))
+            .try_for_each(|record| {
+                let cells: Vec<_> = record.iter().map(|c| csv_safe(c)).collect();
+                writer.write_record(cells.iter().map(|c| c.as_bytes()))
+            })
             .and_then(|()| writer.flush().map_err(csv::Error::from));
         if let Err(error) = written {
             drop(writer);
@@ -250,11 +263,19 @@ impl Report {
                 .write_string_with_format(0, column as u16, title, &bold)
                 .map_err(failed)?;
         }
+        if rows.len() >= XLSX_MAX_ROWS as usize || header.len() > XLSX_MAX_COLUMNS {
+            return Err(ReportError::TooLargeForXlsx {
+                path: path.to_path_buf(),
+                rows: rows.len(),
+                columns: header.len(),
+            });
+        }
         for (r, row) in rows.iter().enumerate() {
             for (column, value) in row.iter().enumerate() {
-                // Everything as text: phone numbers keep their "+", times their format.
+                // Everything as text: phone numbers keep their "+", times
+                // their format; a formula stays text (never evaluated).
                 sheet
-                    .write_string((r + 1) as u32, column as u16, value)
+                    .write_string((r + 1) as u32, column as u16, xlsx_cell(value))
                     .map_err(failed)?;
             }
         }
@@ -277,8 +298,85 @@ impl Report {
     }
 }
 
+/// Excel's limits: rows (the header included), columns, characters in a cell.
+const XLSX_MAX_ROWS: u32 = 1_048_576;
+const XLSX_MAX_COLUMNS: usize = 16_384;
+const XLSX_MAX_CHARS: usize = 32_767;
+
+/// A cell as an .xlsx holds it: text longer than Excel's 32,767 characters
+/// is cut there, ending in "…" (the CSV export keeps it whole).
+fn xlsx_cell(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(XLSX_MAX_CHARS) {
+        None => value.into(),
+        Some(_) => {
+            let kept: String = value.chars().take(XLSX_MAX_CHARS - 1).collect();
+            format!("{kept}…").into()
+        }
+    }
+}
+
+/// A cell as a CSV holds it, safe to open in a spreadsheet: text that
+/// starts like a formula (`=`, `+`, `-`, `@`, a tab or a carriage return)
+/// gets a leading `'` so it is never evaluated (a customer's name can be
+/// `=HYPERLINK(...)`). A plain number, such as `+62 812-3456-7890`, is left
+/// as it is: it is no formula.
+pub fn csv_safe(value: &str) -> std::borrow::Cow<'_, str> {
+    let risky = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if !risky || plain_number(value) {
+        return value.into();
+    }
+    format!("'{value}").into()
+}
+
+/// A sign, then digits with spaces, dots, dashes or brackets between them.
+fn plain_number(value: &str) -> bool {
+    let rest = value.strip_prefix(['+', '-']).unwrap_or(value);
+    rest.chars().any(|c| c.is_ascii_digit())
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '-' | '(' | ')'))
+}
+
 fn partial_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".partial");
     path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_that_look_like_formulas_are_kept_as_text() {
+        let cases = [
+            ("Ani", "Ani"),
+            (
+                "=HYPERLINK(\"http://x\",\"klik\")",
+                "'=HYPERLINK(\"http://x\",\"klik\")",
+            ),
+            ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+            ("-2+3", "'-2+3"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("\t=1", "'\t=1"),
+            ("+6281234567890", "+6281234567890"),
+            ("+62 812-3456-7890", "+62 812-3456-7890"),
+            ("-5", "-5"),
+            ("-", "'-"),
+            ("", ""),
+        ];
+        for (cell, expected) in cases {
+            assert_eq!(csv_safe(cell), expected, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn xlsx_cells_are_cut_at_excels_limit() {
+        let long = "é".repeat(40_000);
+        let cut = xlsx_cell(&long);
+        assert_eq!(cut.chars().count(), XLSX_MAX_CHARS);
+        assert!(cut.ends_with('…'));
+        let fits = "a".repeat(XLSX_MAX_CHARS);
+        assert_eq!(xlsx_cell(&fits), fits);
+    }
 }

@@ -49,6 +49,10 @@ pub enum TemplateError {
     Unopened { position: usize },
     #[error("the {{}} at character {position} is empty: put a column name or variants in it")]
     Empty { position: usize },
+    #[error(
+        "the {{ at character {position} is inside {MAX_NESTING} others: variants may be nested at most {MAX_NESTING} deep"
+    )]
+    TooDeep { position: usize },
     #[error("{} no column of these recipients (their columns: {})", unknown_names(.names), .columns.join(", "))]
     UnknownColumns {
         names: Vec<String>,
@@ -75,7 +79,7 @@ impl Template {
     pub fn parse(text: &str) -> Result<Template, TemplateError> {
         let chars: Vec<char> = text.chars().collect();
         let mut at = 0;
-        let parts = parse_sequence(&chars, &mut at, false)?;
+        let parts = parse_sequence(&chars, &mut at, 0)?;
         // At the top level, reading stops early only at a stray '}'.
         if at < chars.len() {
             return Err(TemplateError::Unopened { position: at });
@@ -124,11 +128,18 @@ impl Template {
     }
 }
 
+/// How deep `{...}` may be nested: far more than a message needs, and few
+/// enough that parsing (which recurses) can never exhaust the stack.
+pub const MAX_NESTING: usize = 8;
+
+/// Parses text and braces up to the end, or (`depth` > 0, inside braces)
+/// up to the `|` or `}` that ends this variant.
 fn parse_sequence(
     chars: &[char],
     at: &mut usize,
-    nested: bool,
+    depth: usize,
 ) -> Result<Vec<Part>, TemplateError> {
+    let nested = depth > 0;
     let mut parts = Vec::new();
     let mut text = String::new();
     while let Some(&c) = chars.get(*at) {
@@ -145,7 +156,10 @@ fn parse_sequence(
                 if !text.is_empty() {
                     parts.push(Part::Text(std::mem::take(&mut text)));
                 }
-                parts.push(parse_braces(chars, at)?);
+                if depth >= MAX_NESTING {
+                    return Err(TemplateError::TooDeep { position: *at });
+                }
+                parts.push(parse_braces(chars, at, depth + 1)?);
             }
             '}' | '|' if nested => break,
             '}' => break,
@@ -162,15 +176,15 @@ fn parse_sequence(
 }
 
 /// Parses `{...}` starting at the `{`: a placeholder or a choice of variants.
-fn parse_braces(chars: &[char], at: &mut usize) -> Result<Part, TemplateError> {
+fn parse_braces(chars: &[char], at: &mut usize, depth: usize) -> Result<Part, TemplateError> {
     let open = *at;
     *at += 1;
-    let mut variants = vec![parse_sequence(chars, at, true)?];
+    let mut variants = vec![parse_sequence(chars, at, depth)?];
     loop {
         match chars.get(*at) {
             Some('|') => {
                 *at += 1;
-                variants.push(parse_sequence(chars, at, true)?);
+                variants.push(parse_sequence(chars, at, depth)?);
             }
             Some('}') => {
                 *at += 1;
@@ -355,6 +369,10 @@ mod tests {
             ("Hi nama}", TemplateError::Unopened { position: 7 }),
             ("Hi {} there", TemplateError::Empty { position: 3 }),
             ("Hi {  }", TemplateError::Empty { position: 3 }),
+            (
+                "{a|{a|{a|{a|{a|{a|{a|{a|{a|x}}}}}}}}}",
+                TemplateError::TooDeep { position: 24 },
+            ),
             ("{Hi|Hello", TemplateError::Unclosed { position: 0 }),
         ];
         for (text, expected) in cases {

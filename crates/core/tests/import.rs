@@ -590,3 +590,64 @@ fn large_workbooks_read_while_checking_give_the_same_result_as_csv() -> TestResu
     }
     Ok(())
 }
+
+/// Workbooks built to exhaust the reader: a cell beyond Excel's last column
+/// (ZZZZZZZ2) or row (row 4,000,000,000) is refused with a clear error,
+/// without rows being allocated up to it; 16,384 identical headers are
+/// named apart in linear time. Rows up to Excel's last one still read.
+#[test]
+fn hostile_workbooks_are_refused_or_read_within_bounds() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let options = ImportOptions::default();
+    let refused = [
+        (
+            "column.xlsx",
+            vec![("A1", "HP"), ("A2", "08123456789"), ("ZZZZZZZ2", "x")],
+        ),
+        (
+            "row.xlsx",
+            vec![("A1", "HP"), ("A2", "08123456789"), ("A4000000000", "x")],
+        ),
+        (
+            "just-past.xlsx",
+            vec![("A1", "HP"), ("A2", "08123456789"), ("XFE2", "x")],
+        ),
+    ];
+    for (name, cells) in refused {
+        let file = support::write_raw_xlsx(&dir.path().join(name), &cells)?;
+        let error = import::read(&file, &options)
+            .err()
+            .ok_or(format!("{name} was read"))?;
+        assert!(
+            matches!(
+                error.code(),
+                ErrorCode::FileTooLarge | ErrorCode::FileUnreadable
+            ),
+            "{name}: {error}"
+        );
+        assert!(error.to_string().contains(name), "{name}: {error}");
+    }
+    // The last row and column Excel has are fine.
+    let edge = support::write_raw_xlsx(
+        &dir.path().join("edge.xlsx"),
+        &[("A1", "HP"), ("A2", "08123456789"), ("XFD1048576", "x")],
+    )?;
+    let read = import::read(&edge, &options)?;
+    assert_eq!(phones(&read), ["+628123456789"]);
+
+    let mut header = vec![Cell::Text("HP")];
+    header.extend(std::iter::repeat_n(Cell::Text("Nama"), 16_383));
+    let mut row = vec![Cell::Text("08123456789")];
+    row.extend(std::iter::repeat_n(Cell::Text("Ani"), 16_383));
+    let wide = write_xlsx(
+        &dir.path().join("wide.xlsx"),
+        &[("Sheet1", true, vec![header, row])],
+    )?;
+    let read = import::read(&wide, &options)?;
+    assert_eq!(phones(&read), ["+628123456789"]);
+    let names: Vec<&str> = read.fields.iter().map(|name| &**name).collect();
+    assert_eq!(names.len(), 16_383);
+    assert_eq!(names[..3], ["Nama", "Nama (2)", "Nama (3)"]);
+    assert_eq!(names[16_382], "Nama (16383)");
+    Ok(())
+}

@@ -180,3 +180,67 @@ async fn the_report_tells_each_recipient_outcome_and_exports_to_xlsx_and_csv() -
     assert!(left.is_empty());
     Ok(())
 }
+
+/// A customer list is untrusted: a name that is a formula stays text in the
+/// CSV (never evaluated when the owner opens it), a phone number keeps its
+/// "+", and a message longer than an Excel cell still exports to .xlsx.
+#[tokio::test(start_paused = true)]
+async fn exports_keep_formulas_as_text_and_fit_long_messages_in_excel() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    let formula = "=HYPERLINK(\"http://example.invalid\",\"Klik\")";
+    let long = "panjang".repeat(5_000);
+    let recipients = [
+        recipient("+6281200000001", formula, 2),
+        recipient("+6281200000002", &long, 3),
+    ];
+    let blast = blast::create(
+        &store,
+        &NewBlast {
+            name: "Promo",
+            template: "Halo {Nama}",
+            sender: Sender::Account(account),
+            recipients: &recipients,
+            options: BlastOptions::default(),
+            attach: None,
+        },
+        START,
+    )?
+    .blast_id;
+    let ledger = dir.path().join("ledger.jsonl");
+    let clock = TokioClock::starting_at(START);
+    let messenger = SimulatedMessenger::open(&ledger, Faults::default(), clock)?;
+    let engine = Engine::new(store.clone(), messenger, clock, RetryPolicy::default());
+    assert_eq!(
+        engine.run_blast(blast, &mut |_| {}).await?,
+        RunEnd::Completed
+    );
+    let report = Report::load(&store, blast)?;
+
+    let csv_file = dir.path().join("report.csv");
+    report.export(&csv_file)?;
+    let mut reader = csv::Reader::from_path(&csv_file)?;
+    let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>()?;
+    assert_eq!(&rows[0][0], "+6281200000001");
+    assert_eq!(rows[0][1], format!("'{formula}"));
+    assert_eq!(rows[0][10], format!("Halo {formula}"));
+    assert_eq!(rows[1][10].chars().count(), long.chars().count() + 5);
+
+    let xlsx_file = dir.path().join("report.xlsx");
+    report.export(&xlsx_file)?;
+    let mut book: Xlsx<_> = open_workbook(&xlsx_file)?;
+    let sheet = book.worksheet_range("Report")?;
+    let message = sheet
+        .get_value((2, 10))
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert_eq!(message.chars().count(), 32_767);
+    assert!(message.ends_with('…'));
+    // In the workbook a formula is a text cell, never a formula.
+    assert_eq!(
+        sheet.get_value((1, 1)).map(ToString::to_string).as_deref(),
+        Some(formula)
+    );
+    Ok(())
+}

@@ -99,8 +99,11 @@ fn read_workbook(
     for name in candidates {
         let (rows, first_row, first_column) = match &mut workbook {
             Sheets::Xlsx(xlsx) => {
-                let rows = stream_rows(xlsx, &name, observer)
-                    .map_err(|e| workbook_error(path, e.into()))?;
+                let rows = stream_rows(xlsx, &name, observer).map_err(|e| e.into_import(path))?;
+                (rows, 1, 0)
+            }
+            Sheets::Xlsb(xlsb) => {
+                let rows = xlsb_rows(xlsb, &name, observer).map_err(|e| e.into_import(path))?;
                 (rows, 1, 0)
             }
             other => {
@@ -185,6 +188,131 @@ fn workbook_error(path: &Path, error: calamine::Error) -> ImportError {
     }
 }
 
+/// Excel's own limits: no sheet has a cell beyond them, so a file that
+/// claims one is refused instead of rows being allocated up to it.
+pub const MAX_ROWS: u32 = 1_048_576;
+pub const MAX_COLUMNS: u32 = 16_384;
+/// The most non-empty cells, and bytes of cell text, read from one sheet:
+/// a full-size customer list is far below both; a file built to exhaust
+/// memory is refused on reaching them.
+pub const MAX_CELLS: u64 = 40_000_000;
+pub const MAX_TEXT_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// Why a sheet's cells were not all read.
+#[derive(Debug)]
+enum CellsError<E> {
+    Reader(E),
+    TooLarge(String),
+}
+
+impl<E> From<E> for CellsError<E> {
+    fn from(error: E) -> CellsError<E> {
+        CellsError::Reader(error)
+    }
+}
+
+impl<E: Into<calamine::Error>> CellsError<E> {
+    fn into_import(self, path: &Path) -> ImportError {
+        match self {
+            CellsError::Reader(error) => workbook_error(path, error.into()),
+            CellsError::TooLarge(reason) => ImportError::TooLarge {
+                file: super::display_name(path),
+                reason,
+            },
+        }
+    }
+}
+
+/// Cells, in the order a cells reader gives them (row by row), put into
+/// rows: empty rows in between included, Excel's bounds and the caps held
+/// before anything is allocated for a cell.
+struct RowBuilder {
+    batch: Vec<Vec<String>>,
+    current: Vec<String>,
+    current_row: u32,
+    cells: u64,
+    bytes: u64,
+}
+
+impl RowBuilder {
+    const BATCH: usize = 1024;
+
+    fn new() -> RowBuilder {
+        RowBuilder {
+            batch: Vec::with_capacity(Self::BATCH),
+            current: Vec::new(),
+            current_row: 0,
+            cells: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Adds a cell (0-based position); returns the batches of rows it
+    /// completed (none, mostly).
+    fn push(
+        &mut self,
+        row: u32,
+        column: u32,
+        text: String,
+    ) -> Result<Vec<Vec<Vec<String>>>, String> {
+        if row >= MAX_ROWS {
+            return Err(format!(
+                "it has a cell in row {} (a sheet has at most {MAX_ROWS} rows)",
+                u64::from(row) + 1
+            ));
+        }
+        if column >= MAX_COLUMNS {
+            return Err(format!(
+                "it has a cell in column {} (a sheet has at most {MAX_COLUMNS} columns, up to XFD)",
+                u64::from(column) + 1
+            ));
+        }
+        let mut full = Vec::new();
+        // Finish the rows before this cell's, empty ones included.
+        while self.current_row < row {
+            // Rows are mostly as wide as the one before: no regrowth.
+            let width = self.current.len();
+            self.batch.push(std::mem::replace(
+                &mut self.current,
+                Vec::with_capacity(width),
+            ));
+            self.current_row += 1;
+            if self.batch.len() >= Self::BATCH {
+                full.push(std::mem::replace(
+                    &mut self.batch,
+                    Vec::with_capacity(Self::BATCH),
+                ));
+            }
+        }
+        if !text.is_empty() {
+            self.cells += 1;
+            self.bytes += text.len() as u64;
+            if self.cells > MAX_CELLS {
+                return Err(format!(
+                    "it has more than {MAX_CELLS} filled cells in one sheet"
+                ));
+            }
+            if self.bytes > MAX_TEXT_BYTES {
+                return Err(format!(
+                    "its cells hold more than {} MB of text in one sheet",
+                    MAX_TEXT_BYTES / (1024 * 1024)
+                ));
+            }
+            let column = column as usize;
+            if self.current.len() <= column {
+                self.current.resize(column + 1, String::new());
+            }
+            self.current[column] = text;
+        }
+        Ok(full)
+    }
+
+    fn finish(mut self) -> Vec<Vec<String>> {
+        self.batch.push(self.current);
+        self.batch
+    }
+}
+
 /// Reads an .xlsx sheet's cells on a second thread and hands the rows, in
 /// batches, to `observer` on this one as they arrive: parsing the sheet's XML
 /// and what the caller does with the rows (checking phone numbers) overlap.
@@ -192,41 +320,22 @@ fn stream_rows<RS: std::io::Read + std::io::Seek + Send>(
     xlsx: &mut Xlsx<RS>,
     name: &str,
     observer: &mut RowObserver<'_>,
-) -> Result<Vec<Vec<String>>, calamine::XlsxError> {
-    const BATCH: usize = 1024;
+) -> Result<Vec<Vec<String>>, CellsError<calamine::XlsxError>> {
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Vec<String>>>(2);
     std::thread::scope(|scope| {
-        let producer = scope.spawn(move || -> Result<(), calamine::XlsxError> {
+        let producer = scope.spawn(move || -> Result<(), CellsError<calamine::XlsxError>> {
             let mut cells = xlsx.worksheet_cells_reader(name)?;
-            let mut batch = Vec::with_capacity(BATCH);
-            let mut current: Vec<String> = Vec::new();
-            let mut current_row = 0u32;
+            let mut rows = RowBuilder::new();
             while let Some(cell) = cells.next_cell()? {
                 let (row, column) = cell.get_position();
-                // Finish the rows before this cell's, empty ones included.
-                while current_row < row {
-                    // Rows are mostly as wide as the one before: no regrowth.
-                    let width = current.len();
-                    batch.push(std::mem::replace(&mut current, Vec::with_capacity(width)));
-                    current_row += 1;
-                    if batch.len() >= BATCH {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                        if sender.send(full).is_err() {
-                            return Ok(()); // the reader stopped listening
-                        }
-                    }
-                }
                 let text = data_ref_text(cell.get_value());
-                if !text.is_empty() {
-                    let column = column as usize;
-                    if current.len() <= column {
-                        current.resize(column + 1, String::new());
+                for full in rows.push(row, column, text).map_err(CellsError::TooLarge)? {
+                    if sender.send(full).is_err() {
+                        return Ok(()); // the reader stopped listening
                     }
-                    current[column] = text;
                 }
             }
-            batch.push(current);
-            let _ = sender.send(batch);
+            let _ = sender.send(rows.finish());
             Ok(())
         });
         let mut rows = Vec::new();
@@ -240,6 +349,32 @@ fn stream_rows<RS: std::io::Read + std::io::Seek + Send>(
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
         Ok(rows)
     })
+}
+
+/// Reads an .xlsb sheet's cells, with the same bounds as .xlsx.
+fn xlsb_rows<RS: std::io::Read + std::io::Seek>(
+    xlsb: &mut calamine::Xlsb<RS>,
+    name: &str,
+    observer: &mut RowObserver<'_>,
+) -> Result<Vec<Vec<String>>, CellsError<calamine::XlsbError>> {
+    let mut cells = xlsb.worksheet_cells_reader(name)?;
+    let mut rows = Vec::new();
+    let mut builder = RowBuilder::new();
+    while let Some(cell) = cells.next_cell()? {
+        let (row, column) = cell.get_position();
+        let text = data_ref_text(cell.get_value());
+        for full in builder
+            .push(row, column, text)
+            .map_err(CellsError::TooLarge)?
+        {
+            observer(&full);
+            rows.extend(full);
+        }
+    }
+    let last = builder.finish();
+    observer(&last);
+    rows.extend(last);
+    Ok(rows)
 }
 
 /// A streamed cell as text, as [`cell_text`] gives it.
@@ -277,6 +412,20 @@ pub fn cell_text(cell: &Data) -> String {
 }
 
 fn read_delimited(path: &Path, extension: &str) -> Result<Grid, ImportError> {
+    let too_large = |reason: String| ImportError::TooLarge {
+        file: super::display_name(path),
+        reason,
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|e| ImportError::io(path, e))?
+        .len();
+    if size > MAX_TEXT_BYTES {
+        return Err(too_large(format!(
+            "it is {} MB; Blastdesk reads lists of up to {} MB",
+            size / (1024 * 1024),
+            MAX_TEXT_BYTES / (1024 * 1024)
+        )));
+    }
     let bytes = std::fs::read(path).map_err(|e| ImportError::io(path, e))?;
     let text = decode_text(&bytes);
     if text.trim().is_empty() {
@@ -297,9 +446,14 @@ fn read_delimited(path: &Path, extension: &str) -> Result<Grid, ImportError> {
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
     let mut lines = LineCounter::new(text.as_bytes());
+    let mut cells = 0u64;
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {
+                cells += record.len() as u64;
+                if cells > MAX_CELLS {
+                    return Err(too_large(format!("it has more than {MAX_CELLS} cells")));
+                }
                 // Keep row numbers equal to line numbers: the reader skips blank lines.
                 let line =
                     lines.line_of_record_at(record.position().map_or(0, |p| p.byte()) as usize);

@@ -278,23 +278,31 @@ pub fn column(grid: &Grid, header_index: Option<usize>, index: usize) -> Column 
 }
 
 /// Field names for the chosen columns: the header text, "Column C" where
-/// there is none, and "name (2)" for a repeated one.
+/// there is none, and "name (2)" for a repeated one (names compared ignoring
+/// ASCII case). Linear in the number of columns, however many repeat.
 pub fn field_names(headers: &[String], columns: &[usize], first_column: u32) -> Vec<Arc<str>> {
     let mut names: Vec<Arc<str>> = Vec::with_capacity(columns.len());
+    let mut taken: std::collections::HashSet<String> =
+        std::collections::HashSet::with_capacity(columns.len());
+    // For each base name, the next number to try.
+    let mut next: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for &c in columns {
         let base = match headers[c].trim() {
             "" => format!("Column {}", column_letter(first_column as usize + c)),
             text => text.to_owned(),
         };
         let mut name = base.clone();
-        let mut n = 2;
-        while names
-            .iter()
-            .any(|existing| existing.eq_ignore_ascii_case(&name))
-        {
-            name = format!("{base} ({n})");
-            n += 1;
+        if taken.contains(&name.to_ascii_lowercase()) {
+            let n = next.entry(base.to_ascii_lowercase()).or_insert(2);
+            loop {
+                name = format!("{base} ({n})");
+                *n += 1;
+                if !taken.contains(&name.to_ascii_lowercase()) {
+                    break;
+                }
+            }
         }
+        taken.insert(name.to_ascii_lowercase());
         names.push(Arc::from(name));
     }
     names

@@ -115,6 +115,8 @@ pub enum ImportError {
     Unreadable { file: String, cause: String },
     #[error("{file} is empty: it has no rows")]
     Empty { file: String },
+    #[error("{file} is too large to be a customer list: {reason}")]
+    TooLarge { file: String, reason: String },
     #[error(
         "{file} is protected with a password; open it in Excel, remove the password (File > Info > Protect Workbook), save, and import it again"
     )]
@@ -148,6 +150,7 @@ impl ImportError {
         match self {
             ImportError::Unreadable { .. } => ErrorCode::FileUnreadable,
             ImportError::Empty { .. } => ErrorCode::FileEmpty,
+            ImportError::TooLarge { .. } => ErrorCode::FileTooLarge,
             ImportError::Encrypted { .. } => ErrorCode::FileEncrypted,
             ImportError::UnsupportedFormat { .. } => ErrorCode::FileUnsupported,
             ImportError::SheetNotFound { .. } => ErrorCode::SheetNotFound,
@@ -302,15 +305,19 @@ fn extract(
                 .unwrap_or_default()
         })
         .collect();
+    // Which columns hold anything: one pass over the cells there are
+    // (never columns times rows: a sheet may be 16,384 wide).
+    let mut used = vec![false; width];
+    for row in &grid.rows {
+        for (c, value) in row.iter().enumerate() {
+            if !value.is_empty() {
+                used[c] = true;
+            }
+        }
+    }
     let field_columns: Vec<usize> = (0..width)
         .filter(|&c| c != phone_index)
-        .filter(|&c| {
-            !headers[c].is_empty()
-                || grid
-                    .rows
-                    .iter()
-                    .any(|r| r.get(c).is_some_and(|v| !v.is_empty()))
-        })
+        .filter(|&c| !headers[c].is_empty() || used[c])
         .collect();
     let names = header::field_names(&headers, &field_columns, grid.first_column);
     let phone_column = header::column(&grid, header_index, phone_index);

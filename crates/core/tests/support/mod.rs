@@ -325,3 +325,62 @@ pub fn write_xlsb_linking(
     zip.finish()?;
     Ok(path.to_path_buf())
 }
+
+/// An .xlsx whose one sheet holds exactly `cells` (reference, inline text),
+/// written by hand: what a hostile or broken program may write, including
+/// references no spreadsheet program would (beyond Excel's last row or
+/// column).
+pub fn write_raw_xlsx(path: &Path, cells: &[(&str, &str)]) -> TestResult<PathBuf> {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for (reference, text) in cells {
+        let row: String = reference.chars().filter(char::is_ascii_digit).collect();
+        let cell = format!("<c r=\"{reference}\" t=\"inlineStr\"><is><t>{text}</t></is></c>");
+        match rows.last_mut() {
+            Some((last, body)) if *last == row => body.push_str(&cell),
+            _ => rows.push((row, cell)),
+        }
+    }
+    let body: String = rows
+        .iter()
+        .map(|(row, cells)| format!("<row r=\"{row}\">{cells}</row>"))
+        .collect();
+    let parts = [
+        (
+            "[Content_Types].xml",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
+<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>\
+<Default Extension=\"xml\" ContentType=\"application/xml\"/>\
+<Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>\
+<Override PartName=\"/xl/worksheets/sheet1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/></Types>".to_owned(),
+        ),
+        (
+            "_rels/.rels",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
+<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>".to_owned(),
+        ),
+        (
+            "xl/workbook.xml",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" \
+xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets>\
+<sheet name=\"Sheet1\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>".to_owned(),
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
+<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/></Relationships>".to_owned(),
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData>{body}</sheetData></worksheet>"),
+        ),
+    ];
+    let file = std::fs::File::create(path)?;
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, text) in parts {
+        zip.start_file(name, options)?;
+        zip.write_all(text.as_bytes())?;
+    }
+    zip.finish()?;
+    Ok(path.to_path_buf())
+}

@@ -255,15 +255,16 @@ pub async fn pick_attachment(
     window: WebviewWindow,
     session: State<'_, ImportSession>,
 ) -> Result<Option<AttachmentView>, Error> {
-    let path: Option<PathBuf> = match std::env::var_os(crate::commands::import::PICK_FILES_ENV) {
-        Some(list) => std::env::split_paths(&list).next(),
-        None => rfd::AsyncFileDialog::new()
-            .set_title("Choose a photo, video or document to send")
-            .set_parent(&window)
-            .pick_file()
-            .await
-            .map(|f| f.path().to_path_buf()),
-    };
+    let path: Option<PathBuf> =
+        match blastdesk_core::hooks::test_env(crate::commands::import::PICK_FILES_ENV) {
+            Some(list) => std::env::split_paths(&list).next(),
+            None => rfd::AsyncFileDialog::new()
+                .set_title("Choose a photo, video or document to send")
+                .set_parent(&window)
+                .pick_file()
+                .await
+                .map(|f| f.path().to_path_buf()),
+        };
     let Some(path) = path else { return Ok(None) };
     let media = Media::from_file(&path).map_err(|reason| Error {
         code: ErrorCode::InvalidInput,
@@ -393,7 +394,7 @@ pub async fn export_report(
         move || Ok(store.blast_summary(blast_id)?.name)
     })
     .await?;
-    let path: Option<PathBuf> = match std::env::var_os(SAVE_FILE_ENV) {
+    let path: Option<PathBuf> = match blastdesk_core::hooks::test_env(SAVE_FILE_ENV) {
         Some(path) => Some(PathBuf::from(path)),
         None => rfd::AsyncFileDialog::new()
             .set_title("Export the report")

@@ -18,7 +18,7 @@ pub async fn backup_database(
 ) -> Result<Option<String>, Error> {
     let store = state.store()?;
     let today = chrono::Local::now().format("%Y-%m-%d");
-    let path: Option<PathBuf> = match std::env::var_os(SAVE_FILE_ENV) {
+    let path: Option<PathBuf> = match blastdesk_core::hooks::test_env(SAVE_FILE_ENV) {
         Some(path) => Some(PathBuf::from(path)),
         None => rfd::AsyncFileDialog::new()
             .set_title("Back up Blastdesk's data")
@@ -68,7 +68,7 @@ pub async fn restore_database(
             });
         }
     }
-    let path: Option<PathBuf> = match std::env::var_os(PICK_FILES_ENV) {
+    let path: Option<PathBuf> = match blastdesk_core::hooks::test_env(PICK_FILES_ENV) {
         Some(list) => std::env::split_paths(&list).next(),
         None => rfd::AsyncFileDialog::new()
             .set_title("Restore a Blastdesk backup")

@@ -32,7 +32,7 @@ pub async fn pick_files(
     window: WebviewWindow,
     session: State<'_, ImportSession>,
 ) -> Result<Vec<GrantedFile>, Error> {
-    let paths: Vec<PathBuf> = match std::env::var_os(PICK_FILES_ENV) {
+    let paths: Vec<PathBuf> = match blastdesk_core::hooks::test_env(PICK_FILES_ENV) {
         Some(list) => std::env::split_paths(&list).collect(),
         None => rfd::AsyncFileDialog::new()
             .set_title("Choose customer lists")

@@ -19,6 +19,7 @@ pub mod clock;
 pub mod data_dir;
 pub mod engine;
 pub mod error;
+pub mod hooks;
 pub mod import;
 pub mod logging;
 pub mod messenger;

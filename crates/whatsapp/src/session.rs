@@ -102,21 +102,22 @@ impl Network {
 }
 
 /// Scripts the network for automated runs: `offline` makes every
-/// connection fail as on a computer without a network.
+/// connection fail as on a computer without a network (debug builds only:
+/// see [`blastdesk_core::hooks`]).
 pub const NETWORK_ENV: &str = "BLASTDESK_NETWORK";
 
 impl Network {
     /// The real network, unless [`NETWORK_ENV`] scripts another.
     pub fn from_env() -> Network {
-        match std::env::var(NETWORK_ENV).as_deref() {
-            Ok("offline") => Network::custom(Offline),
+        match blastdesk_core::hooks::test_env(NETWORK_ENV) {
+            Some(value) if value == "offline" => Network::custom(Offline),
             _ => Network::real(),
         }
     }
 
     /// [`NETWORK_ENV`] asks for scripted links ([`Session::play`]).
     pub fn scripted() -> bool {
-        std::env::var(NETWORK_ENV).as_deref() == Ok("scripted")
+        blastdesk_core::hooks::test_env(NETWORK_ENV).is_some_and(|value| value == "scripted")
     }
 }
 

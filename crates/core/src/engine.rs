@@ -31,7 +31,7 @@ use crate::store::blasts::{
 };
 use crate::store::runs::{PauseReason, UnknownDecision};
 use crate::store::{self, Store};
-use crate::template::{self, Template};
+use crate::template::{self, MissingValue, Template};
 
 /// How transient failures are retried.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -463,34 +463,101 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         blast_id: i64,
         emit: &mut (impl FnMut(Event) + Send),
     ) -> Result<RunEnd, EngineError> {
+        let mut run = match self.start_run(blast_id, emit).await? {
+            Ok(run) => run,
+            Err(end) => return Ok(end),
+        };
+        loop {
+            // Armed before the state is read, so a pause in between still wakes us.
+            let woken = self.control.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if run.check_state {
+                run.check_state = false;
+                self.record(run.unrecorded.take(), &mut run.tally, &run.pacer, emit)?;
+                if let Some(end) = self.noticed_stop(blast_id, emit)? {
+                    return Ok(end);
+                }
+            }
+            let now = self.clock.now_ms();
+            if run.due.is_empty() {
+                self.record(run.unrecorded.take(), &mut run.tally, &run.pacer, emit)?;
+                run.due = self.store.due_deliveries(blast_id, now, DUE_BATCH)?.into();
+            }
+            // While something is due the blast cannot be complete: completion
+            // is checked only when nothing is.
+            let Some(delivery) = run.due.pop_front() else {
+                match self
+                    .nothing_due(&mut run, now, woken.as_mut(), emit)
+                    .await?
+                {
+                    Some(end) => return Ok(end),
+                    None => continue,
+                }
+            };
+            let seed = template::seed_for(blast_id, delivery.phone.as_str());
+            let text = match run.template.render(&delivery.fields, &run.missing, seed) {
+                Ok(text) => text,
+                Err(error) => {
+                    self.skip_missing_value(&mut run, &delivery, &error, now, emit)?;
+                    continue;
+                }
+            };
+            if let Some(end) = self
+                .wait_for_pacing(&mut run, delivery, now, woken.as_mut(), emit)
+                .await?
+            {
+                return Ok(end);
+            }
+            let Some(delivery) = run.held.take() else {
+                continue; // it waited for pacing
+            };
+            if let Some(end) = self.send_one(&mut run, delivery, text, now, emit).await? {
+                return Ok(end);
+            }
+        }
+    }
+
+    /// Reads what a run needs and marks the blast running; or how the run
+    /// ends before it starts (the blast is finished, paused, or its
+    /// attachment cannot be read).
+    async fn start_run(
+        &self,
+        blast_id: i64,
+        emit: &mut (impl FnMut(Event) + Send),
+    ) -> Result<Result<Run, RunEnd>, EngineError> {
         let blast = self.store.blast_to_run(blast_id)?;
         match blast.state.as_str() {
             // Already complete: nothing to send, and completion was reported then.
-            "completed" => return Ok(RunEnd::Completed),
-            "cancelled" => return Ok(RunEnd::Cancelled),
+            "completed" => return Ok(Err(RunEnd::Completed)),
+            "cancelled" => return Ok(Err(RunEnd::Cancelled)),
             "paused" => {
                 let (_, code) = self.store.blast_state(blast_id)?;
                 if code.as_deref() == Some(pause_code::NEEDS_DECISION) {
                     let unknown = self.store.delivery_counts(blast_id)?.unknown;
-                    return Ok(RunEnd::WaitingForDecision { unknown });
+                    return Ok(Err(RunEnd::WaitingForDecision { unknown }));
                 }
-                return Ok(RunEnd::Paused {
+                return Ok(Err(RunEnd::Paused {
                     code: code.unwrap_or_else(|| pause_code::BY_YOU.into()),
-                });
+                }));
             }
             _ => {}
         }
         let template = Template::parse(&blast.template)?;
-        let missing = &blast.options.missing_value;
+        let mut unreadable = |reason: &str| {
+            self.pause(blast_id, pause_code::ATTACHMENT_UNREADABLE, reason, emit)
+                .map(|()| {
+                    Err(RunEnd::Paused {
+                        code: pause_code::ATTACHMENT_UNREADABLE.into(),
+                    })
+                })
+        };
         let media: Option<Media> = match &blast.options.media {
             Some(attachment) => match self.store.path().and_then(std::path::Path::parent) {
                 Some(data_dir) => Some(attachment.media(data_dir)),
                 None => {
                     let reason = "The attachment cannot be read: this database has no data folder.";
-                    self.pause(blast_id, pause_code::ATTACHMENT_UNREADABLE, reason, emit)?;
-                    return Ok(RunEnd::Paused {
-                        code: pause_code::ATTACHMENT_UNREADABLE.into(),
-                    });
+                    return Ok(unreadable(reason)?);
                 }
             },
             None => None,
@@ -502,14 +569,10 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
                 "The attachment {} cannot be read: {error}.",
                 media.path.display()
             );
-            self.pause(blast_id, pause_code::ATTACHMENT_UNREADABLE, &reason, emit)?;
-            return Ok(RunEnd::Paused {
-                code: pause_code::ATTACHMENT_UNREADABLE.into(),
-            });
+            return Ok(unreadable(&reason)?);
         }
         let started = self.clock.now_ms();
-        let mut pacer =
-            account_pacer(&self.store, blast.account_id, self.pacing.as_ref(), started)?;
+        let pacer = account_pacer(&self.store, blast.account_id, self.pacing.as_ref(), started)?;
         self.store.mark_running(blast_id, started)?;
         emit(Event::BlastStarted { blast_id });
         if blast.options.check_numbers
@@ -518,220 +581,256 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
                 .check_numbers(blast_id, blast.account_id, &pacer, emit)
                 .await?
         {
-            return Ok(end);
+            return Ok(Err(end));
         }
-
-        let mut tally = Tally {
+        Ok(Ok(Run {
             blast_id,
-            started,
-            last_report: Millis::MIN,
-            sent: 0,
-        };
-        let mut streak = 0u32;
-        let mut last_wait = None;
-        // Due deliveries are read a batch at a time. The store refuses to
-        // start one that is no longer queued, or whose blast is no longer
-        // running; the engine then reads the blast's state and a new batch.
-        let mut due: VecDeque<DueDelivery> = VecDeque::new();
-        let mut check_state = true;
-        // The outcome of the message just sent is recorded in the same
-        // transaction as the intent to send the next one (one commit per
-        // message), or on its own before anything else.
-        let mut unrecorded: Option<Unrecorded> = None;
-        let durability = if self.messenger.sends_for_real() {
-            Durability::PowerSafe
-        } else {
-            Durability::Normal
-        };
-        loop {
-            // Armed before the state is read, so a pause in between still wakes us.
-            let woken = self.control.wake.notified();
-            tokio::pin!(woken);
-            woken.as_mut().enable();
-            if check_state {
-                check_state = false;
-                self.record(unrecorded.take(), &mut tally, &pacer, emit)?;
-                match self.store.blast_state(blast_id)? {
-                    (state, code) if state == "paused" => {
-                        let code = code.unwrap_or_else(|| pause_code::BY_YOU.into());
-                        let reason = self.store.blast_summary(blast_id)?.pause_reason;
-                        emit(Event::BlastPaused {
-                            blast_id,
-                            code: code.clone(),
-                            reason: reason.unwrap_or_default(),
-                        });
-                        return Ok(RunEnd::Paused { code });
-                    }
-                    (state, _) if state == "cancelled" => {
-                        let counts = self.store.delivery_counts(blast_id)?;
-                        emit(Event::BlastCancelled { blast_id, counts });
-                        return Ok(RunEnd::Cancelled);
-                    }
-                    _ => {}
-                }
-            }
-            let now = self.clock.now_ms();
-            if due.is_empty() {
-                self.record(unrecorded.take(), &mut tally, &pacer, emit)?;
-                due = self.store.due_deliveries(blast_id, now, DUE_BATCH)?.into();
-            }
-            // While something is due the blast cannot be complete: completion
-            // is checked only when nothing is.
-            let Some(delivery) = due.pop_front() else {
-                if self.store.complete_if_done(blast_id, now)? {
-                    let counts = self.store.delivery_counts(blast_id)?;
-                    emit(self.progress(blast_id, counts, &pacer, &tally));
-                    emit(Event::BlastCompleted { blast_id, counts });
-                    return Ok(RunEnd::Completed);
-                }
-                if let Some(at) = self.store.next_retry_at(blast_id)? {
-                    self.nap(now, at, woken).await;
-                    check_state = true;
-                    continue;
-                }
-                let unknown = self.store.delivery_counts(blast_id)?.unknown;
-                let reason = format!(
-                    "{unknown} messages may or may not have gone out when Blastdesk stopped. Choose whether to send them again."
-                );
-                self.store.pause_blast(
-                    blast_id,
-                    &PauseReason {
-                        code: pause_code::NEEDS_DECISION,
-                        reason: &reason,
-                    },
-                )?;
-                emit(Event::NeedsDecision { blast_id, unknown });
-                return Ok(RunEnd::WaitingForDecision { unknown });
-            };
-
-            let seed = template::seed_for(blast_id, delivery.phone.as_str());
-            let text = match template.render(&delivery.fields, missing, seed) {
-                Ok(text) => text,
-                Err(error) => {
-                    self.record(unrecorded.take(), &mut tally, &pacer, emit)?;
-                    let skip = Unrecorded {
-                        delivery_id: delivery.id,
-                        step: Step::Skip,
-                        details: StepDetails {
-                            error_code: Some("missing_value".into()),
-                            error_detail: Some(error.to_string()),
-                            ..StepDetails::default()
-                        },
-                        at_ms: now,
-                        outcome: Outcome::Skipped {
-                            code: "missing_value".into(),
-                            detail: error.to_string(),
-                        },
-                    };
-                    let request = skip.request();
-                    if self.store.take_steps(&[request], Durability::Normal)?[0] {
-                        tally.announce(&skip, emit);
-                        self.report_progress(&mut tally, &pacer, emit)?;
-                    } else {
-                        due.clear();
-                        check_state = true;
-                    }
-                    continue;
-                }
-            };
-
-            let slot = pacer.next_slot(now);
-            let admitted = if slot.at > now {
-                Err((slot.at, slot.reason.unwrap_or(WaitReason::Delay)))
+            account_id: blast.account_id,
+            template,
+            missing: blast.options.missing_value,
+            media,
+            pacer,
+            tally: Tally {
+                blast_id,
+                started,
+                last_report: Millis::MIN,
+                sent: 0,
+            },
+            streak: 0,
+            last_wait: None,
+            due: VecDeque::new(),
+            held: None,
+            check_state: true,
+            unrecorded: None,
+            durability: if self.messenger.sends_for_real() {
+                Durability::PowerSafe
             } else {
-                pacer
-                    .admit(now)
-                    .map_err(|at| (at, WaitReason::PerMinuteLimit))
-            };
-            if let Err((until, reason)) = admitted {
-                self.record(unrecorded.take(), &mut tally, &pacer, emit)?;
-                // Before a wait, make sure the account could send at its end.
-                if let Err(error) = self.messenger.ready()
-                    && error.class() == ErrorClass::Account
-                {
-                    let code = error.code().to_owned();
-                    let reason = account_reason(&error, pacer.time_zone(), self.clock.now_ms());
-                    self.stop_account(blast_id, blast.account_id, &code, &reason, emit)?;
-                    return Ok(RunEnd::Paused { code });
-                }
-                if last_wait != Some((until, reason)) {
-                    emit(Event::Waiting {
-                        blast_id,
-                        until_ms: until,
-                        reason,
-                    });
-                    last_wait = Some((until, reason));
-                }
-                due.push_front(delivery);
-                self.nap(now, until, woken).await;
-                check_state = true;
-                continue;
-            }
+                Durability::Normal
+            },
+        }))
+    }
 
-            // The intent, with the previous outcome, in one transaction.
-            let intent = StepDetails {
-                rendered_text: Some(text.clone()),
-                ..StepDetails::default()
-            };
-            let mut requests = Vec::with_capacity(2);
-            requests.extend(unrecorded.as_ref().map(Unrecorded::request));
-            requests.push(StepRequest {
-                delivery_id: delivery.id,
-                step: Step::StartSending,
-                details: &intent,
-                at_ms: now,
-            });
-            let taken = self.store.take_steps(&requests, durability)?;
-            if let Some(previous) = unrecorded.take() {
-                if !taken[0] {
-                    return Err(refused(&previous).into());
-                }
-                self.report_progress(&mut tally, &pacer, emit)?;
+    /// The blast was paused or cancelled (by the person, another program,
+    /// or an account's trouble): says so, and how the run ends.
+    fn noticed_stop(
+        &self,
+        blast_id: i64,
+        emit: &mut (impl FnMut(Event) + Send),
+    ) -> Result<Option<RunEnd>, EngineError> {
+        Ok(match self.store.blast_state(blast_id)? {
+            (state, code) if state == "paused" => {
+                let code = code.unwrap_or_else(|| pause_code::BY_YOU.into());
+                let reason = self.store.blast_summary(blast_id)?.pause_reason;
+                emit(Event::BlastPaused {
+                    blast_id,
+                    code: code.clone(),
+                    reason: reason.unwrap_or_default(),
+                });
+                Some(RunEnd::Paused { code })
             }
-            if taken.last() != Some(&true) {
-                due.clear();
-                check_state = true;
-                continue;
+            (state, _) if state == "cancelled" => {
+                let counts = self.store.delivery_counts(blast_id)?;
+                emit(Event::BlastCancelled { blast_id, counts });
+                Some(RunEnd::Cancelled)
             }
-            pacer.record_send(now);
+            _ => None,
+        })
+    }
 
-            let (result, consequence) = self
-                .hand_over(blast_id, &delivery, text, media.clone())
-                .await;
-            // Told at once, so that a pause in answer comes before the next
-            // message; the outcome is in the store before anything else is.
-            tally.announce(&result, emit);
-            let stop = match consequence {
-                Consequence::Carry => {
-                    streak = 0;
-                    None
-                }
-                Consequence::Failure(detail) => {
-                    streak += 1;
-                    let limit = pacer.policy().error_streak;
-                    (pacer.policy().enabled && limit > 0 && streak >= limit).then(|| {
-                        (
-                            pause_code::ERROR_STREAK.to_owned(),
-                            format!(
-                                "{streak} messages in a row failed (the last: {detail}). This can be the first sign of a ban: check the account before resuming."
-                            ),
-                        )
-                    })
-                }
-                Consequence::AccountStop(error) => Some((
-                    error.code().to_owned(),
-                    account_reason(&error, pacer.time_zone(), self.clock.now_ms()),
-                )),
-            };
-            let Some((code, reason)) = stop else {
-                unrecorded = Some(result);
-                continue;
-            };
-            tally.last_report = Millis::MIN; // report the counts as the blast stops
-            self.record(Some(result), &mut tally, &pacer, emit)?;
-            self.stop_account(blast_id, blast.account_id, &code, &reason, emit)?;
-            return Ok(RunEnd::Paused { code });
+    /// Nothing is due now: the blast is complete, or waits for a retry, or
+    /// only messages of unknown fate are left (the person decides).
+    async fn nothing_due(
+        &self,
+        run: &mut Run,
+        now: Millis,
+        woken: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>,
+        emit: &mut (impl FnMut(Event) + Send),
+    ) -> Result<Option<RunEnd>, EngineError> {
+        let blast_id = run.blast_id;
+        if self.store.complete_if_done(blast_id, now)? {
+            let counts = self.store.delivery_counts(blast_id)?;
+            emit(self.progress(blast_id, counts, &run.pacer, &run.tally));
+            emit(Event::BlastCompleted { blast_id, counts });
+            return Ok(Some(RunEnd::Completed));
         }
+        if let Some(at) = self.store.next_retry_at(blast_id)? {
+            self.nap(now, at, woken).await;
+            run.check_state = true;
+            return Ok(None);
+        }
+        let unknown = self.store.delivery_counts(blast_id)?.unknown;
+        let reason = format!(
+            "{unknown} messages may or may not have gone out when Blastdesk stopped. Choose whether to send them again."
+        );
+        self.store.pause_blast(
+            blast_id,
+            &PauseReason {
+                code: pause_code::NEEDS_DECISION,
+                reason: &reason,
+            },
+        )?;
+        emit(Event::NeedsDecision { blast_id, unknown });
+        Ok(Some(RunEnd::WaitingForDecision { unknown }))
+    }
+
+    /// A recipient without a value the message needs is skipped, saying why.
+    fn skip_missing_value(
+        &self,
+        run: &mut Run,
+        delivery: &DueDelivery,
+        error: &template::RenderError,
+        now: Millis,
+        emit: &mut (impl FnMut(Event) + Send),
+    ) -> Result<(), EngineError> {
+        self.record(run.unrecorded.take(), &mut run.tally, &run.pacer, emit)?;
+        let skip = Unrecorded {
+            delivery_id: delivery.id,
+            step: Step::Skip,
+            details: StepDetails {
+                error_code: Some("missing_value".into()),
+                error_detail: Some(error.to_string()),
+                ..StepDetails::default()
+            },
+            at_ms: now,
+            outcome: Outcome::Skipped {
+                code: "missing_value".into(),
+                detail: error.to_string(),
+            },
+        };
+        if self
+            .store
+            .take_steps(&[skip.request()], Durability::Normal)?[0]
+        {
+            run.tally.announce(&skip, emit);
+            self.report_progress(&mut run.tally, &run.pacer, emit)?;
+        } else {
+            run.due.clear();
+            run.check_state = true;
+        }
+        Ok(())
+    }
+
+    /// Holds `delivery` for sending now if pacing allows (in `run.held`);
+    /// else puts it back, says how long the wait is, and waits (a wake-up
+    /// ends the wait early). Ends the run if the account cannot send.
+    async fn wait_for_pacing(
+        &self,
+        run: &mut Run,
+        delivery: DueDelivery,
+        now: Millis,
+        woken: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>,
+        emit: &mut (impl FnMut(Event) + Send),
+    ) -> Result<Option<RunEnd>, EngineError> {
+        let slot = run.pacer.next_slot(now);
+        let admitted = if slot.at > now {
+            Err((slot.at, slot.reason.unwrap_or(WaitReason::Delay)))
+        } else {
+            run.pacer
+                .admit(now)
+                .map_err(|at| (at, WaitReason::PerMinuteLimit))
+        };
+        let Err((until, reason)) = admitted else {
+            run.held = Some(delivery);
+            return Ok(None);
+        };
+        self.record(run.unrecorded.take(), &mut run.tally, &run.pacer, emit)?;
+        // Before a wait, make sure the account could send at its end.
+        if let Err(error) = self.messenger.ready()
+            && error.class() == ErrorClass::Account
+        {
+            let code = error.code().to_owned();
+            let reason = account_reason(&error, run.pacer.time_zone(), self.clock.now_ms());
+            self.stop_account(run.blast_id, run.account_id, &code, &reason, emit)?;
+            return Ok(Some(RunEnd::Paused { code }));
+        }
+        if run.last_wait != Some((until, reason)) {
+            emit(Event::Waiting {
+                blast_id: run.blast_id,
+                until_ms: until,
+                reason,
+            });
+            run.last_wait = Some((until, reason));
+        }
+        run.due.push_front(delivery);
+        self.nap(now, until, woken).await;
+        run.check_state = true;
+        Ok(None)
+    }
+
+    /// Records the intent (with the previous message's outcome, in one
+    /// transaction), hands the message over and keeps its outcome for the
+    /// next transaction; ends the run when the account must stop.
+    async fn send_one(
+        &self,
+        run: &mut Run,
+        delivery: DueDelivery,
+        text: String,
+        now: Millis,
+        emit: &mut (impl FnMut(Event) + Send),
+    ) -> Result<Option<RunEnd>, EngineError> {
+        let intent = StepDetails {
+            rendered_text: Some(text.clone()),
+            ..StepDetails::default()
+        };
+        let mut requests = Vec::with_capacity(2);
+        requests.extend(run.unrecorded.as_ref().map(Unrecorded::request));
+        requests.push(StepRequest {
+            delivery_id: delivery.id,
+            step: Step::StartSending,
+            details: &intent,
+            at_ms: now,
+        });
+        let taken = self.store.take_steps(&requests, run.durability)?;
+        if let Some(previous) = run.unrecorded.take() {
+            if !taken[0] {
+                return Err(refused(&previous).into());
+            }
+            self.report_progress(&mut run.tally, &run.pacer, emit)?;
+        }
+        if taken.last() != Some(&true) {
+            run.due.clear();
+            run.check_state = true;
+            return Ok(None);
+        }
+        run.pacer.record_send(now);
+
+        let (result, consequence) = self
+            .hand_over(run.blast_id, &delivery, text, run.media.clone())
+            .await;
+        // Told at once, so that a pause in answer comes before the next
+        // message; the outcome is in the store before anything else is.
+        run.tally.announce(&result, emit);
+        let stop = match consequence {
+            Consequence::Carry => {
+                run.streak = 0;
+                None
+            }
+            Consequence::Failure(detail) => {
+                run.streak += 1;
+                let streak = run.streak;
+                let limit = run.pacer.policy().error_streak;
+                (run.pacer.policy().enabled && limit > 0 && streak >= limit).then(|| {
+                    (
+                        pause_code::ERROR_STREAK.to_owned(),
+                        format!(
+                            "{streak} messages in a row failed (the last: {detail}). This can be the first sign of a ban: check the account before resuming."
+                        ),
+                    )
+                })
+            }
+            Consequence::AccountStop(error) => Some((
+                error.code().to_owned(),
+                account_reason(&error, run.pacer.time_zone(), self.clock.now_ms()),
+            )),
+        };
+        let Some((code, reason)) = stop else {
+            run.unrecorded = Some(result);
+            return Ok(None);
+        };
+        run.tally.last_report = Millis::MIN; // report the counts as the blast stops
+        self.record(Some(result), &mut run.tally, &run.pacer, emit)?;
+        self.stop_account(run.blast_id, run.account_id, &code, &reason, emit)?;
+        Ok(Some(RunEnd::Paused { code }))
     }
 
     /// Checks the blast's queued numbers against WhatsApp before sending, in
@@ -749,14 +848,12 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         let mut random = SplitMix64::new(blast_id as u64 ^ 0x6e75_6d62);
         let mut after = 0;
         loop {
-            let (state, code) = self.store.blast_state(blast_id)?;
-            if state != "running" {
-                return Ok(Some(match state.as_str() {
-                    "cancelled" => RunEnd::Cancelled,
-                    _ => RunEnd::Paused {
-                        code: code.unwrap_or_else(|| pause_code::BY_YOU.into()),
-                    },
-                }));
+            // Armed before the state is read, so a pause in between still wakes us.
+            let woken = self.control.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if let Some(end) = self.noticed_stop(blast_id, emit)? {
+                return Ok(Some(end));
             }
             let batch = self.store.queued_after(blast_id, after, CHECK_BATCH)?;
             let Some(&(last, _)) = batch.last() else {
@@ -827,7 +924,11 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
                     u64::from(policy.min_delay_s) * 1_000,
                     u64::from(policy.max_delay_s) * 1_000,
                 );
-                tokio::time::sleep(Duration::from_millis(wait)).await;
+                // Like every wait, a pause or a cancel ends it at once.
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(wait)) => {}
+                    () = woken => {}
+                }
             }
         }
         self.store
@@ -1019,6 +1120,34 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
 }
 
 /// An outcome the messenger gave that is not in the store yet.
+/// One run of a blast: what it sends, and where it is.
+struct Run {
+    blast_id: i64,
+    account_id: i64,
+    template: Template,
+    missing: MissingValue,
+    media: Option<Media>,
+    pacer: Pacer,
+    tally: Tally,
+    /// Failures in a row, for the error-streak pause.
+    streak: u32,
+    /// The last wait announced, so each is told once.
+    last_wait: Option<(Millis, WaitReason)>,
+    /// Due deliveries, read a batch at a time. The store refuses to start
+    /// one that is no longer queued, or whose blast is no longer running;
+    /// the run then reads the blast's state and a new batch.
+    due: VecDeque<DueDelivery>,
+    /// The delivery pacing let through, about to be sent.
+    held: Option<DueDelivery>,
+    /// Read the blast's state before the next message.
+    check_state: bool,
+    /// The outcome of the message just sent, recorded in the same
+    /// transaction as the intent to send the next one (one commit per
+    /// message), or on its own before anything else.
+    unrecorded: Option<Unrecorded>,
+    durability: Durability,
+}
+
 struct Unrecorded {
     delivery_id: i64,
     step: Step,

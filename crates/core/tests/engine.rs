@@ -1506,3 +1506,67 @@ async fn a_store_error_mid_blast_pauses_with_its_reason_and_the_worker_recovers(
     assert_eq!(summary.pause_code.as_deref(), Some("needs_decision"));
     Ok(())
 }
+
+/// The waits between number-check batches are like every other wait: a
+/// pause ends one at once (here ten minutes between batches), and the
+/// window hears of the pause.
+#[tokio::test(start_paused = true)]
+async fn a_pause_during_the_number_check_takes_effect_at_once() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    store.set_account_pacing(
+        account,
+        &Pacing {
+            window: None,
+            min_delay_s: 600,
+            max_delay_s: 600,
+            ..fixed_pacing()
+        },
+    )?;
+    let blast = new_blast_for(
+        &store,
+        account,
+        &recipients(45),
+        BlastOptions {
+            check_numbers: true,
+            ..BlastOptions::default()
+        },
+    )?;
+    let clock = TokioClock::starting_at(START);
+    let ledger = dir.path().join("ledger.jsonl");
+    let messenger = Checking {
+        inner: SimulatedMessenger::open(&ledger, Faults::default(), clock)?,
+        clock,
+        checks: Mutex::new(Vec::new()),
+    };
+    let engine = Engine::new(store.clone(), messenger, clock, no_jitter());
+    let control = engine.control().clone();
+    let pauser = async {
+        // As soon as the first batch is checked, the person presses Pause.
+        while engine.messenger().checks.lock().map_or(0, |c| c.len()) == 0 {
+            tokio::task::yield_now().await;
+        }
+        control.pause(blast).ok();
+    };
+    let (ran, ()) = tokio::join!(run(&engine, blast), pauser);
+    let (end, events) = ran?;
+    assert_eq!(
+        end,
+        RunEnd::Paused {
+            code: "paused_by_you".into()
+        }
+    );
+    assert!(
+        clock.now_ms() - START < 600_000,
+        "the pause waited for the next batch"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::BlastPaused { .. }))
+    );
+    assert_eq!(engine.messenger().checks.lock().map_or(0, |c| c.len()), 1);
+    assert!(read_ledger(&ledger)?.is_empty(), "nothing was sent");
+    Ok(())
+}

@@ -277,7 +277,7 @@ impl Store {
     /// blasts and reports stay. (Its session keys are the caller's to delete.)
     pub fn remove_account(&self, account_id: i64, now_ms: i64) -> Result<()> {
         self.write(|conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let changed = tx.execute(
                 "UPDATE accounts SET removed_at = ?2, status = 'unlinked', status_detail = NULL
                  WHERE id = ?1 AND removed_at IS NULL",
@@ -300,7 +300,7 @@ impl Store {
     /// Lets go on the account's blasts paused with `code`. Returns their ids.
     pub fn resume_account_blasts(&self, account_id: i64, code: &str) -> Result<Vec<i64>> {
         self.write(|conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let ids: Vec<i64> = tx
                 .prepare(
                     "SELECT id FROM blasts WHERE account_id = ?1 AND state = 'paused' AND pause_code = ?2

@@ -63,7 +63,7 @@ impl Store {
     ) -> Result<AudienceInfo> {
         let name = check_name(name)?;
         self.write(|conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let existing: Option<i64> = tx
                 .query_row("SELECT id FROM audiences WHERE name = ?1", [name], |row| {
                     row.get(0)
@@ -223,7 +223,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<u64> {
         self.write(|conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let mut added = 0;
             {
                 let mut insert = tx.prepare(

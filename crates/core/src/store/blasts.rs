@@ -201,7 +201,7 @@ impl Store {
     /// with [`crate::blast::create`], which checks them first.)
     pub(crate) fn create_blast(&self, blast: &BlastRecord<'_>, now_ms: i64) -> Result<(i64, u64)> {
         self.write(|conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             tx.execute(
                 "INSERT INTO blasts (account_id, name, template, options, state, simulated, created_at)
                  VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6)",
@@ -306,7 +306,8 @@ impl Store {
                 conn.pragma_update(None, "synchronous", "FULL")?;
             }
             let taken = (|| {
-                let tx = conn.transaction()?;
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                 let mut taken = Vec::with_capacity(steps.len());
                 for request in steps {
                     taken.push(step_in(&tx, request)?);

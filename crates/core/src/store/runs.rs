@@ -223,7 +223,7 @@ impl Store {
         why: &PauseReason<'_>,
     ) -> Result<Vec<i64>> {
         self.write(|conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let ids: Vec<i64> = tx
                 .prepare(
                     "SELECT id FROM blasts WHERE account_id = ?1 AND state IN ('queued', 'running')
@@ -415,7 +415,7 @@ fn unfinished<'c>(
     blast_id: i64,
     action: &'static str,
 ) -> Result<rusqlite::Transaction<'c>> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let state: String = tx
         .query_row(
             "SELECT state FROM blasts WHERE id = ?1",

@@ -235,7 +235,7 @@ impl Store {
     ) -> Result<bool> {
         let outcome = if missed { "missed" } else { "started" };
         self.write(|conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let inserted = tx.execute(
                 "INSERT OR IGNORE INTO schedule_runs (schedule_id, due_at, outcome, recorded_at)
                  VALUES (?1, ?2, ?3, ?4)",

@@ -349,3 +349,39 @@ fn a_schedule_reads_its_linked_sheet_again_before_each_run() -> TestResult {
     );
     Ok(())
 }
+
+/// The commands that only look open the database for reading: while another
+/// program holds the write lock (the app recording a message), they answer
+/// at once and change nothing; a command that writes waits for the lock.
+#[test]
+fn reading_commands_work_while_another_program_writes() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let list = dir.path().join("pelanggan.csv");
+    std::fs::write(&list, "nama,hp\nAni,0812 3400 0001\n")?;
+    rehearsal(dir.path(), 2, &[])?;
+    let database = dir.path().join(blastdesk_core::store::FILE_NAME);
+    let writer = rusqlite::Connection::open(&database)?;
+    writer.execute_batch("BEGIN IMMEDIATE; UPDATE settings SET value = value;")?;
+    let before = std::fs::read(&database)?;
+
+    let status = json(cli(dir.path(), &["status", "--json"])?)?;
+    assert_eq!(status["blasts"]["total"], 1);
+    let listed = json(cli(dir.path(), &["blast", "list", "--json"])?)?;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    let blast = listed[0]["id"].to_string();
+    json(cli(dir.path(), &["blast", "status", &blast, "--json"])?)?;
+    json(cli(dir.path(), &["account", "list", "--json"])?)?;
+    json(cli(dir.path(), &["schedule", "list", "--json"])?)?;
+    json(cli(dir.path(), &["contacts", "list", "--json"])?)?;
+    json(cli(dir.path(), &["import", path(&list)?, "--json"])?)?;
+    let out = dir.path().join("report.csv");
+    ok(cli(
+        dir.path(),
+        &["blast", "export", &blast, "--out", path(&out)?],
+    )?)?;
+    assert!(out.is_file());
+    assert_eq!(std::fs::read(&database)?, before, "a reading command wrote");
+
+    writer.execute_batch("COMMIT")?;
+    Ok(())
+}

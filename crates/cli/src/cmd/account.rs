@@ -66,7 +66,11 @@ enum Command {
 }
 
 pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<std::process::ExitCode> {
-    let store = Store::open_in(data_dir)?;
+    let store = if matches!(args.command, Command::List { .. }) {
+        Store::open_in_for_reading(data_dir)?
+    } else {
+        Store::open_in(data_dir)?
+    };
     let done = std::process::ExitCode::SUCCESS;
     match args.command {
         Command::Add {

@@ -155,7 +155,15 @@ pub const EXIT_NEEDS_DECISION: u8 = 4;
 pub const EXIT_CANCELLED: u8 = 5;
 
 pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<std::process::ExitCode> {
-    let store = Store::open_in(data_dir)?;
+    let reading = matches!(
+        args.command,
+        Command::Status(_) | Command::List { .. } | Command::Export { .. }
+    );
+    let store = if reading {
+        Store::open_in_for_reading(data_dir)?
+    } else {
+        Store::open_in(data_dir)?
+    };
     let control = Control::new(store.clone());
     let done = |()| std::process::ExitCode::SUCCESS;
     match args.command {

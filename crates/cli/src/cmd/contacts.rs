@@ -35,7 +35,14 @@ enum Command {
 }
 
 pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<()> {
-    let store = Store::open_in(data_dir)?;
+    let store = if matches!(
+        args.command,
+        Command::List { .. } | Command::Words { words: None }
+    ) {
+        Store::open_in_for_reading(data_dir)?
+    } else {
+        Store::open_in(data_dir)?
+    };
     let now = super::now_ms();
     match args.command {
         Command::List { json } => {

@@ -53,7 +53,12 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<()> {
     if args.files.is_empty() && args.audiences.is_empty() {
         anyhow::bail!("nothing to import: name at least one file or --audience");
     }
-    let store = Store::open_in(data_dir)?;
+    // A preview only reads; saving it as an audience writes.
+    let store = if args.save_as.is_some() {
+        Store::open_in(data_dir)?
+    } else {
+        Store::open_in_for_reading(data_dir)?
+    };
     let country = match &args.country {
         Some(code) => Country::from_str(code)?,
         None => store.default_country()?,

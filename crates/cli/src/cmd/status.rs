@@ -12,7 +12,7 @@ pub struct Args {
 }
 
 pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<()> {
-    let store = Store::open_in(data_dir)?;
+    let store = Store::open_in_for_reading(data_dir)?;
     let summary = store.summary()?;
     if args.json {
         let mut value = serde_json::to_value(&summary)?;

@@ -93,6 +93,35 @@ impl Store {
         Store::finish_open(conn, Some(path.to_path_buf()))
     }
 
+    /// Opens the database in a data directory for reading only, as the
+    /// commands that only look (status, lists, exports, an import preview)
+    /// do: beside a running app they change nothing, not even the journal
+    /// mode. A database that does not exist yet, or needs migrating, is
+    /// opened as [`Store::open_in`] opens it (no Blastdesk of this version
+    /// can be running on it then); every write through the store fails.
+    pub fn open_in_for_reading(data_dir: &Path) -> Result<Store> {
+        let path = data_dir.join(FILE_NAME);
+        if !refuse_non_sqlite(&path)? {
+            return Store::open_in(data_dir);
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&path, flags).map_err(|e| Error::at(&path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| Error::at(&path, e))?;
+        identify(&conn, &path)?;
+        let version = migrations::user_version(&conn).map_err(|e| e.with_path(&path))?;
+        if version < SCHEMA_VERSION {
+            drop(conn);
+            return Store::open_in(data_dir);
+        }
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(|e| Error::at(&path, e))?;
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+            path: Some(path),
+        })
+    }
+
     /// A private in-memory database, for tests.
     pub fn open_in_memory() -> Result<Store> {
         Store::finish_open(Connection::open_in_memory()?, None)

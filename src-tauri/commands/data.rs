@@ -57,7 +57,7 @@ pub async fn restore_database(
             Ok(store
                 .list_blasts()?
                 .into_iter()
-                .filter(|b| b.state == "running" || b.state == "queued")
+                .filter(|b| b.state.is_sending())
                 .count())
         })
         .await?;

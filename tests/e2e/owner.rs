@@ -12,6 +12,7 @@ use blastdesk_core::engine::Control;
 use blastdesk_core::messenger::{MediaKind, read_ledger};
 use blastdesk_core::pacing::Pacing;
 use blastdesk_core::store::AccountKind;
+use blastdesk_core::store::runs::BlastState;
 use fantoccini::Locator;
 
 use crate::harness::{App, Result, bounded, step};
@@ -109,7 +110,7 @@ async fn scheduled_rehearsal() -> Result {
             let blasts = Store::open_in(dir.path())?.list_blasts()?;
             Ok(blasts
                 .iter()
-                .any(|b| b.state == "completed" && b.counts.sent == 6))
+                .any(|b| b.state == BlastState::Completed && b.counts.sent == 6))
         },
     )
     .await?;
@@ -610,7 +611,7 @@ async fn caught_up() -> Result {
     step("cancelled by another program (the command line): no event reaches the window");
     let store = Store::open_in(dir.path())?;
     Control::new(store.clone()).cancel(blast, chrono::Utc::now().timestamp_millis())?;
-    assert_eq!(store.blast_summary(blast)?.state, "cancelled");
+    assert_eq!(store.blast_summary(blast)?.state, BlastState::Cancelled);
     app.element(&format!("{card}[data-state=cancelled]"))
         .await?;
     app.close().await

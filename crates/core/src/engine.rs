@@ -29,7 +29,7 @@ use crate::random::SplitMix64;
 use crate::store::blasts::{
     DeliveryCounts, DueDelivery, Durability, Step, StepDetails, StepRequest,
 };
-use crate::store::runs::{PauseReason, UnknownDecision};
+use crate::store::runs::{BlastState, PauseReason, UnknownDecision};
 use crate::store::{self, Store};
 use crate::template::{self, MissingValue, Template};
 
@@ -527,11 +527,11 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         emit: &mut (impl FnMut(Event) + Send),
     ) -> Result<Result<Run, RunEnd>, EngineError> {
         let blast = self.store.blast_to_run(blast_id)?;
-        match blast.state.as_str() {
+        match blast.state {
             // Already complete: nothing to send, and completion was reported then.
-            "completed" => return Ok(Err(RunEnd::Completed)),
-            "cancelled" => return Ok(Err(RunEnd::Cancelled)),
-            "paused" => {
+            BlastState::Completed => return Ok(Err(RunEnd::Completed)),
+            BlastState::Cancelled => return Ok(Err(RunEnd::Cancelled)),
+            BlastState::Paused => {
                 let (_, code) = self.store.blast_state(blast_id)?;
                 if code.as_deref() == Some(pause_code::NEEDS_DECISION) {
                     let unknown = self.store.delivery_counts(blast_id)?.unknown;
@@ -541,7 +541,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
                     code: code.unwrap_or_else(|| pause_code::BY_YOU.into()),
                 }));
             }
-            _ => {}
+            BlastState::Draft | BlastState::Queued | BlastState::Running => {}
         }
         let template = Template::parse(&blast.template)?;
         let mut unreadable = |reason: &str| {
@@ -618,7 +618,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         emit: &mut (impl FnMut(Event) + Send),
     ) -> Result<Option<RunEnd>, EngineError> {
         Ok(match self.store.blast_state(blast_id)? {
-            (state, code) if state == "paused" => {
+            (BlastState::Paused, code) => {
                 let code = code.unwrap_or_else(|| pause_code::BY_YOU.into());
                 let reason = self.store.blast_summary(blast_id)?.pause_reason;
                 emit(Event::BlastPaused {
@@ -628,7 +628,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
                 });
                 Some(RunEnd::Paused { code })
             }
-            (state, _) if state == "cancelled" => {
+            (BlastState::Cancelled, _) => {
                 let counts = self.store.delivery_counts(blast_id)?;
                 emit(Event::BlastCancelled { blast_id, counts });
                 Some(RunEnd::Cancelled)

@@ -17,7 +17,7 @@ use blastdesk_core::messenger::{
 use blastdesk_core::pacing::{LocalTime, Pacing, WaitReason, Window};
 use blastdesk_core::phone::Phone;
 use blastdesk_core::store::AccountKind;
-use blastdesk_core::store::runs::UnknownDecision;
+use blastdesk_core::store::runs::{BlastState, UnknownDecision};
 use blastdesk_core::template::MissingValue;
 use blastdesk_core::zone;
 
@@ -699,7 +699,7 @@ async fn cancel_skips_what_was_not_sent_and_never_completes() -> TestResult {
             .any(|e| matches!(e, Event::BlastCancelled { .. }))
     );
     let summary = store.blast_summary(blast)?;
-    assert_eq!(summary.state, "cancelled");
+    assert_eq!(summary.state, BlastState::Cancelled);
     assert_eq!((summary.counts.sent, summary.counts.skipped), (4, 6));
     // Nothing more is sent, whatever is asked.
     assert_eq!(run(&engine, blast).await?.0, RunEnd::Cancelled);
@@ -1149,7 +1149,7 @@ async fn sending_again_goes_to_the_failed_and_unknown_ones_only_once() -> TestRe
     assert_eq!(again.recipients, 2, "the unknown one and the failed one");
     let summary = store.blast_summary(again.blast_id)?;
     assert_eq!(summary.name, "Promo (again)");
-    assert_eq!(summary.state, "queued");
+    assert_eq!(summary.state, BlastState::Queued);
     let first = store.delivery_counts(blast)?;
     assert_eq!(
         (first.unknown, first.skipped),

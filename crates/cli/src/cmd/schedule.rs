@@ -292,7 +292,7 @@ fn next_waiting(store: &Store, account: i64) -> anyhow::Result<Option<i64>> {
     Ok(store
         .list_blasts()?
         .into_iter()
-        .filter(|b| b.account_id == account && matches!(b.state.as_str(), "queued" | "running"))
+        .filter(|b| b.account_id == account && b.state.is_sending())
         .map(|b| b.id)
         .min())
 }

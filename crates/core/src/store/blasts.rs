@@ -417,7 +417,7 @@ pub struct BlastToRun {
     pub account_id: i64,
     pub template: String,
     pub options: BlastOptions,
-    pub state: String,
+    pub state: super::runs::BlastState,
     pub numbers_checked_at: Option<i64>,
 }
 

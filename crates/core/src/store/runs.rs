@@ -8,6 +8,76 @@ use serde::Serialize;
 use super::blasts::{DeliveryCounts, OPTED_OUT, Scope, Step, step_all_in};
 use super::{Error, Result, Store};
 
+/// Where a blast is. Stored as its snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlastState {
+    Draft,
+    Queued,
+    Running,
+    Paused,
+    Cancelled,
+    Completed,
+}
+
+impl BlastState {
+    const ALL: [BlastState; 6] = [
+        BlastState::Draft,
+        BlastState::Queued,
+        BlastState::Running,
+        BlastState::Paused,
+        BlastState::Cancelled,
+        BlastState::Completed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlastState::Draft => "draft",
+            BlastState::Queued => "queued",
+            BlastState::Running => "running",
+            BlastState::Paused => "paused",
+            BlastState::Cancelled => "cancelled",
+            BlastState::Completed => "completed",
+        }
+    }
+
+    /// Completed or cancelled: nothing more is sent.
+    pub fn is_finished(self) -> bool {
+        matches!(self, BlastState::Completed | BlastState::Cancelled)
+    }
+
+    /// Waiting to start or sending.
+    pub fn is_sending(self) -> bool {
+        matches!(self, BlastState::Queued | BlastState::Running)
+    }
+}
+
+impl std::fmt::Display for BlastState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl rusqlite::types::ToSql for BlastState {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
+impl rusqlite::types::FromSql for BlastState {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let text = value.as_str()?;
+        BlastState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == text)
+            .ok_or_else(|| {
+                rusqlite::types::FromSqlError::Other(
+                    format!("{text:?} is not a blast state").into(),
+                )
+            })
+    }
+}
+
 /// A blast, with its deliveries counted by state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -18,7 +88,7 @@ pub struct BlastSummary {
     pub account_name: String,
     pub time_zone: String,
     /// queued, running, paused, cancelled or completed.
-    pub state: String,
+    pub state: BlastState,
     pub pause_code: Option<String>,
     pub pause_reason: Option<String>,
     pub simulated: bool,
@@ -193,7 +263,7 @@ impl Store {
     }
 
     /// A blast's state and, when paused, the pause code.
-    pub(crate) fn blast_state(&self, blast_id: i64) -> Result<(String, Option<String>)> {
+    pub(crate) fn blast_state(&self, blast_id: i64) -> Result<(BlastState, Option<String>)> {
         self.read(|conn| {
             conn.prepare_cached("SELECT state, pause_code FROM blasts WHERE id = ?1")?
                 .query_row([blast_id], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -319,7 +389,7 @@ impl Store {
     pub fn resend_blast(&self, blast_id: i64, now_ms: i64) -> Result<Resent> {
         self.write(|conn| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let (name, state): (String, String) = tx
+            let (name, state): (String, BlastState) = tx
                 .query_row(
                     "SELECT name, state FROM blasts WHERE id = ?1",
                     [blast_id],
@@ -327,7 +397,7 @@ impl Store {
                 )
                 .optional()?
                 .ok_or(Error::BlastNotFound { blast_id })?;
-            if state != "completed" && state != "cancelled" {
+            if !state.is_finished() {
                 return Err(Error::Invalid {
                     reason: format!(
                         "\"{name}\" is still {state}; send again once it has finished (messages of unknown fate are decided on the blast itself)"
@@ -416,7 +486,7 @@ fn unfinished<'c>(
     action: &'static str,
 ) -> Result<rusqlite::Transaction<'c>> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let state: String = tx
+    let state: BlastState = tx
         .query_row(
             "SELECT state FROM blasts WHERE id = ?1",
             [blast_id],
@@ -424,12 +494,35 @@ fn unfinished<'c>(
         )
         .optional()?
         .ok_or(Error::BlastNotFound { blast_id })?;
-    if matches!(state.as_str(), "completed" | "cancelled") {
+    if state.is_finished() {
         return Err(Error::BlastFinished {
             blast_id,
-            state,
+            state: state.to_string(),
             action,
         });
     }
     Ok(tx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BlastState;
+
+    #[test]
+    fn blast_states_are_stored_and_serialised_by_one_name() -> rusqlite::Result<()> {
+        let conn = rusqlite::Connection::open_in_memory()?;
+        for state in BlastState::ALL {
+            let json = serde_json::to_value(state).unwrap_or_default();
+            assert_eq!(json, serde_json::Value::from(state.as_str()), "{state:?}");
+            let back: BlastState = conn.query_row("SELECT ?1", [state], |row| row.get(0))?;
+            assert_eq!(back, state);
+        }
+        let unknown: rusqlite::Result<BlastState> =
+            conn.query_row("SELECT 'sending'", [], |row| row.get(0));
+        assert!(
+            unknown.is_err(),
+            "a state Blastdesk does not know is an error"
+        );
+        Ok(())
+    }
 }

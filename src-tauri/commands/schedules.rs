@@ -66,7 +66,16 @@ pub async fn add_schedule(
         spec.blast.options.media = attachment
             .map(|path| blast::keep_attachment(&data_dir, &path, now_ms()))
             .transpose()?;
-        let id = store.add_schedule(&spec, now_ms())?;
+        let id = match store.add_schedule(&spec, now_ms()) {
+            Ok(id) => id,
+            Err(error) => {
+                // The copy belongs to no schedule: do not leave it behind.
+                if let Some(kept) = &spec.blast.options.media {
+                    std::fs::remove_file(kept.media(&data_dir).path).ok();
+                }
+                return Err(error.into());
+            }
+        };
         Ok(store.schedule(id)?)
     })
     .await?;

@@ -160,6 +160,8 @@ pub mod pause_code {
     pub const TEMPLATE_INVALID: &str = "template_invalid";
     /// Came back with a restored backup: waits for the person to resume it.
     pub const RESTORED: &str = "restored";
+    /// The blast's stored settings cannot be read (a damaged row).
+    pub const OPTIONS_UNREADABLE: &str = "options_unreadable";
     /// The store failed while sending; the worker tries again by itself.
     pub const STORE_ERROR: &str = "store_error";
 }
@@ -400,23 +402,48 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
                 Err((blast_id, error)) => {
                     tracing::error!(account_id, "the store failed: {error}");
                     if let Some(blast_id) = blast_id {
-                        let reason = format!(
-                            "Blastdesk could not read or write its data ({error}). It tries again by itself."
-                        );
-                        self.pause(blast_id, pause_code::STORE_ERROR, &reason, emit)
-                            .ok();
+                        self.pause_for_store_error(blast_id, &error, emit);
                     }
                     backoff
                 }
             };
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(failed as u64)) => {}
-                () = woken => {}
+            // Wait, then tidy up; while the store still fails, wait longer.
+            let mut wait = failed;
+            loop {
+                tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+                backoff = (backoff * 2).min(STORE_RETRY_MAX);
+                match self.after_store_error(account_id) {
+                    Ok(()) => break,
+                    Err(error) => {
+                        tracing::error!(account_id, "the store still fails: {error}");
+                        wait = backoff;
+                    }
+                }
             }
-            backoff = (backoff * 2).min(STORE_RETRY_MAX);
-            if let Err(error) = self.after_store_error(account_id) {
-                tracing::error!(account_id, "the store still fails: {error}");
-            }
+        }
+    }
+
+    /// Pauses a blast that was sending when the store failed, with the
+    /// reason; a blast paused otherwise (by the person, an account, a
+    /// decision) keeps its own pause.
+    fn pause_for_store_error(
+        &self,
+        blast_id: i64,
+        error: &store::Error,
+        emit: &mut (impl FnMut(Event) + Send),
+    ) {
+        let sending = self
+            .store
+            .blast_state(blast_id)
+            .is_ok_and(|(state, _)| state.is_sending());
+        if !sending {
+            return;
+        }
+        let reason = format!(
+            "Blastdesk could not read or write its data ({error}). It tries again by itself."
+        );
+        if let Err(error) = self.pause(blast_id, pause_code::STORE_ERROR, &reason, emit) {
+            tracing::error!(blast_id, "cannot pause the blast: {error}");
         }
     }
 
@@ -544,6 +571,16 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             BlastState::Draft | BlastState::Queued | BlastState::Running => {}
         }
         let template = Template::parse(&blast.template)?;
+        let options = match blast.options {
+            Ok(options) => options,
+            Err(error) => {
+                let reason = format!("The blast's settings cannot be read ({error}).");
+                self.pause(blast_id, pause_code::OPTIONS_UNREADABLE, &reason, emit)?;
+                return Ok(Err(RunEnd::Paused {
+                    code: pause_code::OPTIONS_UNREADABLE.into(),
+                }));
+            }
+        };
         let mut unreadable = |reason: &str| {
             self.pause(blast_id, pause_code::ATTACHMENT_UNREADABLE, reason, emit)
                 .map(|()| {
@@ -552,7 +589,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
                     })
                 })
         };
-        let media: Option<Media> = match &blast.options.media {
+        let media: Option<Media> = match &options.media {
             Some(attachment) => match self.store.path().and_then(std::path::Path::parent) {
                 Some(data_dir) => Some(attachment.media(data_dir)),
                 None => {
@@ -575,7 +612,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         let pacer = account_pacer(&self.store, blast.account_id, self.pacing.as_ref(), started)?;
         self.store.mark_running(blast_id, started)?;
         emit(Event::BlastStarted { blast_id });
-        if blast.options.check_numbers
+        if options.check_numbers
             && blast.numbers_checked_at.is_none()
             && let Some(end) = self
                 .check_numbers(blast_id, blast.account_id, &pacer, emit)
@@ -587,7 +624,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             blast_id,
             account_id: blast.account_id,
             template,
-            missing: blast.options.missing_value,
+            missing: options.missing_value,
             media,
             pacer,
             tally: Tally {
@@ -924,10 +961,21 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
                     u64::from(policy.min_delay_s) * 1_000,
                     u64::from(policy.max_delay_s) * 1_000,
                 );
-                // Like every wait, a pause or a cancel ends it at once.
-                tokio::select! {
-                    () = tokio::time::sleep(Duration::from_millis(wait)) => {}
-                    () = woken => {}
+                // Like every wait, a pause or a cancel ends it at once; any
+                // other wake-up (another blast's pause) keeps the spacing.
+                let until = tokio::time::Instant::now() + Duration::from_millis(wait);
+                let mut woken = woken;
+                loop {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(until) => break,
+                        () = woken.as_mut() => {}
+                    }
+                    // Armed again before the state is read.
+                    woken.set(self.control.wake.notified());
+                    woken.as_mut().enable();
+                    if let Some(end) = self.noticed_stop(blast_id, emit)? {
+                        return Ok(Some(end));
+                    }
                 }
             }
         }

@@ -254,6 +254,13 @@ impl Report {
             source: std::io::Error::other(error),
         };
         let (header, rows) = self.table();
+        if rows.len() >= XLSX_MAX_ROWS as usize || header.len() > XLSX_MAX_COLUMNS {
+            return Err(ReportError::TooLargeForXlsx {
+                path: path.to_path_buf(),
+                rows: rows.len(),
+                columns: header.len(),
+            });
+        }
         let mut workbook = Workbook::new();
         let sheet = workbook.add_worksheet();
         sheet.set_name("Report").map_err(failed)?;
@@ -262,13 +269,6 @@ impl Report {
             sheet
                 .write_string_with_format(0, column as u16, title, &bold)
                 .map_err(failed)?;
-        }
-        if rows.len() >= XLSX_MAX_ROWS as usize || header.len() > XLSX_MAX_COLUMNS {
-            return Err(ReportError::TooLargeForXlsx {
-                path: path.to_path_buf(),
-                rows: rows.len(),
-                columns: header.len(),
-            });
         }
         for (r, row) in rows.iter().enumerate() {
             for (column, value) in row.iter().enumerate() {
@@ -318,7 +318,7 @@ fn xlsx_cell(value: &str) -> std::borrow::Cow<'_, str> {
 /// A cell as a CSV holds it, safe to open in a spreadsheet: text that
 /// starts like a formula (`=`, `+`, `-`, `@`, a tab or a carriage return)
 /// gets a leading `'` so it is never evaluated (a customer's name can be
-/// `=HYPERLINK(...)`). A plain number, such as `+62 812-3456-7890`, is left
+/// `=HYPERLINK(...)`). A plain number, such as `+6281234567890`, is left
 /// as it is: it is no formula.
 pub fn csv_safe(value: &str) -> std::borrow::Cow<'_, str> {
     let risky = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
@@ -328,13 +328,14 @@ pub fn csv_safe(value: &str) -> std::borrow::Cow<'_, str> {
     format!("'{value}").into()
 }
 
-/// A sign, then digits with spaces, dots, dashes or brackets between them.
+/// A sign, then digits with spaces or dots between them: nothing a
+/// spreadsheet could compute (`+62-812` would be a subtraction).
 fn plain_number(value: &str) -> bool {
     let rest = value.strip_prefix(['+', '-']).unwrap_or(value);
     rest.chars().any(|c| c.is_ascii_digit())
         && rest
             .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '-' | '(' | ')'))
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.'))
 }
 
 fn partial_path(path: &Path) -> PathBuf {
@@ -360,7 +361,8 @@ mod tests {
             ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
             ("\t=1", "'\t=1"),
             ("+6281234567890", "+6281234567890"),
-            ("+62 812-3456-7890", "+62 812-3456-7890"),
+            ("+62 812 3456 7890", "+62 812 3456 7890"),
+            ("+62-812-3456", "'+62-812-3456"),
             ("-5", "-5"),
             ("-", "'-"),
             ("", ""),

@@ -1570,3 +1570,55 @@ async fn a_pause_during_the_number_check_takes_effect_at_once() -> TestResult {
     assert!(read_ledger(&ledger)?.is_empty(), "nothing was sent");
     Ok(())
 }
+
+/// A blast whose stored settings cannot be read (here an attachment id that
+/// would name a file outside the attachments folder, written by hand) is
+/// paused with that reason; the account's worker goes on to the next blast.
+#[tokio::test(start_paused = true)]
+async fn a_blast_with_unreadable_settings_pauses_and_the_next_one_is_sent() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    let damaged = new_blast_for(&store, account, &recipients(2), BlastOptions::default())?;
+    let next = new_blast_for(&store, account, &recipients(3), BlastOptions::default())?;
+    let db = rusqlite::Connection::open(dir.path().join(blastdesk_core::store::FILE_NAME))?;
+    db.execute(
+        r#"UPDATE blasts SET options = '{"media":{"id":"../../.ssh/id_rsa","kind":"document"}}'
+           WHERE id = ?1"#,
+        [damaged],
+    )?;
+    let ledger = dir.path().join("ledger.jsonl");
+    let clock = TokioClock::starting_at(START);
+    let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
+    let (events_in, mut events_out) = tokio::sync::mpsc::unbounded_channel();
+    let mut emit = move |event: Event| {
+        events_in.send(event).ok();
+    };
+    let watch = async {
+        let mut events = Vec::new();
+        while let Some(event) = events_out.recv().await {
+            let done = matches!(event, Event::BlastCompleted { blast_id, .. } if blast_id == next);
+            events.push(event);
+            if done {
+                break;
+            }
+        }
+        events
+    };
+    let events = tokio::select! {
+        () = engine.run_account(account, &mut emit) => panic!("the worker stopped"),
+        events = watch => events,
+    };
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::BlastPaused { blast_id, code, .. } if *blast_id == damaged && code == "options_unreadable"
+    )));
+    let summary = store.blast_summary(damaged)?;
+    assert_eq!(summary.pause_code.as_deref(), Some("options_unreadable"));
+    assert_eq!(
+        read_ledger(&ledger)?.len(),
+        3,
+        "only the next blast was sent"
+    );
+    Ok(())
+}

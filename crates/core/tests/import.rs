@@ -627,6 +627,16 @@ fn hostile_workbooks_are_refused_or_read_within_bounds() -> TestResult {
         );
         assert!(error.to_string().contains(name), "{name}: {error}");
     }
+    // A filled cell at the last column in each of thousands of rows: few
+    // cells, but rows spanning more than the cap.
+    let far: Vec<(String, &str)> = (2..=2_600).map(|r| (format!("XFD{r}"), "x")).collect();
+    let mut cells = vec![("A1", "HP"), ("A2", "08123456789")];
+    cells.extend(far.iter().map(|(at, text)| (at.as_str(), *text)));
+    let file = support::write_raw_xlsx(&dir.path().join("far-right.xlsx"), &cells)?;
+    let error = import::read(&file, &options)
+        .err()
+        .ok_or("far-right.xlsx was read")?;
+    assert_eq!(error.code(), ErrorCode::FileTooLarge, "{error}");
     // The last row and column Excel has are fine.
     let edge = support::write_raw_xlsx(
         &dir.path().join("edge.xlsx"),

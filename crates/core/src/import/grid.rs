@@ -196,6 +196,9 @@ pub const MAX_COLUMNS: u32 = 16_384;
 /// a full-size customer list is far below both; a file built to exhaust
 /// memory is refused on reaching them.
 pub const MAX_CELLS: u64 = 40_000_000;
+/// The most cells, empty ones included, that the rows of one sheet span (a
+/// filled cell at column XFD makes its row 16,384 wide).
+pub const MAX_SLOTS: u64 = 40_000_000;
 pub const MAX_TEXT_BYTES: u64 = 1024 * 1024 * 1024;
 
 /// Why a sheet's cells were not all read.
@@ -232,6 +235,7 @@ struct RowBuilder {
     current_row: u32,
     cells: u64,
     bytes: u64,
+    slots: u64,
 }
 
 impl RowBuilder {
@@ -244,6 +248,7 @@ impl RowBuilder {
             current_row: 0,
             cells: 0,
             bytes: 0,
+            slots: 0,
         }
     }
 
@@ -300,6 +305,12 @@ impl RowBuilder {
             }
             let column = column as usize;
             if self.current.len() <= column {
+                self.slots += (column + 1 - self.current.len()) as u64;
+                if self.slots > MAX_SLOTS {
+                    return Err(format!(
+                        "its rows span more than {MAX_SLOTS} cells in one sheet (filled cells far to the right in many rows)"
+                    ));
+                }
                 self.current.resize(column + 1, String::new());
             }
             self.current[column] = text;

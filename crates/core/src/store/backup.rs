@@ -57,35 +57,36 @@ impl Store {
             move |source| Error::Io { path, source }
         };
         std::fs::copy(path, &staging.0).map_err(io(&staging.0))?;
-        self.read(|conn| {
-            conn.backup(MAIN_DB, &replaced.0, None)
+        // From the snapshot to the swap, this store's connection is held:
+        // nothing this process records in between can be left out.
+        let restored = self.write(|live| {
+            live.backup(MAIN_DB, &replaced.0, None)
                 .map_err(|e| Error::Io {
                     path: replaced.0.clone(),
                     source: std::io::Error::other(e),
-                })
-        })?;
-        let restored = {
-            let mut conn = Connection::open(&staging.0)?;
-            conn.pragma_update(None, "foreign_keys", true)?;
-            // A backup from an older Blastdesk is brought up to date.
-            migrations::migrate(&mut conn, migrations::ALL)?;
-            conn.execute(
-                "ATTACH DATABASE ?1 AS replaced",
-                [replaced.0.to_string_lossy()],
-            )?;
-            let tx = conn.transaction()?;
-            let carried = carry_forward(&tx, now_ms)?;
-            let settled = settle(&tx, now_ms)?;
-            tx.commit()?;
-            conn.execute("DETACH DATABASE replaced", [])?;
-            Restored { carried, settled }
-        };
-        self.write(|conn| {
-            conn.restore(MAIN_DB, &staging.0, None::<fn(rusqlite::backup::Progress)>)
+                })?;
+            let restored = {
+                let mut conn = Connection::open(&staging.0)?;
+                conn.pragma_update(None, "foreign_keys", true)?;
+                // A backup from an older Blastdesk is brought up to date.
+                migrations::migrate(&mut conn, migrations::ALL)?;
+                conn.execute(
+                    "ATTACH DATABASE ?1 AS replaced",
+                    [replaced.0.to_string_lossy()],
+                )?;
+                let tx = conn.transaction()?;
+                let carried = carry_forward(&tx, now_ms)?;
+                let settled = settle(&tx, now_ms)?;
+                tx.commit()?;
+                conn.execute("DETACH DATABASE replaced", [])?;
+                Restored { carried, settled }
+            };
+            live.restore(MAIN_DB, &staging.0, None::<fn(rusqlite::backup::Progress)>)
                 .map_err(|e| Error::NotABackup {
                     path: path.to_path_buf(),
                     reason: format!("it could not be copied in ({e})"),
-                })
+                })?;
+            Ok(restored)
         })?;
         tracing::info!(?restored, "restored from a backup");
         Ok(restored)
@@ -235,11 +236,26 @@ fn carry_forward(tx: &rusqlite::Transaction<'_>, now_ms: i64) -> Result<Carried>
         [],
     )?;
     let accounts = copy_missing(tx, "accounts", "id", "")?;
+    // The same account in both (a backup of another installation shares
+    // ids, not accounts): what is carried for an account goes only to it.
+    const SAME_ACCOUNT: &str = "(SELECT a.id FROM main.accounts AS a
+        JOIN replaced.accounts AS o ON o.id = a.id AND o.created_at = a.created_at)";
     let blasts = copy_missing(
         tx,
         "blasts",
         "id",
-        "AND r.account_id IN (SELECT id FROM main.accounts)",
+        &format!("AND r.account_id IN {SAME_ACCOUNT}"),
+    )?;
+    // A blast both know that was cancelled or completed after the backup
+    // stays so.
+    tx.execute(
+        "UPDATE main.blasts AS b SET state = o.state, completed_at = o.completed_at,
+             pause_code = NULL, pause_reason = NULL
+         FROM replaced.blasts AS o
+         WHERE o.id = b.id AND o.created_at = b.created_at
+           AND o.state IN ('cancelled', 'completed')
+           AND b.state NOT IN ('cancelled', 'completed')",
+        [],
     )?;
     // The deliveries of the blasts just copied (a delivery id the restored
     // data already uses gets a new one).
@@ -257,7 +273,10 @@ fn carry_forward(tx: &rusqlite::Transaction<'_>, now_ms: i64) -> Result<Carried>
             "INSERT INTO main.deliveries ({}) SELECT {} FROM replaced.deliveries AS r
              WHERE r.blast_id IN (SELECT id FROM replaced.blasts)
                AND NOT EXISTS (SELECT 1 FROM main.deliveries m WHERE m.blast_id = r.blast_id)
-               AND r.blast_id IN (SELECT id FROM main.blasts)",
+               AND r.blast_id IN (SELECT id FROM main.blasts)
+             -- Those keeping their id first: a new id then never takes one
+             -- a later row keeps.
+             ORDER BY r.id IN (SELECT id FROM main.deliveries), r.id",
             list.join(", "),
             values.join(", ")
         ),
@@ -272,9 +291,11 @@ fn carry_forward(tx: &rusqlite::Transaction<'_>, now_ms: i64) -> Result<Carried>
         [],
     )?;
     tx.execute(
-        "INSERT OR IGNORE INTO main.sends (account_id, at, delivery_id, attempt)
-         SELECT account_id, at, delivery_id, attempt FROM replaced.sends
-         WHERE account_id IN (SELECT id FROM main.accounts)",
+        &format!(
+            "INSERT OR IGNORE INTO main.sends (account_id, at, delivery_id, attempt)
+             SELECT account_id, at, delivery_id, attempt FROM replaced.sends
+             WHERE account_id IN {SAME_ACCOUNT}"
+        ),
         [],
     )?;
     let do_not_contact = tx.execute(
@@ -288,7 +309,8 @@ fn carry_forward(tx: &rusqlite::Transaction<'_>, now_ms: i64) -> Result<Carried>
          SELECT schedule_id, due_at, outcome, detail,
                 CASE WHEN blast_id IN (SELECT id FROM main.blasts) THEN blast_id END, recorded_at
          FROM replaced.schedule_runs
-         WHERE schedule_id IN (SELECT id FROM main.schedules)",
+         WHERE schedule_id IN (SELECT s.id FROM main.schedules AS s
+             JOIN replaced.schedules AS o ON o.id = s.id AND o.created_at = s.created_at)",
         [],
     )?;
     // A schedule never goes back to a run the replaced database had passed.

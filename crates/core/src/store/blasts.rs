@@ -416,7 +416,9 @@ pub struct BlastToRun {
     pub id: i64,
     pub account_id: i64,
     pub template: String,
-    pub options: BlastOptions,
+    /// The options, or why they cannot be read (a damaged row): the engine
+    /// pauses that blast rather than failing the account's worker.
+    pub options: std::result::Result<BlastOptions, String>,
     pub state: super::runs::BlastState,
     pub numbers_checked_at: Option<i64>,
 }
@@ -441,7 +443,10 @@ impl Store {
                         id: row.get(0)?,
                         account_id: row.get(1)?,
                         template: row.get(2)?,
-                        options: row.get(3)?,
+                        options: {
+                            let text: String = row.get(3)?;
+                            serde_json::from_str(&text).map_err(|e| e.to_string())
+                        },
                         state: row.get(4)?,
                         numbers_checked_at: row.get(5)?,
                     })

@@ -1464,31 +1464,20 @@ async fn a_store_error_mid_blast_pauses_with_its_reason_and_the_worker_recovers(
          WHEN new.state = 'sent' AND (SELECT count(*) FROM deliveries WHERE state = 'sent') >= 3
          BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
     )?;
-    let (events_in, mut events_out) = tokio::sync::mpsc::unbounded_channel();
-    let mut emit = move |event: Event| {
-        if let Event::BlastPaused { code, .. } = &event
-            && code == "store_error"
-        {
-            // The disk has room again.
-            db.execute_batch("DROP TRIGGER fail_after_three").ok();
-        }
-        events_in.send(event).ok();
-    };
-    let watch = async {
-        let mut events = Vec::new();
-        while let Some(event) = events_out.recv().await {
-            let done = matches!(event, Event::NeedsDecision { .. });
-            events.push(event);
-            if done {
-                break;
+    let events = run_account_until(
+        &engine,
+        account,
+        move |event| {
+            if let Event::BlastPaused { code, .. } = event
+                && code == "store_error"
+            {
+                // The disk has room again.
+                db.execute_batch("DROP TRIGGER fail_after_three").ok();
             }
-        }
-        events
-    };
-    let events = tokio::select! {
-        () = engine.run_account(account, &mut emit) => panic!("the worker stopped"),
-        events = watch => events,
-    };
+        },
+        |event| matches!(event, Event::NeedsDecision { .. }),
+    )
+    .await;
     let paused = events
         .iter()
         .find_map(|e| match e {
@@ -1590,25 +1579,13 @@ async fn a_blast_with_unreadable_settings_pauses_and_the_next_one_is_sent() -> T
     let ledger = dir.path().join("ledger.jsonl");
     let clock = TokioClock::starting_at(START);
     let engine = simulated_engine(&store, &ledger, Faults::default(), clock)?;
-    let (events_in, mut events_out) = tokio::sync::mpsc::unbounded_channel();
-    let mut emit = move |event: Event| {
-        events_in.send(event).ok();
-    };
-    let watch = async {
-        let mut events = Vec::new();
-        while let Some(event) = events_out.recv().await {
-            let done = matches!(event, Event::BlastCompleted { blast_id, .. } if blast_id == next);
-            events.push(event);
-            if done {
-                break;
-            }
-        }
-        events
-    };
-    let events = tokio::select! {
-        () = engine.run_account(account, &mut emit) => panic!("the worker stopped"),
-        events = watch => events,
-    };
+    let events = run_account_until(
+        &engine,
+        account,
+        |_| {},
+        |event| matches!(event, Event::BlastCompleted { blast_id, .. } if *blast_id == next),
+    )
+    .await;
     assert!(events.iter().any(|e| matches!(
         e,
         Event::BlastPaused { blast_id, code, .. } if *blast_id == damaged && code == "options_unreadable"
@@ -1621,4 +1598,34 @@ async fn a_blast_with_unreadable_settings_pauses_and_the_next_one_is_sent() -> T
         "only the next blast was sent"
     );
     Ok(())
+}
+
+/// Runs an account's worker, `act` seeing each event as it is emitted,
+/// until an event `done` accepts; returns the events up to it.
+async fn run_account_until(
+    engine: &Engine<impl Messenger, impl Clock>,
+    account: i64,
+    mut act: impl FnMut(&Event) + Send,
+    done: impl Fn(&Event) -> bool,
+) -> Vec<Event> {
+    let (events_in, mut events_out) = tokio::sync::mpsc::unbounded_channel();
+    let mut emit = move |event: Event| {
+        act(&event);
+        events_in.send(event).ok();
+    };
+    let watch = async {
+        let mut events = Vec::new();
+        while let Some(event) = events_out.recv().await {
+            let last = done(&event);
+            events.push(event);
+            if last {
+                break;
+            }
+        }
+        events
+    };
+    tokio::select! {
+        () = engine.run_account(account, &mut emit) => panic!("the worker stopped"),
+        events = watch => events,
+    }
 }

@@ -17,6 +17,7 @@ use blastdesk_core::messenger::{
 use blastdesk_core::pacing::{LocalTime, Pacing, WaitReason, Window};
 use blastdesk_core::phone::Phone;
 use blastdesk_core::store::AccountKind;
+use blastdesk_core::store::blasts::Receipt;
 use blastdesk_core::store::runs::{BlastState, UnknownDecision};
 use blastdesk_core::template::MissingValue;
 use blastdesk_core::zone;
@@ -1300,7 +1301,19 @@ async fn restoring_a_backup_taken_mid_blast_never_sends_a_message_twice() -> Tes
     assert_eq!(run(&engine, later).await?.0, RunEnd::Completed);
     assert_eq!(read_ledger(&ledger)?.len(), 205);
 
+    // A message sent before the backup is read after it.
+    let first_sent = read_ledger(&ledger)?
+        .into_iter()
+        .next()
+        .ok_or("nothing was sent")?;
+    assert!(store.record_receipt(&first_sent.message_id, Receipt::Read, clock.now_ms())?);
+
     let restored = store.restore_from(&backup, clock.now_ms())?;
+    assert_eq!(
+        store.blast_summary(blast)?.receipts.read,
+        1,
+        "the receipt was kept"
+    );
     // The 100 sent after the backup, and the STOP's skipped message.
     assert_eq!(restored.carried.deliveries, 101);
     assert_eq!(restored.carried.blasts, 1);

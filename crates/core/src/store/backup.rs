@@ -282,6 +282,22 @@ fn carry_forward(tx: &rusqlite::Transaction<'_>, now_ms: i64) -> Result<Carried>
         ),
         [],
     )?;
+    // Receipts that came after the backup, for messages both know as sent.
+    tx.execute(
+        "UPDATE main.deliveries AS d SET
+             receipt = o.receipt,
+             delivered_at = coalesce(d.delivered_at, o.delivered_at),
+             read_at = coalesce(d.read_at, o.read_at)
+         FROM replaced.deliveries AS o
+         JOIN replaced.blasts AS ob ON ob.id = o.blast_id
+         JOIN main.blasts AS mb ON mb.id = o.blast_id AND mb.created_at = ob.created_at
+         WHERE o.id = d.id AND o.blast_id = d.blast_id AND o.phone = d.phone
+           AND d.state = 'sent' AND o.state = 'sent' AND o.receipt IS NOT NULL
+           AND CASE o.receipt WHEN 'read' THEN 3 WHEN 'delivered' THEN 2 ELSE 1 END
+             > CASE d.receipt WHEN 'read' THEN 3 WHEN 'delivered' THEN 2
+                              WHEN 'server' THEN 1 ELSE 0 END",
+        [],
+    )?;
     // "Sent again": a delivery re-sent in a later blast is not re-sent twice.
     tx.execute(
         "UPDATE main.deliveries AS d SET resent_in = o.resent_in

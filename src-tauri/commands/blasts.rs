@@ -10,10 +10,8 @@ use blastdesk_core::engine;
 use blastdesk_core::messenger::{Media, MediaKind};
 use blastdesk_core::pacing::Pacing;
 use blastdesk_core::report::{Report, ReportError, ReportRow};
-use blastdesk_core::store::AccountKind;
 use blastdesk_core::store::runs::{BlastSummary, Resent, UnknownDecision};
 use blastdesk_core::template::{self, MissingValue, Template, TemplateError};
-use blastdesk_core::zone;
 use serde::{Deserialize, Serialize};
 use tauri::{State, WebviewWindow};
 
@@ -57,16 +55,6 @@ pub async fn list_blasts(state: State<'_, AppState>) -> Result<Vec<BlastSummary>
     blocking(move || Ok(store.list_blasts()?)).await
 }
 
-/// The rehearsal account, added (in the computer's time zone) if there is none.
-fn rehearsal_account(store: &blastdesk_core::Store) -> Result<i64, Error> {
-    Ok(store.ensure_account(
-        blast::REHEARSAL_ACCOUNT,
-        AccountKind::Simulated,
-        zone::computer().name(),
-        now_ms(),
-    )?)
-}
-
 /// A risky pacing setting, with its words.
 #[derive(Debug, Serialize)]
 pub struct RiskView {
@@ -98,7 +86,7 @@ pub async fn blast_plan(
     blocking(move || {
         let account_id = match account_id {
             Some(id) => id,
-            None => rehearsal_account(&store)?,
+            None => blast::rehearsal_account(&store, now_ms())?,
         };
         let account = store.account_pacing(account_id)?;
         let now = now_ms();

@@ -71,7 +71,7 @@ pub async fn add_schedule(
             Err(error) => {
                 // The copy belongs to no schedule: do not leave it behind.
                 if let Some(kept) = &spec.blast.options.media {
-                    std::fs::remove_file(kept.media(&data_dir).path).ok();
+                    kept.discard(&data_dir);
                 }
                 return Err(error.into());
             }

@@ -120,6 +120,11 @@ impl Attachment {
         &self.id
     }
 
+    /// Deletes a kept copy that nothing uses (what made it failed).
+    pub fn discard(&self, data_dir: &Path) {
+        std::fs::remove_file(self.media(data_dir).path).ok();
+    }
+
     /// The attachment as the messenger sends it, from the attachments
     /// folder of `data_dir`.
     pub fn media(&self, data_dir: &Path) -> Media {
@@ -245,13 +250,8 @@ pub fn create(store: &Store, blast: &NewBlast<'_>, now_ms: i64) -> Result<Create
     }
     template.check_columns(&audience::field_names(blast.recipients))?;
     let account_id = match blast.sender {
-        Sender::Rehearsal => store.ensure_account(
-            REHEARSAL_ACCOUNT,
-            AccountKind::Simulated,
-            zone::computer().name(),
-            now_ms,
-        )?,
-        Sender::Account(id) => store.account(id)?.id,
+        Sender::Rehearsal => rehearsal_account(store, now_ms)?,
+        Sender::Account(id) => id,
     };
     let simulated = store.account(account_id)?.kind == AccountKind::Simulated;
     if !simulated && sample::contains_sample(blast.recipients) {
@@ -286,7 +286,7 @@ pub fn create(store: &Store, blast: &NewBlast<'_>, now_ms: i64) -> Result<Create
         Err(error) => {
             // The copy belongs to no blast: do not leave it behind.
             if let (Some(attachment), Ok(dir)) = (&kept, data_dir(store)) {
-                std::fs::remove_file(attachment.media(&dir).path).ok();
+                attachment.discard(&dir);
             }
             return Err(error.into());
         }
@@ -300,11 +300,21 @@ pub fn create(store: &Store, blast: &NewBlast<'_>, now_ms: i64) -> Result<Create
     })
 }
 
+/// The rehearsal account's id, the account added (in the computer's time
+/// zone) if there is none.
+pub fn rehearsal_account(store: &Store, now_ms: i64) -> store::Result<i64> {
+    store.ensure_account(
+        REHEARSAL_ACCOUNT,
+        AccountKind::Simulated,
+        zone::computer().name(),
+        now_ms,
+    )
+}
+
 /// The folder the store's database is in.
 fn data_dir(store: &Store) -> Result<PathBuf, CreateError> {
     store
-        .path()
-        .and_then(Path::parent)
+        .data_dir()
         .map(Path::to_path_buf)
         .ok_or(CreateError::NoDataFolder)
 }

@@ -590,7 +590,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
                 })
         };
         let media: Option<Media> = match &options.media {
-            Some(attachment) => match self.store.path().and_then(std::path::Path::parent) {
+            Some(attachment) => match self.store.data_dir() {
                 Some(data_dir) => Some(attachment.media(data_dir)),
                 None => {
                     let reason = "The attachment cannot be read: this database has no data folder.";

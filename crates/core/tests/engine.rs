@@ -939,6 +939,42 @@ struct Checking {
     checks: Mutex<Vec<(Millis, usize)>>,
 }
 
+impl Checking {
+    fn new(
+        ledger: &Path,
+        faults: Faults,
+        clock: TokioClock,
+    ) -> Result<Checking, Box<dyn std::error::Error>> {
+        Ok(Checking {
+            inner: SimulatedMessenger::open(ledger, faults, clock)?,
+            clock,
+            checks: Mutex::new(Vec::new()),
+        })
+    }
+}
+
+/// A blast of 45 recipients whose numbers are checked first, from an
+/// account paced by `pacing` (at any hour).
+fn blast_to_check(store: &Store, pacing: Pacing) -> Result<i64, Box<dyn std::error::Error>> {
+    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    store.set_account_pacing(
+        account,
+        &Pacing {
+            window: None,
+            ..pacing
+        },
+    )?;
+    new_blast_for(
+        store,
+        account,
+        &recipients(45),
+        BlastOptions {
+            check_numbers: true,
+            ..BlastOptions::default()
+        },
+    )
+}
+
 impl Messenger for Checking {
     async fn send(&self, message: &Outgoing) -> Result<Accepted, SendError> {
         self.inner.send(message).await
@@ -957,23 +993,7 @@ impl Messenger for Checking {
 async fn a_number_check_skips_numbers_not_on_whatsapp_in_small_spaced_batches_once() -> TestResult {
     let dir = tempfile::tempdir()?;
     let store = Store::open_in(dir.path())?;
-    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
-    store.set_account_pacing(
-        account,
-        &Pacing {
-            window: None,
-            ..fixed_pacing()
-        },
-    )?;
-    let blast = new_blast_for(
-        &store,
-        account,
-        &recipients(45),
-        BlastOptions {
-            check_numbers: true,
-            ..BlastOptions::default()
-        },
-    )?;
+    let blast = blast_to_check(&store, fixed_pacing())?;
     let clock = TokioClock::starting_at(START);
     let faults = Faults {
         not_on_whatsapp: [3, 21, 44]
@@ -983,11 +1003,7 @@ async fn a_number_check_skips_numbers_not_on_whatsapp_in_small_spaced_batches_on
         ..Faults::default()
     };
     let ledger = dir.path().join("ledger.jsonl");
-    let messenger = Checking {
-        inner: SimulatedMessenger::open(&ledger, faults, clock)?,
-        clock,
-        checks: Mutex::new(Vec::new()),
-    };
+    let messenger = Checking::new(&ledger, faults, clock)?;
     let engine = Engine::new(store.clone(), messenger, clock, no_jitter());
     let (end, events) = run(&engine, blast).await?;
     assert_eq!(end, RunEnd::Completed);
@@ -1516,32 +1532,17 @@ async fn a_store_error_mid_blast_pauses_with_its_reason_and_the_worker_recovers(
 async fn a_pause_during_the_number_check_takes_effect_at_once() -> TestResult {
     let dir = tempfile::tempdir()?;
     let store = Store::open_in(dir.path())?;
-    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
-    store.set_account_pacing(
-        account,
-        &Pacing {
-            window: None,
+    let blast = blast_to_check(
+        &store,
+        Pacing {
             min_delay_s: 600,
             max_delay_s: 600,
             ..fixed_pacing()
         },
     )?;
-    let blast = new_blast_for(
-        &store,
-        account,
-        &recipients(45),
-        BlastOptions {
-            check_numbers: true,
-            ..BlastOptions::default()
-        },
-    )?;
     let clock = TokioClock::starting_at(START);
     let ledger = dir.path().join("ledger.jsonl");
-    let messenger = Checking {
-        inner: SimulatedMessenger::open(&ledger, Faults::default(), clock)?,
-        clock,
-        checks: Mutex::new(Vec::new()),
-    };
+    let messenger = Checking::new(&ledger, Faults::default(), clock)?;
     let engine = Engine::new(store.clone(), messenger, clock, no_jitter());
     let control = engine.control().clone();
     let pauser = async {

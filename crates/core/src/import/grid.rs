@@ -51,7 +51,7 @@ pub fn read(
         });
     }
     if DELIMITED.contains(&extension.as_str()) {
-        return read_delimited(path, &extension);
+        return read_delimited(path, &extension, metadata.len());
     }
     if WORKBOOKS.contains(&extension.as_str()) {
         return read_workbook(path, &extension, sheet, observer);
@@ -422,14 +422,11 @@ pub fn cell_text(cell: &Data) -> String {
     }
 }
 
-fn read_delimited(path: &Path, extension: &str) -> Result<Grid, ImportError> {
+fn read_delimited(path: &Path, extension: &str, size: u64) -> Result<Grid, ImportError> {
     let too_large = |reason: String| ImportError::TooLarge {
         file: super::display_name(path),
         reason,
     };
-    let size = std::fs::metadata(path)
-        .map_err(|e| ImportError::io(path, e))?
-        .len();
     if size > MAX_TEXT_BYTES {
         return Err(too_large(format!(
             "it is {} MB; Blastdesk reads lists of up to {} MB",

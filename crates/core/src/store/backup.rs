@@ -46,7 +46,7 @@ impl Store {
     /// (the caller owns the data folder and has stopped its engine).
     pub fn restore_from(&self, path: &Path, now_ms: i64) -> Result<Restored> {
         check_backup(path)?;
-        let folder = match self.path().and_then(Path::parent) {
+        let folder = match self.data_dir() {
             Some(folder) => folder.to_path_buf(),
             None => std::env::temp_dir(),
         };

@@ -157,6 +157,12 @@ impl Store {
         self.path.as_deref()
     }
 
+    /// The data folder the database is in (`None` for an in-memory store):
+    /// where attachments and staging files go.
+    pub fn data_dir(&self) -> Option<&Path> {
+        self.path().and_then(Path::parent)
+    }
+
     /// The schema version the database is at.
     pub fn schema_version(&self) -> Result<u32> {
         self.read(migrations::user_version)

@@ -10,11 +10,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use blastdesk_core::Store;
 use blastdesk_core::clock::SystemClock;
-use blastdesk_core::engine::{Control, Engine, Event, RetryPolicy, pause_code};
+use blastdesk_core::engine::{Control, Engine, Event, RetryPolicy};
 use blastdesk_core::messenger::{
     Accepted, AccountProblem, Faults, Messenger, Outgoing, SendError, SimulatedMessenger,
 };
 use blastdesk_core::phone::Phone;
+use blastdesk_core::reason::PauseCode;
 use blastdesk_core::store::AccountKind;
 use blastdesk_core::store::blasts::DeliveryCounts;
 use tauri::{AppHandle, Emitter};
@@ -202,7 +203,7 @@ impl Runner {
                 reason,
             } => {
                 running.remove(blast_id);
-                if code != pause_code::BY_YOU {
+                if *code != PauseCode::ByYou {
                     let title = Words::BlastPaused {
                         name: &name(*blast_id),
                     }

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Millis;
+use crate::reason::PauseCode;
 
 /// Who ended a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,13 +175,10 @@ pub enum Effect {
     /// Connect again at this instant.
     Reconnect { at_ms: Millis },
     /// Pause the account's blasts with this reason.
-    PauseBlasts { code: &'static str, reason: String },
+    PauseBlasts { code: PauseCode, reason: String },
     /// Resume the account's blasts paused only because it was not connected.
     ResumeBlasts,
 }
-
-/// The pause code of blasts waiting for their account to connect again.
-pub const NOT_CONNECTED: &str = "not_connected";
 
 /// The longest wait between reconnection attempts.
 const MAX_BACKOFF: Millis = 5 * 60_000;
@@ -305,7 +303,7 @@ impl AccountMachine {
                 effects.push(Effect::StopClient);
                 effects.push(Effect::ForgetSession);
                 effects.push(Effect::PauseBlasts {
-                    code: "logged_out",
+                    code: PauseCode::LoggedOut,
                     reason: match by {
                         LogoutBy::You => "You logged this account out; link it again to send.",
                         LogoutBy::Phone => {
@@ -319,7 +317,7 @@ impl AccountMachine {
             LinkSignal::Replaced => {
                 effects.push(Effect::StopClient);
                 effects.push(Effect::PauseBlasts {
-                    code: "connection_replaced",
+                    code: PauseCode::ConnectionReplaced,
                     reason: "WhatsApp Web or another app took over this account's session; reconnect it to send.".into(),
                 });
                 AccountStatus::Replaced
@@ -331,7 +329,7 @@ impl AccountMachine {
                 let until_ms = now + lasts_ms;
                 effects.push(Effect::StopClient);
                 effects.push(Effect::PauseBlasts {
-                    code: "temporarily_banned",
+                    code: PauseCode::TemporarilyBanned,
                     reason: format!(
                         "WhatsApp has temporarily banned this account ({}).",
                         ban_reason(reason_code)
@@ -346,7 +344,7 @@ impl AccountMachine {
             LinkSignal::ClientOutdated => {
                 effects.push(Effect::StopClient);
                 effects.push(Effect::PauseBlasts {
-                    code: "outdated_client",
+                    code: PauseCode::OutdatedClient,
                     reason: "WhatsApp no longer accepts the WhatsApp Web version Blastdesk announces: update Blastdesk, or set a newer version in Settings.".into(),
                 });
                 AccountStatus::Outdated

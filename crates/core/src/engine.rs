@@ -23,9 +23,10 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use crate::clock::{Clock, Millis};
-use crate::messenger::{ErrorClass, Media, Messenger, Outgoing, SendError};
+use crate::messenger::{Media, Messenger, Outgoing, SendError};
 use crate::pacing::{Pacer, Pacing, WaitReason};
 use crate::random::SplitMix64;
+use crate::reason::{DeliveryCode, PauseCode};
 use crate::store::blasts::{
     DeliveryCounts, DueDelivery, Durability, Step, StepDetails, StepRequest,
 };
@@ -77,18 +78,18 @@ pub enum Outcome {
     },
     WillRetry {
         at_ms: Millis,
-        code: String,
+        code: DeliveryCode,
     },
     Failed {
-        code: String,
+        code: DeliveryCode,
     },
     Skipped {
-        code: String,
+        code: DeliveryCode,
         detail: String,
     },
     /// Back in the queue: the account could not send.
     Requeued {
-        code: String,
+        code: DeliveryCode,
     },
 }
 
@@ -124,7 +125,7 @@ pub enum Event {
     #[serde(rename_all = "camelCase")]
     BlastPaused {
         blast_id: i64,
-        code: String,
+        code: PauseCode,
         reason: String,
     },
     #[serde(rename_all = "camelCase")]
@@ -146,24 +147,9 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunEnd {
     Completed,
-    Paused { code: String },
+    Paused { code: PauseCode },
     Cancelled,
     WaitingForDecision { unknown: u64 },
-}
-
-/// Pause codes the engine itself uses (account errors use their own codes).
-pub mod pause_code {
-    pub const BY_YOU: &str = "paused_by_you";
-    pub const ERROR_STREAK: &str = "error_streak";
-    pub const NEEDS_DECISION: &str = "needs_decision";
-    pub const ATTACHMENT_UNREADABLE: &str = "attachment_unreadable";
-    pub const TEMPLATE_INVALID: &str = "template_invalid";
-    /// Came back with a restored backup: waits for the person to resume it.
-    pub const RESTORED: &str = "restored";
-    /// The blast's stored settings cannot be read (a damaged row).
-    pub const OPTIONS_UNREADABLE: &str = "options_unreadable";
-    /// The store failed while sending; the worker tries again by itself.
-    pub const STORE_ERROR: &str = "store_error";
 }
 
 /// What one turn of an account's worker did.
@@ -220,7 +206,7 @@ impl Control {
         self.store.pause_blast(
             blast_id,
             &PauseReason {
-                code: pause_code::BY_YOU,
+                code: PauseCode::ByYou,
                 reason: "Paused by you.",
             },
         )?;
@@ -259,7 +245,7 @@ impl Control {
     pub fn pause_account(
         &self,
         account_id: i64,
-        code: &str,
+        code: PauseCode,
         reason: &str,
     ) -> Result<Vec<i64>, store::Error> {
         self.store
@@ -268,7 +254,11 @@ impl Control {
 
     /// Lets go on the account's blasts that were paused with `code` (e.g.
     /// only because it was not connected). Returns their ids.
-    pub fn resume_account(&self, account_id: i64, code: &str) -> Result<Vec<i64>, store::Error> {
+    pub fn resume_account(
+        &self,
+        account_id: i64,
+        code: PauseCode,
+    ) -> Result<Vec<i64>, store::Error> {
         let resumed = self.store.resume_account_blasts(account_id, code)?;
         self.wake();
         Ok(resumed)
@@ -332,7 +322,10 @@ enum Consequence {
     /// A send failed: counts towards the error streak.
     Failure(String),
     /// The account cannot send: pause its blasts.
-    AccountStop(SendError),
+    AccountStop {
+        code: PauseCode,
+        error: SendError,
+    },
 }
 
 impl<M: Messenger, C: Clock> Engine<M, C> {
@@ -442,7 +435,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         let reason = format!(
             "Blastdesk could not read or write its data ({error}). It tries again by itself."
         );
-        if let Err(error) = self.pause(blast_id, pause_code::STORE_ERROR, &reason, emit) {
+        if let Err(error) = self.pause(blast_id, PauseCode::StoreError, &reason, emit) {
             tracing::error!(blast_id, "cannot pause the blast: {error}");
         }
     }
@@ -464,7 +457,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             Ok(_) => Ok(Turn::Sent),
             Err(EngineError::Template(error)) => {
                 let reason = error.to_string();
-                self.pause(blast_id, pause_code::TEMPLATE_INVALID, &reason, emit)
+                self.pause(blast_id, PauseCode::TemplateInvalid, &reason, emit)
                     .map_err(|e| (Some(blast_id), e))?;
                 Ok(Turn::Sent)
             }
@@ -479,7 +472,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         self.store
             .mark_account_in_flight_unknown(account_id, self.clock.now_ms())?;
         self.store
-            .resume_account_blasts(account_id, pause_code::STORE_ERROR)?;
+            .resume_account_blasts(account_id, PauseCode::StoreError)?;
         Ok(())
     }
 
@@ -560,12 +553,12 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             BlastState::Cancelled => return Ok(Err(RunEnd::Cancelled)),
             BlastState::Paused => {
                 let (_, code) = self.store.blast_state(blast_id)?;
-                if code.as_deref() == Some(pause_code::NEEDS_DECISION) {
+                if code == Some(PauseCode::NeedsDecision) {
                     let unknown = self.store.delivery_counts(blast_id)?.unknown;
                     return Ok(Err(RunEnd::WaitingForDecision { unknown }));
                 }
                 return Ok(Err(RunEnd::Paused {
-                    code: code.unwrap_or_else(|| pause_code::BY_YOU.into()),
+                    code: code.unwrap_or(PauseCode::ByYou),
                 }));
             }
             BlastState::Draft | BlastState::Queued | BlastState::Running => {}
@@ -575,17 +568,17 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             Ok(options) => options,
             Err(error) => {
                 let reason = format!("The blast's settings cannot be read ({error}).");
-                self.pause(blast_id, pause_code::OPTIONS_UNREADABLE, &reason, emit)?;
+                self.pause(blast_id, PauseCode::OptionsUnreadable, &reason, emit)?;
                 return Ok(Err(RunEnd::Paused {
-                    code: pause_code::OPTIONS_UNREADABLE.into(),
+                    code: PauseCode::OptionsUnreadable,
                 }));
             }
         };
         let mut unreadable = |reason: &str| {
-            self.pause(blast_id, pause_code::ATTACHMENT_UNREADABLE, reason, emit)
+            self.pause(blast_id, PauseCode::AttachmentUnreadable, reason, emit)
                 .map(|()| {
                     Err(RunEnd::Paused {
-                        code: pause_code::ATTACHMENT_UNREADABLE.into(),
+                        code: PauseCode::AttachmentUnreadable,
                     })
                 })
         };
@@ -656,11 +649,11 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
     ) -> Result<Option<RunEnd>, EngineError> {
         Ok(match self.store.blast_state(blast_id)? {
             (BlastState::Paused, code) => {
-                let code = code.unwrap_or_else(|| pause_code::BY_YOU.into());
+                let code = code.unwrap_or(PauseCode::ByYou);
                 let reason = self.store.blast_summary(blast_id)?.pause_reason;
                 emit(Event::BlastPaused {
                     blast_id,
-                    code: code.clone(),
+                    code,
                     reason: reason.unwrap_or_default(),
                 });
                 Some(RunEnd::Paused { code })
@@ -702,7 +695,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         self.store.pause_blast(
             blast_id,
             &PauseReason {
-                code: pause_code::NEEDS_DECISION,
+                code: PauseCode::NeedsDecision,
                 reason: &reason,
             },
         )?;
@@ -724,13 +717,13 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             delivery_id: delivery.id,
             step: Step::Skip,
             details: StepDetails {
-                error_code: Some("missing_value".into()),
+                error_code: Some(DeliveryCode::MissingValue),
                 error_detail: Some(error.to_string()),
                 ..StepDetails::default()
             },
             at_ms: now,
             outcome: Outcome::Skipped {
-                code: "missing_value".into(),
+                code: DeliveryCode::MissingValue,
                 detail: error.to_string(),
             },
         };
@@ -773,11 +766,10 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         self.record(run.unrecorded.take(), &mut run.tally, &run.pacer, emit)?;
         // Before a wait, make sure the account could send at its end.
         if let Err(error) = self.messenger.ready()
-            && error.class() == ErrorClass::Account
+            && let Some(code) = error.pause_code()
         {
-            let code = error.code().to_owned();
             let reason = account_reason(&error, run.pacer.time_zone(), self.clock.now_ms());
-            self.stop_account(run.blast_id, run.account_id, &code, &reason, emit)?;
+            self.stop_account(run.blast_id, run.account_id, code, &reason, emit)?;
             return Ok(Some(RunEnd::Paused { code }));
         }
         if run.last_wait != Some((until, reason)) {
@@ -848,15 +840,15 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
                 let limit = run.pacer.policy().error_streak;
                 (run.pacer.policy().enabled && limit > 0 && streak >= limit).then(|| {
                     (
-                        pause_code::ERROR_STREAK.to_owned(),
+                        PauseCode::ErrorStreak,
                         format!(
                             "{streak} messages in a row failed (the last: {detail}). This can be the first sign of a ban: check the account before resuming."
                         ),
                     )
                 })
             }
-            Consequence::AccountStop(error) => Some((
-                error.code().to_owned(),
+            Consequence::AccountStop { code, error } => Some((
+                code,
                 account_reason(&error, run.pacer.time_zone(), self.clock.now_ms()),
             )),
         };
@@ -866,7 +858,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         };
         run.tally.last_report = Millis::MIN; // report the counts as the blast stops
         self.record(Some(result), &mut run.tally, &run.pacer, emit)?;
-        self.stop_account(run.blast_id, run.account_id, &code, &reason, emit)?;
+        self.stop_account(run.blast_id, run.account_id, code, &reason, emit)?;
         Ok(Some(RunEnd::Paused { code }))
     }
 
@@ -900,19 +892,18 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             let phones: Vec<crate::phone::Phone> = batch.iter().map(|(_, p)| p.clone()).collect();
             let found = match self.messenger.check_numbers(&phones).await {
                 Ok(found) => found,
-                Err(error) if error.class() == ErrorClass::Account => {
-                    let code = error.code().to_owned();
+                Err(error) if let Some(code) = error.pause_code() => {
                     let reason = account_reason(&error, pacer.time_zone(), self.clock.now_ms());
                     self.store.pause_account_blasts(
                         account_id,
                         &PauseReason {
-                            code: &code,
+                            code,
                             reason: &reason,
                         },
                     )?;
                     emit(Event::BlastPaused {
                         blast_id,
-                        code: code.clone(),
+                        code,
                         reason,
                     });
                     return Ok(Some(RunEnd::Paused { code }));
@@ -933,7 +924,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
                     delivery_id: *delivery_id,
                     step: Step::Skip,
                     details: StepDetails {
-                        error_code: Some("not_on_whatsapp".into()),
+                        error_code: Some(DeliveryCode::NotOnWhatsapp),
                         error_detail: Some(
                             "This number is not on WhatsApp (checked before sending).".into(),
                         ),
@@ -941,7 +932,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
                     },
                     at_ms: now,
                     outcome: Outcome::Skipped {
-                        code: "not_on_whatsapp".into(),
+                        code: DeliveryCode::NotOnWhatsapp,
                         detail: "checked before sending".into(),
                     },
                 };
@@ -989,7 +980,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         &self,
         blast_id: i64,
         account_id: i64,
-        code: &str,
+        code: PauseCode,
         reason: &str,
         emit: &mut (impl FnMut(Event) + Send),
     ) -> Result<(), EngineError> {
@@ -999,13 +990,13 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         for id in paused.into_iter().filter(|&id| id != blast_id) {
             emit(Event::BlastPaused {
                 blast_id: id,
-                code: code.into(),
+                code,
                 reason: reason.into(),
             });
         }
         emit(Event::BlastPaused {
             blast_id,
-            code: code.into(),
+            code,
             reason: reason.into(),
         });
         Ok(())
@@ -1072,7 +1063,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
     fn pause(
         &self,
         blast_id: i64,
-        code: &str,
+        code: PauseCode,
         reason: &str,
         emit: &mut (impl FnMut(Event) + Send),
     ) -> Result<(), store::Error> {
@@ -1080,7 +1071,7 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             .pause_blast(blast_id, &PauseReason { code, reason })?;
         emit(Event::BlastPaused {
             blast_id,
-            code: code.into(),
+            code,
             reason: reason.into(),
         });
         Ok(())
@@ -1138,14 +1129,24 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             }
             Err(error) => error,
         };
-        let code = error.code().to_owned();
+        let code = error.code();
         let mut details = StepDetails {
-            error_code: Some(code.clone()),
+            error_code: Some(code),
             error_detail: Some(error.to_string()),
             ..StepDetails::default()
         };
-        match error.class() {
-            ErrorClass::Transient if attempts < self.retry.max_attempts => {
+        match &error {
+            SendError::Account { problem } => {
+                let stop = Consequence::AccountStop {
+                    code: problem.pause_code(),
+                    error,
+                };
+                (
+                    unrecorded(Step::BackToQueue, details, Outcome::Requeued { code }),
+                    stop,
+                )
+            }
+            SendError::Transient { .. } if attempts < self.retry.max_attempts => {
                 let mut random = SplitMix64::new(delivery.id as u64 ^ (u64::from(attempts) << 32));
                 let at = now + self.retry.delay_ms(attempts, &mut random);
                 details.next_attempt_at = Some(at);
@@ -1155,13 +1156,9 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
                     Consequence::Failure(error.to_string()),
                 )
             }
-            ErrorClass::Transient | ErrorClass::Recipient => (
+            SendError::Transient { .. } | SendError::Recipient { .. } => (
                 unrecorded(Step::Fail, details, Outcome::Failed { code }),
                 Consequence::Failure(error.to_string()),
-            ),
-            ErrorClass::Account => (
-                unrecorded(Step::BackToQueue, details, Outcome::Requeued { code }),
-                Consequence::AccountStop(error),
             ),
         }
     }

@@ -28,6 +28,7 @@ pub mod owner;
 pub mod pacing;
 pub mod phone;
 pub mod random;
+pub mod reason;
 pub mod report;
 pub mod sample;
 pub mod schedule;

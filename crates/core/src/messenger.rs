@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Millis;
 use crate::phone::Phone;
+use crate::reason::{DeliveryCode, PauseCode};
 
 pub use simulated::{Faults, LedgerEntry, SimulatedMessenger, read_ledger};
 
@@ -173,27 +174,43 @@ impl SendError {
     }
 
     /// A stable code for reports and the UI.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> DeliveryCode {
         match self {
-            SendError::Transient { .. } => "transient",
+            SendError::Transient { .. } => DeliveryCode::Transient,
             SendError::Recipient {
                 problem: RecipientProblem::NotOnWhatsapp,
-            } => "not_on_whatsapp",
+            } => DeliveryCode::NotOnWhatsapp,
             SendError::Recipient {
                 problem: RecipientProblem::InvalidNumber,
-            } => "invalid_number",
-            SendError::Account {
-                problem: AccountProblem::NotConnected,
-            } => "not_connected",
-            SendError::Account {
-                problem: AccountProblem::LoggedOut,
-            } => "logged_out",
-            SendError::Account {
-                problem: AccountProblem::RateLimited { .. },
-            } => "rate_limited",
-            SendError::Account {
-                problem: AccountProblem::TemporarilyBanned { .. },
-            } => "temporarily_banned",
+            } => DeliveryCode::InvalidNumber,
+            SendError::Account { problem } => match problem {
+                AccountProblem::NotConnected => DeliveryCode::NotConnected,
+                AccountProblem::LoggedOut => DeliveryCode::LoggedOut,
+                AccountProblem::RateLimited { .. } => DeliveryCode::RateLimited,
+                AccountProblem::TemporarilyBanned { .. } => DeliveryCode::TemporarilyBanned,
+            },
+        }
+    }
+}
+
+impl SendError {
+    /// For an account's problem, the code its blasts are paused with.
+    pub fn pause_code(&self) -> Option<PauseCode> {
+        match self {
+            SendError::Account { problem } => Some(problem.pause_code()),
+            SendError::Transient { .. } | SendError::Recipient { .. } => None,
+        }
+    }
+}
+
+impl AccountProblem {
+    /// The code the account's blasts are paused with.
+    pub fn pause_code(&self) -> PauseCode {
+        match self {
+            AccountProblem::NotConnected => PauseCode::NotConnected,
+            AccountProblem::LoggedOut => PauseCode::LoggedOut,
+            AccountProblem::RateLimited { .. } => PauseCode::RateLimited,
+            AccountProblem::TemporarilyBanned { .. } => PauseCode::TemporarilyBanned,
         }
     }
 }

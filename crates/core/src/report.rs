@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::audience::Fields;
 use crate::clock::Millis;
+use crate::reason::DeliveryCode;
 use crate::store::{self, Store};
 use crate::zone;
 
@@ -22,7 +23,7 @@ pub struct ReportRow {
     pub fields: Fields,
     /// pending, sent, delivered, read, failed, skipped or unknown.
     pub outcome: &'static str,
-    pub error_code: Option<String>,
+    pub error_code: Option<DeliveryCode>,
     pub error_detail: Option<String>,
     pub attempts: u32,
     pub sent_at: Option<Millis>,
@@ -195,7 +196,9 @@ impl Report {
                 cells.extend([
                     row.outcome.to_owned(),
                     row.error_detail.clone().unwrap_or_default(),
-                    row.error_code.clone().unwrap_or_default(),
+                    row.error_code
+                        .map(|code| code.as_str().to_owned())
+                        .unwrap_or_default(),
                     row.attempts.to_string(),
                     time(row.sent_at),
                     time(row.delivered_at),

@@ -11,6 +11,7 @@ use blastdesk_core::audience::{Fields, Recipient, Source};
 use blastdesk_core::blast::{self, Attachment, BlastOptions, CreateError, NewBlast, Sender};
 use blastdesk_core::messenger::MediaKind;
 use blastdesk_core::phone::Phone;
+use blastdesk_core::reason::DeliveryCode;
 use blastdesk_core::report::Report;
 use blastdesk_core::sample;
 use blastdesk_core::store::AccountKind;
@@ -199,7 +200,7 @@ fn a_stop_after_the_preview_is_honoured_when_the_blast_is_made() -> TestResult {
         .find(|row| row.phone == previewed[1].phone.as_str())
         .ok_or("Budi is not in the report")?;
     assert_eq!(
-        (budi.outcome, budi.error_code.as_deref()),
+        (budi.outcome, budi.error_code.map(DeliveryCode::as_str)),
         ("skipped", Some("do_not_contact"))
     );
     Ok(())

@@ -16,6 +16,7 @@ use blastdesk_core::messenger::{
 };
 use blastdesk_core::pacing::{LocalTime, Pacing, WaitReason, Window};
 use blastdesk_core::phone::Phone;
+use blastdesk_core::reason::{DeliveryCode, PauseCode};
 use blastdesk_core::store::AccountKind;
 use blastdesk_core::store::blasts::Receipt;
 use blastdesk_core::store::runs::{BlastState, UnknownDecision};
@@ -317,13 +318,13 @@ async fn a_logout_pauses_the_blast_and_a_resume_sends_no_one_twice() -> TestResu
     assert_eq!(
         end,
         RunEnd::Paused {
-            code: "logged_out".into()
+            code: PauseCode::LoggedOut
         }
     );
     assert!(
         events
             .iter()
-            .any(|e| matches!(e, Event::BlastPaused { code, .. } if code == "logged_out"))
+            .any(|e| matches!(e, Event::BlastPaused { code, .. } if *code == PauseCode::LoggedOut))
     );
     let counts = store.delivery_counts(blast)?;
     assert_eq!(
@@ -335,7 +336,10 @@ async fn a_logout_pauses_the_blast_and_a_resume_sends_no_one_twice() -> TestResu
     // The pause is durable: running again sends nothing until it is resumed.
     let summary = store.blast_summary(blast)?;
     assert_eq!(
-        (summary.state.as_str(), summary.pause_code.as_deref()),
+        (
+            summary.state.as_str(),
+            summary.pause_code.map(PauseCode::as_str)
+        ),
         ("paused", Some("logged_out"))
     );
     assert_eq!(
@@ -348,7 +352,7 @@ async fn a_logout_pauses_the_blast_and_a_resume_sends_no_one_twice() -> TestResu
     assert_eq!(
         end,
         RunEnd::Paused {
-            code: "logged_out".into()
+            code: PauseCode::LoggedOut
         }
     );
     assert!(ledger_phones(&second_ledger)?.is_empty());
@@ -385,7 +389,7 @@ async fn a_missing_value_skips_the_recipient_when_the_blast_says_so() -> TestRes
     assert_eq!(end, RunEnd::Completed);
     assert!(events.iter().any(|e| matches!(
         e,
-        Event::Delivery { outcome: Outcome::Skipped { code, .. }, .. } if code == "missing_value"
+        Event::Delivery { outcome: Outcome::Skipped { code, .. }, .. } if *code == DeliveryCode::MissingValue
     )));
     assert_eq!(ledger_phones(&ledger)?, [phone(0), phone(2)]);
     Ok(())
@@ -460,7 +464,10 @@ async fn a_message_in_flight_at_a_crash_is_never_resent_silently() -> TestResult
     );
     assert_eq!(ledger_phones(&ledger)?, [phone(1), phone(2)]);
     let summary = store.blast_summary(blast)?;
-    assert_eq!(summary.pause_code.as_deref(), Some("needs_decision"));
+    assert_eq!(
+        summary.pause_code.map(PauseCode::as_str),
+        Some("needs_decision")
+    );
     // It keeps waiting for the decision, run after run.
     assert_eq!(
         run(&engine, blast).await?.0,
@@ -658,7 +665,7 @@ async fn pause_takes_effect_before_the_next_message_and_resume_goes_on() -> Test
     assert_eq!(
         end,
         RunEnd::Paused {
-            code: "paused_by_you".into()
+            code: PauseCode::ByYou
         }
     );
     assert_eq!(read_ledger(&ledger)?.len(), 3);
@@ -743,7 +750,7 @@ async fn a_run_of_failures_pauses_every_blast_of_the_account() -> TestResult {
     assert_eq!(
         end,
         RunEnd::Paused {
-            code: "error_streak".into()
+            code: PauseCode::ErrorStreak
         }
     );
     assert_eq!(store.delivery_counts(first)?.failed, 5);
@@ -780,7 +787,7 @@ async fn a_ban_pauses_with_its_end_in_the_account_zone() -> TestResult {
     assert_eq!(
         end,
         RunEnd::Paused {
-            code: "temporarily_banned".into()
+            code: PauseCode::TemporarilyBanned
         }
     );
     let reason = store.blast_summary(blast)?.pause_reason.unwrap_or_default();
@@ -888,7 +895,7 @@ async fn media_goes_with_its_caption_and_a_missing_file_pauses_the_blast() -> Te
     assert_eq!(
         end,
         RunEnd::Paused {
-            code: "attachment_unreadable".into()
+            code: PauseCode::AttachmentUnreadable
         }
     );
     assert_eq!(read_ledger(&ledger)?.len(), 2);
@@ -1026,7 +1033,7 @@ async fn a_number_check_skips_numbers_not_on_whatsapp_in_small_spaced_batches_on
                 delivery_id,
                 outcome: Outcome::Skipped { code, .. },
                 ..
-            } if code == "not_on_whatsapp" => Some(*delivery_id),
+            } if *code == DeliveryCode::NotOnWhatsapp => Some(*delivery_id),
             _ => None,
         })
         .collect();
@@ -1074,7 +1081,7 @@ async fn a_disconnected_account_pauses_at_once_instead_of_waiting_for_its_window
     assert_eq!(
         end,
         RunEnd::Paused {
-            code: "not_connected".into()
+            code: PauseCode::NotConnected
         }
     );
     assert_eq!(tokio::time::Instant::now(), began, "no wait at all");
@@ -1156,7 +1163,7 @@ async fn sending_again_goes_to_the_failed_and_unknown_ones_only_once() -> TestRe
     // had opted out since.
     let conn = rusqlite::Connection::open(dir.path().join(blastdesk_core::store::FILE_NAME))?;
     conn.execute(
-        "UPDATE deliveries SET state = 'failed', error_code = 'rejected' WHERE blast_id = ?1 AND phone IN (?2, ?3)",
+        "UPDATE deliveries SET state = 'failed', error_code = 'invalid_number' WHERE blast_id = ?1 AND phone IN (?2, ?3)",
         rusqlite::params![blast, phone(2), phone(4)],
     )?;
     store.add_do_not_contact(&Phone::from_e164_unchecked(phone(4)), "manual", START)?;
@@ -1215,7 +1222,7 @@ async fn resending_the_unknown_ones_leaves_the_failed_ones_alone() -> TestResult
     // The server refused customer 3's message for good.
     let conn = rusqlite::Connection::open(dir.path().join(blastdesk_core::store::FILE_NAME))?;
     conn.execute(
-        "UPDATE deliveries SET state = 'failed', error_code = 'rejected' WHERE blast_id = ?1 AND phone = ?2",
+        "UPDATE deliveries SET state = 'failed', error_code = 'invalid_number' WHERE blast_id = ?1 AND phone = ?2",
         rusqlite::params![blast, phone(3)],
     )?;
     let decided = engine
@@ -1337,7 +1344,10 @@ async fn restoring_a_backup_taken_mid_blast_never_sends_a_message_twice() -> Tes
     assert_eq!(restored.settled.paused, 1);
     let summary = store.blast_summary(blast)?;
     assert_eq!(
-        (summary.state.as_str(), summary.pause_code.as_deref()),
+        (
+            summary.state.as_str(),
+            summary.pause_code.map(PauseCode::as_str)
+        ),
         ("paused", Some("restored"))
     );
     assert_eq!(summary.counts.sent, 200);
@@ -1457,7 +1467,10 @@ async fn a_restored_in_flight_message_is_unknown_and_a_due_schedule_does_not_run
     let store = Store::open_in(dir.path())?;
     let summary = store.blast_summary(blast)?;
     assert_eq!(
-        (summary.state.as_str(), summary.pause_code.as_deref()),
+        (
+            summary.state.as_str(),
+            summary.pause_code.map(PauseCode::as_str)
+        ),
         ("paused", Some("restored"))
     );
     assert_eq!((summary.counts.unknown, summary.counts.queued), (1, 2));
@@ -1498,7 +1511,7 @@ async fn a_store_error_mid_blast_pauses_with_its_reason_and_the_worker_recovers(
         account,
         move |event| {
             if let Event::BlastPaused { code, .. } = event
-                && code == "store_error"
+                && *code == PauseCode::StoreError
             {
                 // The disk has room again.
                 db.execute_batch("DROP TRIGGER fail_after_three").ok();
@@ -1510,7 +1523,9 @@ async fn a_store_error_mid_blast_pauses_with_its_reason_and_the_worker_recovers(
     let paused = events
         .iter()
         .find_map(|e| match e {
-            Event::BlastPaused { code, reason, .. } if code == "store_error" => Some(reason),
+            Event::BlastPaused { code, reason, .. } if *code == PauseCode::StoreError => {
+                Some(reason)
+            }
             _ => None,
         })
         .ok_or("the blast was not paused for the store error")?;
@@ -1521,7 +1536,10 @@ async fn a_store_error_mid_blast_pauses_with_its_reason_and_the_worker_recovers(
     let unique: HashSet<&String> = phones.iter().collect();
     assert_eq!((phones.len(), unique.len()), (10, 10));
     let summary = store.blast_summary(blast)?;
-    assert_eq!(summary.pause_code.as_deref(), Some("needs_decision"));
+    assert_eq!(
+        summary.pause_code.map(PauseCode::as_str),
+        Some("needs_decision")
+    );
     Ok(())
 }
 
@@ -1557,7 +1575,7 @@ async fn a_pause_during_the_number_check_takes_effect_at_once() -> TestResult {
     assert_eq!(
         end,
         RunEnd::Paused {
-            code: "paused_by_you".into()
+            code: PauseCode::ByYou
         }
     );
     assert!(
@@ -1602,10 +1620,13 @@ async fn a_blast_with_unreadable_settings_pauses_and_the_next_one_is_sent() -> T
     .await;
     assert!(events.iter().any(|e| matches!(
         e,
-        Event::BlastPaused { blast_id, code, .. } if *blast_id == damaged && code == "options_unreadable"
+        Event::BlastPaused { blast_id, code, .. } if *blast_id == damaged && *code == PauseCode::OptionsUnreadable
     )));
     let summary = store.blast_summary(damaged)?;
-    assert_eq!(summary.pause_code.as_deref(), Some("options_unreadable"));
+    assert_eq!(
+        summary.pause_code.map(PauseCode::as_str),
+        Some("options_unreadable")
+    );
     assert_eq!(
         read_ledger(&ledger)?.len(),
         3,

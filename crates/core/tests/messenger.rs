@@ -157,7 +157,7 @@ async fn logout_and_temporary_ban_are_account_errors() -> TestResult {
         .await
         .err()
         .ok_or("sent while banned")?;
-    assert_eq!(error.code(), "temporarily_banned");
+    assert_eq!(error.code().as_str(), "temporarily_banned");
     assert!(matches!(
         error,
         SendError::Account {
@@ -265,7 +265,11 @@ fn every_error_has_a_class_a_code_and_words() {
         ),
     ];
     for (error, class, code) in cases {
-        assert_eq!((error.class(), error.code()), (class, code), "{error:?}");
+        assert_eq!(
+            (error.class(), error.code().as_str()),
+            (class, code),
+            "{error:?}"
+        );
         assert!(!error.to_string().is_empty());
     }
 }

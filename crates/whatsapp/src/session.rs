@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use blastdesk_core::Store;
-use blastdesk_core::account::{AccountMachine, AccountStatus, Effect, LinkSignal, NOT_CONNECTED};
+use blastdesk_core::account::{AccountMachine, AccountStatus, Effect, LinkSignal};
 use blastdesk_core::clock::{Clock, Millis};
 use blastdesk_core::data_dir;
 use blastdesk_core::engine::Control;
@@ -26,6 +26,7 @@ use blastdesk_core::messenger::{
     Accepted, AccountProblem, Media, MediaKind, Messenger, Outgoing, SendError,
 };
 use blastdesk_core::phone::Phone;
+use blastdesk_core::reason::PauseCode;
 use whatsapp_rust::Client;
 use whatsapp_rust::download::MediaType;
 use whatsapp_rust::prelude::{Bot, Event, SqliteStore};
@@ -372,11 +373,11 @@ impl Session {
                 let reason = format!(
                     "WhatsApp refused a message (code {code}) because this account is sending too much; wait before resuming."
                 );
-                if let Err(error) =
-                    self.config
-                        .control
-                        .pause_account(self.account_id(), "rate_limited", &reason)
-                {
+                if let Err(error) = self.config.control.pause_account(
+                    self.account_id(),
+                    PauseCode::RateLimited,
+                    &reason,
+                ) {
                     tracing::warn!("cannot pause the account's blasts: {error}");
                 }
             }
@@ -465,7 +466,7 @@ impl Session {
             Effect::ResumeBlasts => self
                 .config
                 .control
-                .resume_account(account_id, NOT_CONNECTED)
+                .resume_account(account_id, PauseCode::NotConnected)
                 .map(|_| ())
                 .map_err(|e| e.to_string()),
         };

@@ -525,7 +525,11 @@ mod tests {
         ];
         for (error, class, code) in cases {
             let mapped = send_error(&error);
-            assert_eq!((mapped.class(), mapped.code()), (class, code), "{error}");
+            assert_eq!(
+                (mapped.class(), mapped.code().as_str()),
+                (class, code),
+                "{error}"
+            );
         }
         assert_eq!(
             send_error(&server(429, Some(30))),

@@ -13,6 +13,7 @@ use blastdesk_core::clock::{Clock, SystemClock};
 use blastdesk_core::engine::Control;
 use blastdesk_core::messenger::{Messenger, Outgoing, SendError};
 use blastdesk_core::phone::Phone;
+use blastdesk_core::reason::PauseCode;
 use blastdesk_core::store::AccountKind;
 use blastdesk_whatsapp::session::{Network, Offline, Session, SessionConfig, SessionEvent, Start};
 use blastdesk_whatsapp::version;
@@ -116,7 +117,10 @@ async fn offline_the_session_says_it_cannot_reach_whatsapp_and_when_it_retries()
     assert!(!session_file.exists(), "the keys are gone");
     let blast = store.blast_summary(blast)?;
     assert_eq!(
-        (blast.state.as_str(), blast.pause_code.as_deref()),
+        (
+            blast.state.as_str(),
+            blast.pause_code.map(PauseCode::as_str)
+        ),
         ("paused", Some("logged_out"))
     );
     let first: Vec<String> = events

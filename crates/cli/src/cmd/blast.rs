@@ -467,7 +467,7 @@ fn status(store: &Store, args: BlastArg) -> anyhow::Result<()> {
         let mut value = serde_json::to_value(blast.counts)?;
         value["state"] = serde_json::Value::from(blast.state.as_str());
         value["complete"] = serde_json::Value::from(blast.counts.is_complete());
-        value["pauseCode"] = serde_json::to_value(&blast.pause_code)?;
+        value["pauseCode"] = serde_json::to_value(blast.pause_code)?;
         value["pauseReason"] = serde_json::to_value(&blast.pause_reason)?;
         println!("{value}");
     } else {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{Error, Result, Store};
 use crate::account::AccountStatus;
 use crate::pacing::Pacing;
+use crate::reason::PauseCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -287,10 +288,10 @@ impl Store {
                 return Err(Error::AccountNotFound { account_id });
             }
             tx.execute(
-                "UPDATE blasts SET state = 'paused', pause_code = 'account_removed',
+                "UPDATE blasts SET state = 'paused', pause_code = ?2,
                      pause_reason = 'The account this blast sends from was removed.'
                  WHERE account_id = ?1 AND state IN ('queued', 'running')",
-                [account_id],
+                params![account_id, PauseCode::AccountRemoved],
             )?;
             tx.commit()?;
             Ok(())
@@ -298,7 +299,7 @@ impl Store {
     }
 
     /// Lets go on the account's blasts paused with `code`. Returns their ids.
-    pub fn resume_account_blasts(&self, account_id: i64, code: &str) -> Result<Vec<i64>> {
+    pub fn resume_account_blasts(&self, account_id: i64, code: PauseCode) -> Result<Vec<i64>> {
         self.write(|conn| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let ids: Vec<i64> = tx

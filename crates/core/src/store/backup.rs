@@ -13,6 +13,7 @@ use rusqlite::{Connection, MAIN_DB, OpenFlags, params};
 use serde::Serialize;
 
 use super::{Error, Result, Store, migrations};
+use crate::reason::{DeliveryCode, PauseCode};
 
 impl Store {
     /// Writes a consistent copy of the database to `path`.
@@ -356,7 +357,10 @@ pub(crate) fn settle(tx: &rusqlite::Transaction<'_>, now_ms: i64) -> Result<Sett
         tx,
         super::blasts::Scope::Everywhere,
         super::blasts::Step::MarkUnknown,
-        Some(("restored", Some("Was being sent when the backup was taken"))),
+        Some((
+            DeliveryCode::Restored,
+            Some("Was being sent when the backup was taken"),
+        )),
         now_ms,
     )?;
     let paused = tx.execute(
@@ -364,9 +368,9 @@ pub(crate) fn settle(tx: &rusqlite::Transaction<'_>, now_ms: i64) -> Result<Sett
          WHERE state IN ('queued', 'running')
             OR (state = 'paused' AND coalesce(pause_code, '') <> ?3)",
         params![
-            crate::engine::pause_code::RESTORED,
+            PauseCode::Restored,
             RESTORED_REASON,
-            crate::engine::pause_code::NEEDS_DECISION
+            PauseCode::NeedsDecision
         ],
     )? as u64;
     let due: Vec<(i64, String, String, i64)> = {

@@ -31,6 +31,7 @@ use serde::Serialize;
 use super::{Error, Result, Store};
 use crate::audience::Recipient;
 use crate::blast::BlastOptions;
+use crate::reason::DeliveryCode;
 
 /// A blast as written, once [`crate::blast::create`] has checked it.
 #[derive(Debug, Clone)]
@@ -90,30 +91,16 @@ impl DeliveryCounts {
     }
 }
 
-/// A state a delivery can be in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryState {
-    Queued,
-    Sending,
-    Sent,
-    RetryWait,
-    Failed,
-    Skipped,
-    Unknown,
-}
-
-impl DeliveryState {
-    fn as_str(self) -> &'static str {
-        match self {
-            DeliveryState::Queued => "queued",
-            DeliveryState::Sending => "sending",
-            DeliveryState::Sent => "sent",
-            DeliveryState::RetryWait => "retry_wait",
-            DeliveryState::Failed => "failed",
-            DeliveryState::Skipped => "skipped",
-            DeliveryState::Unknown => "unknown",
-        }
+crate::reason::codes! {
+    /// A state a delivery can be in.
+    pub enum DeliveryState {
+        Queued = "queued",
+        Sending = "sending",
+        Sent = "sent",
+        RetryWait = "retry_wait",
+        Failed = "failed",
+        Skipped = "skipped",
+        Unknown = "unknown",
     }
 }
 
@@ -187,7 +174,7 @@ pub enum Durability {
 /// What a step records besides the new state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StepDetails {
-    pub error_code: Option<String>,
+    pub error_code: Option<DeliveryCode>,
     pub error_detail: Option<String>,
     pub message_id: Option<String>,
     pub next_attempt_at: Option<i64>,
@@ -341,7 +328,7 @@ impl Store {
                 Scope::Account(account_id),
                 Step::MarkUnknown,
                 Some((
-                    "store_error",
+                    DeliveryCode::StoreError,
                     Some("Its outcome could not be recorded when Blastdesk's data failed"),
                 )),
                 now_ms,
@@ -584,7 +571,7 @@ pub(crate) fn step_all_in(
     conn: &rusqlite::Connection,
     scope: Scope<'_>,
     step: Step,
-    reason: Option<(&str, Option<&str>)>,
+    reason: Option<(DeliveryCode, Option<&str>)>,
     now_ms: i64,
 ) -> Result<u64> {
     let from: Vec<&str> = step.allowed_from().iter().map(|s| s.as_str()).collect();
@@ -633,8 +620,10 @@ pub(crate) fn step_all_in(
 
 /// The reason recorded for a message not sent because its number is on the
 /// do-not-contact list.
-pub(crate) const OPTED_OUT: (&str, Option<&str>) =
-    ("do_not_contact", Some("On the do-not-contact list"));
+pub(crate) const OPTED_OUT: (DeliveryCode, Option<&str>) = (
+    DeliveryCode::DoNotContact,
+    Some("On the do-not-contact list"),
+);
 
 /// One step for [`Store::take_steps`].
 #[derive(Debug, Clone, Copy)]
@@ -841,7 +830,7 @@ mod tests {
         };
         let none = StepDetails::default();
         let retry = StepDetails {
-            error_code: Some("transient".into()),
+            error_code: Some(DeliveryCode::Transient),
             next_attempt_at: Some(60_000),
             ..StepDetails::default()
         };
@@ -871,7 +860,7 @@ mod tests {
             b,
             Step::Fail,
             &StepDetails {
-                error_code: Some("not_on_whatsapp".into()),
+                error_code: Some(DeliveryCode::NotOnWhatsapp),
                 ..none.clone()
             },
             31,
@@ -881,7 +870,7 @@ mod tests {
             c,
             Step::Skip,
             &StepDetails {
-                error_code: Some("missing_value".into()),
+                error_code: Some(DeliveryCode::MissingValue),
                 ..none.clone()
             },
             40,
@@ -953,7 +942,7 @@ mod tests {
             d,
             Step::BackToQueue,
             &StepDetails {
-                error_code: Some("logged_out".into()),
+                error_code: Some(DeliveryCode::LoggedOut),
                 ..none.clone()
             },
             2,

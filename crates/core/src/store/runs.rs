@@ -7,40 +7,21 @@ use serde::Serialize;
 
 use super::blasts::{DeliveryCounts, OPTED_OUT, Scope, Step, step_all_in};
 use super::{Error, Result, Store};
+use crate::reason::{DeliveryCode, PauseCode};
 
-/// Where a blast is. Stored as its snake_case name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BlastState {
-    Draft,
-    Queued,
-    Running,
-    Paused,
-    Cancelled,
-    Completed,
+crate::reason::codes! {
+    /// Where a blast is.
+    pub enum BlastState {
+        Draft = "draft",
+        Queued = "queued",
+        Running = "running",
+        Paused = "paused",
+        Cancelled = "cancelled",
+        Completed = "completed",
+    }
 }
 
 impl BlastState {
-    const ALL: [BlastState; 6] = [
-        BlastState::Draft,
-        BlastState::Queued,
-        BlastState::Running,
-        BlastState::Paused,
-        BlastState::Cancelled,
-        BlastState::Completed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BlastState::Draft => "draft",
-            BlastState::Queued => "queued",
-            BlastState::Running => "running",
-            BlastState::Paused => "paused",
-            BlastState::Cancelled => "cancelled",
-            BlastState::Completed => "completed",
-        }
-    }
-
     /// Completed or cancelled: nothing more is sent.
     pub fn is_finished(self) -> bool {
         matches!(self, BlastState::Completed | BlastState::Cancelled)
@@ -49,32 +30,6 @@ impl BlastState {
     /// Waiting to start or sending.
     pub fn is_sending(self) -> bool {
         matches!(self, BlastState::Queued | BlastState::Running)
-    }
-}
-
-impl std::fmt::Display for BlastState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl rusqlite::types::ToSql for BlastState {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        Ok(self.as_str().into())
-    }
-}
-
-impl rusqlite::types::FromSql for BlastState {
-    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        let text = value.as_str()?;
-        BlastState::ALL
-            .into_iter()
-            .find(|state| state.as_str() == text)
-            .ok_or_else(|| {
-                rusqlite::types::FromSqlError::Other(
-                    format!("{text:?} is not a blast state").into(),
-                )
-            })
     }
 }
 
@@ -89,7 +44,7 @@ pub struct BlastSummary {
     pub time_zone: String,
     /// queued, running, paused, cancelled or completed.
     pub state: BlastState,
-    pub pause_code: Option<String>,
+    pub pause_code: Option<PauseCode>,
     pub pause_reason: Option<String>,
     pub simulated: bool,
     pub created_at: i64,
@@ -131,7 +86,7 @@ fn receipts_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Receipts)> {
 /// Why a blast was paused, as a code and in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PauseReason<'a> {
-    pub code: &'a str,
+    pub code: PauseCode,
     pub reason: &'a str,
 }
 
@@ -263,7 +218,7 @@ impl Store {
     }
 
     /// A blast's state and, when paused, the pause code.
-    pub(crate) fn blast_state(&self, blast_id: i64) -> Result<(BlastState, Option<String>)> {
+    pub(crate) fn blast_state(&self, blast_id: i64) -> Result<(BlastState, Option<PauseCode>)> {
         self.read(|conn| {
             conn.prepare_cached("SELECT state, pause_code FROM blasts WHERE id = ?1")?
                 .query_row([blast_id], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -342,7 +297,7 @@ impl Store {
                 &tx,
                 Scope::Blast(blast_id),
                 Step::Cancel,
-                Some(("cancelled", None)),
+                Some((DeliveryCode::Cancelled, None)),
                 now_ms,
             )?;
             tx.commit()?;
@@ -363,16 +318,17 @@ impl Store {
             let opted_out = leave_opted_out_unsent(&tx, blast_id, now_ms)?;
             let (step, reason) = match decision {
                 UnknownDecision::Resend => (Step::Resend, None),
-                UnknownDecision::LeaveUnsent => {
-                    (Step::LeaveUnsent, Some(("unknown_left_unsent", None)))
-                }
+                UnknownDecision::LeaveUnsent => (
+                    Step::LeaveUnsent,
+                    Some((DeliveryCode::UnknownLeftUnsent, None)),
+                ),
             };
             let changed =
                 opted_out + step_all_in(&tx, Scope::Blast(blast_id), step, reason, now_ms)?;
             tx.execute(
                 "UPDATE blasts SET state = 'queued', pause_code = NULL, pause_reason = NULL
-                 WHERE id = ?1 AND state = 'paused' AND pause_code = 'needs_decision'",
-                [blast_id],
+                 WHERE id = ?1 AND state = 'paused' AND pause_code = ?2",
+                params![blast_id, PauseCode::NeedsDecision],
             )?;
             tx.commit()?;
             Ok(changed)
@@ -437,7 +393,7 @@ impl Store {
                 &tx,
                 Scope::Blast(blast_id),
                 Step::SentAgain,
-                Some(("sent_again", Some(&detail))),
+                Some((DeliveryCode::SentAgain, Some(&detail))),
                 now_ms,
             )?;
             tx.commit()?;
@@ -502,27 +458,4 @@ fn unfinished<'c>(
         });
     }
     Ok(tx)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::BlastState;
-
-    #[test]
-    fn blast_states_are_stored_and_serialised_by_one_name() -> rusqlite::Result<()> {
-        let conn = rusqlite::Connection::open_in_memory()?;
-        for state in BlastState::ALL {
-            let json = serde_json::to_value(state).unwrap_or_default();
-            assert_eq!(json, serde_json::Value::from(state.as_str()), "{state:?}");
-            let back: BlastState = conn.query_row("SELECT ?1", [state], |row| row.get(0))?;
-            assert_eq!(back, state);
-        }
-        let unknown: rusqlite::Result<BlastState> =
-            conn.query_row("SELECT 'sending'", [], |row| row.get(0));
-        assert!(
-            unknown.is_err(),
-            "a state Blastdesk does not know is an error"
-        );
-        Ok(())
-    }
 }

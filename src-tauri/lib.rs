@@ -227,7 +227,9 @@ fn start_scheduler(
     runner: &runner::Runner,
 ) -> std::sync::Arc<tokio::sync::Notify> {
     use blastdesk_core::scheduler::{ScheduleEvent, Scheduler};
-    let scheduler = Scheduler::new(store.clone(), blastdesk_core::clock::SystemClock);
+    // Stops with the workers (before a restore replaces the data).
+    let scheduler = Scheduler::new(store.clone(), blastdesk_core::clock::SystemClock)
+        .with_shutdown(runner.control().shutdown().clone());
     let waker = scheduler.waker();
     let app = app.clone();
     let store = store.clone();

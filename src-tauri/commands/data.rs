@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 
 use blastdesk_core::{ErrorCode, store};
-use tauri::{AppHandle, State, WebviewWindow};
+use tauri::{AppHandle, Manager, State, WebviewWindow};
 
 use super::blasts::SAVE_FILE_ENV;
 use super::blocking;
 use super::import::PICK_FILES_ENV;
+use crate::runner::Runner;
 use crate::{error::Error, state::AppState};
 
 /// Asks where to save a backup and writes it; the path, or nothing if cancelled.
@@ -39,11 +40,14 @@ pub async fn backup_database(
 }
 
 /// Asks for a backup and restores it, then restarts Blastdesk so that every
-/// part (accounts, workers, schedules) starts from the restored data.
-/// Refused while a blast is sending, and for any file that is not a
-/// Blastdesk backup (nothing is changed then). When the database could not
-/// be opened at all, the backup takes the damaged file's place, which is
-/// kept beside it.
+/// part (accounts, workers, schedules) starts from the restored data. A file
+/// that is not a Blastdesk backup is refused before anything stops or
+/// changes. Otherwise the workers and the scheduler stop first (each worker
+/// after recording the message in hand), so the restore, which carries
+/// forward everything sent since the backup, sees every send. A blast that
+/// was sending comes back paused for the person to check and resume. When
+/// the database could not be opened at all, the backup takes the damaged
+/// file's place, which is kept beside it.
 #[tauri::command]
 pub async fn restore_database(
     app: AppHandle,
@@ -51,23 +55,6 @@ pub async fn restore_database(
     state: State<'_, AppState>,
 ) -> Result<Option<String>, Error> {
     let store = state.store().ok();
-    if let Some(store) = &store {
-        let store = store.clone();
-        let sending = blocking(move || {
-            Ok(store
-                .list_blasts()?
-                .into_iter()
-                .filter(|b| b.state.is_sending())
-                .count())
-        })
-        .await?;
-        if sending > 0 {
-            return Err(Error {
-                code: ErrorCode::InvalidInput,
-                message: "A blast is sending. Pause or cancel it before restoring a backup, so nothing is sent twice.".into(),
-            });
-        }
-    }
     let path: Option<PathBuf> = match blastdesk_core::hooks::test_env(PICK_FILES_ENV) {
         Some(list) => std::env::split_paths(&list).next(),
         None => rfd::AsyncFileDialog::new()
@@ -79,6 +66,12 @@ pub async fn restore_database(
             .map(|file| file.path().to_path_buf()),
     };
     let Some(path) = path else { return Ok(None) };
+    let checked = path.clone();
+    blocking(move || Ok(store::backup::check_backup(&checked)?)).await?;
+    if let Some(runner) = app.try_state::<Runner>() {
+        tracing::info!("stopping the workers and the scheduler to restore a backup");
+        runner.control().stop_workers().await;
+    }
     let data_dir = state.data_dir().to_path_buf();
     let restored = blocking(move || {
         match store {
@@ -97,14 +90,19 @@ pub async fn restore_database(
         }
         Ok(path.display().to_string())
     })
-    .await?;
-    tracing::info!("database restored from a backup; restarting");
+    .await;
+    // The workers are stopped: restart whatever came of it (a failed
+    // restore changed nothing, and the blasts go on after the restart).
+    match &restored {
+        Ok(_) => tracing::info!("database restored from a backup; restarting"),
+        Err(error) => tracing::error!("the restore failed, nothing changed; restarting: {error}"),
+    }
     // Restart a moment later, so the window can say what happened first.
     std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_millis(1500));
         app.request_restart();
     });
-    Ok(Some(restored))
+    restored.map(Some)
 }
 
 /// Opens the data folder in the system's file manager.

@@ -5,15 +5,19 @@
 
 use std::ffi::OsString;
 use std::str::FromStr;
+use std::time::Duration;
 
 use blastdesk_core::Store;
 use blastdesk_core::audience::{Fields, Recipient, Source};
 use blastdesk_core::blast::{self, BlastOptions, NewBlast, Sender};
 use blastdesk_core::messenger::read_ledger;
+use blastdesk_core::pacing::Pacing;
 use blastdesk_core::phone::{Country, Phone};
+use blastdesk_core::reason::PauseCode;
 use blastdesk_core::store::AccountKind;
+use blastdesk_core::store::runs::BlastState;
 
-use crate::harness::{App, Result, bounded, step};
+use crate::harness::{App, Result, bounded, step, wait_until};
 
 /// What each language says at the points the test checks.
 struct Language {
@@ -273,7 +277,13 @@ async fn backup_and_restore() -> Result {
     assert_eq!(country(dir.path())?.code(), "ID");
     app.close().await?;
 
-    step("back up, change a setting, restore: the setting is back");
+    step("back up mid-blast, change a setting, restore while it sends: the setting is back");
+    let blast = sending_rehearsal(dir.path())?;
+    let sent = |dir: &std::path::Path| -> u64 {
+        Store::open_in(dir)
+            .and_then(|store| store.delivery_counts(blast))
+            .map_or(0, |counts| counts.sent)
+    };
     let app = App::launch_with(
         dir.path(),
         vec![
@@ -284,12 +294,19 @@ async fn backup_and_restore() -> Result {
     .await?;
     app.accept_confirmations().await?;
     app.click("#nav a[data-screen=settings]").await?;
+    wait_until(Duration::from_secs(30), "two messages sent", || {
+        sent(dir.path()) >= 2
+    })?;
     app.click("[data-testid=backup]").await?;
     app.wait_for_text_that("[data-testid=data-status]", "the backup's path", |t| {
         t.starts_with("Backed up to")
     })
     .await?;
     assert!(backup.is_file());
+    let in_backup = Store::open(&backup)?.delivery_counts(blast)?.sent;
+    wait_until(Duration::from_secs(30), "two more messages sent", || {
+        sent(dir.path()) >= in_backup + 2
+    })?;
     app.element("[data-testid=default-country]")
         .await?
         .select_by_value("MY")
@@ -309,7 +326,71 @@ async fn backup_and_restore() -> Result {
         "ID",
         "the backup's setting is back"
     );
+    // The workers stopped before the restore: every message that went out
+    // is in the restored data (none of it "being sent"), and the blast waits
+    // for the person, so no one gets it twice.
+    let store = Store::open_in(dir.path())?;
+    let summary = store.blast_summary(blast)?;
+    assert_eq!(
+        (summary.state, summary.pause_code),
+        (BlastState::Paused, Some(PauseCode::Restored))
+    );
+    let ledger = read_ledger(&dir.path().join("rehearsal-ledger.jsonl"))?;
+    let phones: std::collections::HashSet<&str> =
+        ledger.iter().map(|entry| entry.phone.as_str()).collect();
+    assert_eq!(phones.len(), ledger.len(), "no one got the message twice");
+    let counts = summary.counts;
+    assert!(counts.sent > in_backup, "{counts:?}");
+    assert_eq!(
+        (counts.sent, counts.sending, counts.unknown),
+        (ledger.len() as u64, 0, 0)
+    );
     Ok(())
+}
+
+/// A rehearsal blast of 40 customers, paced one message a second, that the
+/// app starts sending at launch.
+fn sending_rehearsal(dir: &std::path::Path) -> Result<i64> {
+    let store = Store::open_in(dir)?;
+    let account = blast::rehearsal_account(&store, 0)?;
+    store.set_account_pacing(
+        account,
+        &Pacing {
+            enabled: true,
+            min_delay_s: 1,
+            max_delay_s: 1,
+            batch_min: 100,
+            batch_max: 100,
+            per_minute: 60,
+            hourly_cap: 0,
+            daily_cap: 0,
+            warm_up_days: 0,
+            window: None,
+            ..Pacing::default()
+        },
+    )?;
+    let recipients: Vec<Recipient> = (0..40)
+        .map(|i| Recipient {
+            phone: Phone::from_e164_unchecked(format!("+6281300000{i:03}")),
+            fields: Fields::new(vec![]),
+            source: Source::Audience {
+                audience: std::sync::Arc::from("Pelanggan"),
+            },
+        })
+        .collect();
+    let created = blast::create(
+        &store,
+        &NewBlast {
+            name: "Sending during the restore",
+            template: "Our new stock is in",
+            sender: Sender::Rehearsal,
+            recipients: &recipients,
+            options: BlastOptions::default(),
+            attach: None,
+        },
+        0,
+    )?;
+    Ok(created.blast_id)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -27,6 +27,7 @@ use crate::messenger::{Media, Messenger, Outgoing, SendError};
 use crate::pacing::{Pacer, Pacing, WaitReason};
 use crate::random::SplitMix64;
 use crate::reason::{DeliveryCode, PauseCode};
+use crate::shutdown::Shutdown;
 use crate::store::blasts::{
     DeliveryCounts, DueDelivery, Durability, Step, StepDetails, StepRequest,
 };
@@ -147,9 +148,16 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunEnd {
     Completed,
-    Paused { code: PauseCode },
+    Paused {
+        code: PauseCode,
+    },
     Cancelled,
-    WaitingForDecision { unknown: u64 },
+    WaitingForDecision {
+        unknown: u64,
+    },
+    /// The workers were stopped ([`Control::stop_workers`]); the blast goes
+    /// on when they next start.
+    Stopped,
 }
 
 /// What one turn of an account's worker did.
@@ -185,12 +193,14 @@ const CHECK_BATCH: usize = 20;
 /// How many due deliveries are read from the store at a time.
 const DUE_BATCH: usize = 256;
 
-/// Pause, resume, cancel and decide, durably. Cheap to clone; the shell and
-/// the CLI hold one, every engine sharing its wake-up.
+/// Pause, resume, cancel and decide, durably; and stop the workers. Cheap
+/// to clone; the shell and the CLI hold one, every engine sharing its
+/// wake-up and its shutdown.
 #[derive(Clone)]
 pub struct Control {
     store: Store,
     wake: Arc<Notify>,
+    shutdown: Shutdown,
 }
 
 impl Control {
@@ -198,6 +208,7 @@ impl Control {
         Control {
             store,
             wake: Arc::new(Notify::new()),
+            shutdown: Shutdown::new(),
         }
     }
 
@@ -274,6 +285,19 @@ impl Control {
     /// Wakes every waiting engine to look at its blasts again.
     pub fn wake(&self) {
         self.wake.notify_waiters();
+    }
+
+    /// What the workers of this control stop with (the scheduler can share it).
+    pub fn shutdown(&self) -> &Shutdown {
+        &self.shutdown
+    }
+
+    /// Stops every worker (and whatever else shares the shutdown) after the
+    /// message each has in hand is recorded; resolves when all have
+    /// stopped. No worker starts after it. The blasts keep their state, so
+    /// they go on when the app next starts.
+    pub async fn stop_workers(&self) {
+        self.shutdown.stop(|| self.wake()).await;
     }
 }
 
@@ -377,9 +401,19 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
     /// the worker waits (5 s, doubling up to 5 minutes, or a wake-up) and
     /// tries again; a message whose outcome could not be recorded becomes
     /// unknown, for the person to decide, and never goes out twice.
+    ///
+    /// It returns only when the workers are stopped ([`Control::stop_workers`]).
     pub async fn run_account(&self, account_id: i64, emit: &mut (impl FnMut(Event) + Send)) {
+        let shutdown = self.control.shutdown.clone();
+        let Some(_running) = shutdown.enter() else {
+            return;
+        };
         let mut backoff = STORE_RETRY_FIRST;
         loop {
+            if shutdown.is_requested() {
+                tracing::info!(account_id, "worker stopped");
+                return;
+            }
             let woken = self.control.wake.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
@@ -403,7 +437,10 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             // Wait, then tidy up; while the store still fails, wait longer.
             let mut wait = failed;
             loop {
-                tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
+                    () = shutdown.requested() => return,
+                }
                 backoff = (backoff * 2).min(STORE_RETRY_MAX);
                 match self.after_store_error(account_id) {
                     Ok(()) => break,
@@ -492,6 +529,11 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             let woken = self.control.wake.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
+            if self.control.shutdown.is_requested() {
+                // The message in hand is recorded first.
+                self.record(run.unrecorded.take(), &mut run.tally, &run.pacer, emit)?;
+                return Ok(RunEnd::Stopped);
+            }
             if run.check_state {
                 run.check_state = false;
                 self.record(run.unrecorded.take(), &mut run.tally, &run.pacer, emit)?;
@@ -647,6 +689,9 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         blast_id: i64,
         emit: &mut (impl FnMut(Event) + Send),
     ) -> Result<Option<RunEnd>, EngineError> {
+        if self.control.shutdown.is_requested() {
+            return Ok(Some(RunEnd::Stopped));
+        }
         Ok(match self.store.blast_state(blast_id)? {
             (BlastState::Paused, code) => {
                 let code = code.unwrap_or(PauseCode::ByYou);

@@ -33,6 +33,7 @@ pub mod report;
 pub mod sample;
 pub mod schedule;
 pub mod scheduler;
+pub mod shutdown;
 pub mod store;
 pub mod template;
 pub mod zone;

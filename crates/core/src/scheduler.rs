@@ -15,6 +15,7 @@ use crate::blast::{self, NewBlast, Sender};
 use crate::clock::{Clock, Millis};
 use crate::import::ImportOptions;
 use crate::schedule::{self, Overdue};
+use crate::shutdown::Shutdown;
 use crate::store::schedules::{RunOutcome, Schedule};
 use crate::store::{self, Store};
 
@@ -48,6 +49,7 @@ pub struct Scheduler<C> {
     store: Store,
     clock: C,
     wake: Arc<Notify>,
+    shutdown: Shutdown,
 }
 
 impl<C: Clock> Scheduler<C> {
@@ -56,7 +58,14 @@ impl<C: Clock> Scheduler<C> {
             store,
             clock,
             wake: Arc::new(Notify::new()),
+            shutdown: Shutdown::new(),
         }
+    }
+
+    /// Stops with the engine's workers (share [`crate::engine::Control::shutdown`]).
+    pub fn with_shutdown(mut self, shutdown: Shutdown) -> Scheduler<C> {
+        self.shutdown = shutdown;
+        self
     }
 
     /// Wake the loop after a schedule was added, edited, paused or removed.
@@ -64,12 +73,15 @@ impl<C: Clock> Scheduler<C> {
         Arc::clone(&self.wake)
     }
 
-    /// Runs for as long as the future is polled. Supervised: a store error
-    /// (the disk full, the database busy) is logged and the loop tries again
-    /// after a wait (5 s, doubling up to 5 minutes, or an edit's wake-up);
-    /// a run claimed before the error is never run twice (see
-    /// [`Store::claim_schedule_run`]).
+    /// Runs until its shutdown is asked for (between two turns: a turn is
+    /// one transaction). Supervised: a store error (the disk full, the
+    /// database busy) is logged and the loop tries again after a wait (5 s,
+    /// doubling up to 5 minutes, or an edit's wake-up); a run claimed before
+    /// the error is never run twice (see [`Store::claim_schedule_run`]).
     pub async fn run(&self, emit: &mut (impl FnMut(ScheduleEvent) + Send)) {
+        let Some(_running) = self.shutdown.enter() else {
+            return;
+        };
         let mut backoff = RETRY_FIRST;
         loop {
             let woken = self.wake.notified();
@@ -90,6 +102,10 @@ impl<C: Clock> Scheduler<C> {
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_millis(nap as u64)) => {}
                 () = woken => {}
+                () = self.shutdown.requested() => {
+                    tracing::info!("scheduler stopped");
+                    return;
+                }
             }
         }
     }

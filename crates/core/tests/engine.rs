@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use blastdesk_core::Store;
 use blastdesk_core::audience::{Fields, Recipient, Source};
@@ -1663,4 +1664,102 @@ async fn run_account_until(
         () = engine.run_account(account, &mut emit) => panic!("the worker stopped"),
         events = watch => events,
     }
+}
+
+/// Sends once released: the test holds a message "in hand" as long as it likes.
+struct Gated {
+    in_hand: tokio::sync::mpsc::UnboundedSender<i64>,
+    release: tokio::sync::Semaphore,
+    sent: Mutex<Vec<i64>>,
+}
+
+impl Messenger for Gated {
+    async fn send(&self, message: &Outgoing) -> Result<Accepted, SendError> {
+        self.in_hand.send(message.delivery_id).ok();
+        self.release
+            .acquire()
+            .await
+            .map_err(|_| transient())?
+            .forget();
+        self.sent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(message.delivery_id);
+        Ok(Accepted {
+            message_id: format!("ok-{}", message.delivery_id),
+            at_ms: START,
+        })
+    }
+
+    async fn check_numbers(&self, phones: &[Phone]) -> Result<Vec<bool>, SendError> {
+        Ok(vec![true; phones.len()])
+    }
+}
+
+/// Stopping the workers (before a restore, an update's restart) waits for
+/// the message in hand and records it: nothing is left "being sent" to come
+/// back unknown, and no message is handed over after the stop; the blast
+/// keeps its state and the next worker sends the rest, no one twice. The
+/// scheduler sharing the shutdown stops too, and nothing starts after it.
+#[tokio::test(start_paused = true)]
+async fn stopping_the_workers_records_the_message_in_hand_and_sends_nothing_after() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    let blast = new_blast_for(&store, account, &recipients(5), BlastOptions::default())?;
+    let clock = TokioClock::starting_at(START);
+    let (in_hand, mut handed) = tokio::sync::mpsc::unbounded_channel();
+    let gated = Gated {
+        in_hand,
+        release: tokio::sync::Semaphore::new(1),
+        sent: Mutex::new(Vec::new()),
+    };
+    let engine = Engine::new(store.clone(), gated, clock, no_jitter());
+    let control = engine.control().clone();
+    let scheduler = blastdesk_core::scheduler::Scheduler::new(store.clone(), clock)
+        .with_shutdown(control.shutdown().clone());
+    let mut emit = |_: Event| {};
+    let mut on_schedule = |_| {};
+    let worker = engine.run_account(account, &mut emit);
+    let stopped = async {
+        // The first message goes; the second is in hand when the stop comes.
+        handed.recv().await;
+        handed.recv().await;
+        let stop = control.stop_workers();
+        tokio::pin!(stop);
+        tokio::select! {
+            () = &mut stop => panic!("the stop did not wait for the message in hand"),
+            () = tokio::time::sleep(Duration::from_secs(60)) => {}
+        }
+        assert_eq!(store.delivery_counts(blast)?.sending, 1);
+        engine.messenger().release.add_permits(10);
+        stop.await;
+        TestResult::Ok(())
+    };
+    let ((), (), stopped) = tokio::join!(worker, scheduler.run(&mut on_schedule), stopped);
+    stopped?;
+    assert_eq!(control.shutdown().running(), 0);
+    let counts = store.delivery_counts(blast)?;
+    assert_eq!((counts.sent, counts.sending, counts.queued), (2, 0, 3));
+    assert_eq!(
+        engine.messenger().sent.lock().map(|s| s.len()).unwrap_or(0),
+        2
+    );
+    assert!(engine.control().shutdown().enter().is_none());
+    engine.run_account(account, &mut |_| {}).await; // returns at once: stopped
+
+    // The next start (a fresh control, as after a restart) sends the rest.
+    let ledger = dir.path().join("ledger.jsonl");
+    let next = simulated_engine(&store, &ledger, Faults::default(), clock)?;
+    let (end, _) = run(&next, blast).await?;
+    assert_eq!(end, RunEnd::Completed);
+    let mut all: Vec<String> = ledger_phones(&ledger)?;
+    all.sort();
+    all.dedup();
+    assert_eq!(
+        all.len(),
+        3,
+        "the three not sent before the stop, once each"
+    );
+    Ok(())
 }

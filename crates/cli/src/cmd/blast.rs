@@ -446,6 +446,12 @@ fn run_blast(
             );
             std::process::ExitCode::from(EXIT_PAUSED)
         }
+        RunEnd::Stopped => {
+            eprintln!(
+                "blastdesk-cli: stopped before the blast finished; it goes on when run again"
+            );
+            std::process::ExitCode::from(EXIT_PAUSED)
+        }
         RunEnd::Cancelled => {
             eprintln!("blastdesk-cli: the blast was cancelled");
             std::process::ExitCode::from(EXIT_CANCELLED)

@@ -233,7 +233,8 @@ pub fn daemon(data_dir: &Path, args: DaemonArgs) -> anyhow::Result<()> {
         }
     };
     runtime.block_on(async {
-        let scheduler = Scheduler::new(store.clone(), SystemClock);
+        let scheduler =
+            Scheduler::new(store.clone(), SystemClock).with_shutdown(control.shutdown().clone());
         let mut on_schedule = {
             let control = control.clone();
             move |event: ScheduleEvent| {
@@ -277,12 +278,15 @@ pub fn daemon(data_dir: &Path, args: DaemonArgs) -> anyhow::Result<()> {
                 .await
             }));
         }
-        tokio::select! {
-            () = scheduler.run(&mut on_schedule) => {}
-            _ = tokio::signal::ctrl_c() => eprintln!("blastdesk-cli: stopping"),
-        }
+        let stop = async {
+            // Ctrl-C: every worker stops after recording the message in hand.
+            let _ = tokio::signal::ctrl_c().await;
+            eprintln!("blastdesk-cli: stopping after the messages in hand");
+            control.stop_workers().await;
+        };
+        tokio::join!(scheduler.run(&mut on_schedule), stop);
         for worker in workers {
-            worker.abort();
+            worker.await??;
         }
         anyhow::Ok(())
     })

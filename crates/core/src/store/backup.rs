@@ -472,8 +472,9 @@ pub fn restore_file_into(
     Ok(kept)
 }
 
-/// Refuses anything but an intact Blastdesk database this version can read.
-fn check_backup(path: &Path) -> Result<()> {
+/// Refuses anything but an intact Blastdesk database this version can read
+/// (a restore checks it again).
+pub fn check_backup(path: &Path) -> Result<()> {
     let not = |reason: &str| Error::NotABackup {
         path: path.to_path_buf(),
         reason: reason.to_owned(),

@@ -462,18 +462,21 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
         error: &store::Error,
         emit: &mut (impl FnMut(Event) + Send),
     ) {
-        let sending = self
-            .store
-            .blast_state(blast_id)
-            .is_ok_and(|(state, _)| state.is_sending());
-        if !sending {
-            return;
-        }
         let reason = format!(
             "Blastdesk could not read or write its data ({error}). It tries again by itself."
         );
-        if let Err(error) = self.pause(blast_id, PauseCode::StoreError, &reason, emit) {
-            tracing::error!(blast_id, "cannot pause the blast: {error}");
+        let why = PauseReason {
+            code: PauseCode::StoreError,
+            reason: &reason,
+        };
+        match self.store.pause_blast_if_sending(blast_id, &why) {
+            Ok(true) => emit(Event::BlastPaused {
+                blast_id,
+                code: PauseCode::StoreError,
+                reason,
+            }),
+            Ok(false) => {}
+            Err(error) => tracing::error!(blast_id, "cannot pause the blast: {error}"),
         }
     }
 

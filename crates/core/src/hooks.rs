@@ -10,9 +10,20 @@ pub const HONOURED: bool = cfg!(debug_assertions);
 
 /// A test hook's value; always `None` in a release build.
 pub fn test_env(name: &str) -> Option<std::ffi::OsString> {
-    if HONOURED {
-        std::env::var_os(name)
-    } else {
-        None
+    read(HONOURED, name)
+}
+
+fn read(honoured: bool, name: &str) -> Option<std::ffi::OsString> {
+    honoured.then(|| std::env::var_os(name)).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_build_that_does_not_honour_the_hooks_reads_nothing_even_when_set() {
+        // PATH is set wherever tests run; a hook is read the same way.
+        assert!(std::env::var_os("PATH").is_some());
+        assert_eq!(super::read(false, "PATH"), None);
+        assert_eq!(super::read(true, "PATH"), std::env::var_os("PATH"));
     }
 }

@@ -63,8 +63,13 @@ pub fn save(store: &Store, now_ms: i64) -> store::Result<AudienceInfo> {
 /// wherever the numbers came from (the sample audience, a copy of it saved
 /// under another name, a file), they are made up.
 pub fn contains_sample(recipients: &[Recipient]) -> bool {
-    let sample: HashSet<Phone> = self::recipients().into_iter().map(|r| r.phone).collect();
+    let sample = phones();
     recipients.iter().any(|r| sample.contains(&r.phone))
+}
+
+/// The sample customers' numbers.
+pub fn phones() -> HashSet<Phone> {
+    self::recipients().into_iter().map(|r| r.phone).collect()
 }
 
 /// Why sample customers cannot go to a real account.

@@ -49,9 +49,5 @@ fn test_hooks_are_read_only_through_the_guard_a_release_build_disables() -> Test
         direct.is_empty(),
         "reads the environment directly: {direct:?}"
     );
-    assert!(
-        blastdesk_core::hooks::HONOURED == cfg!(debug_assertions),
-        "hooks are honoured exactly in debug builds"
-    );
     Ok(())
 }

@@ -326,6 +326,17 @@ fn the_made_up_sample_customers_are_never_scheduled_from_a_real_account() -> Tes
         return Err("a schedule was moved to a real account with the sample".into());
     };
     assert_eq!(store.schedule(id)?.spec.blast.account_id, rehearsal);
+
+    // A copy saved under another name is the same made-up numbers.
+    let copy = blastdesk_core::sample::recipients();
+    store.save_audience("My best customers", &copy, false, 0)?;
+    let mut spec = daily_at_nine(real);
+    spec.blast.audiences = vec!["My best customers".into()];
+    let Err(refused) = store.add_schedule(&spec, midnight()) else {
+        return Err("a renamed copy of the sample was scheduled from a real account".into());
+    };
+    assert_eq!(refused.code().as_str(), "invalid_input");
+    assert_eq!(store.list_schedules()?.len(), 1, "nothing more was added");
     Ok(())
 }
 

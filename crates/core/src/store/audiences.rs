@@ -181,6 +181,25 @@ impl Store {
         })
     }
 
+    /// Whether the saved audience (if there is one by that name) holds any
+    /// of these numbers.
+    pub(crate) fn audience_holds_any(&self, name: &str, phones: &HashSet<Phone>) -> Result<bool> {
+        self.read(|conn| {
+            let mut statement = conn.prepare(
+                "SELECT c.phone FROM audience_contacts AS c JOIN audiences AS a ON a.id = c.audience_id
+                 WHERE a.name = ?1",
+            )?;
+            let mut rows = statement.query([name.trim()])?;
+            while let Some(row) = rows.next()? {
+                let phone = Phone::from_e164_unchecked(row.get::<_, String>(0)?);
+                if phones.contains(&phone) {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })
+    }
+
     /// Deletes a saved audience.
     pub fn delete_audience(&self, name: &str) -> Result<()> {
         self.write(|conn| {

@@ -241,6 +241,25 @@ impl Store {
         })
     }
 
+    /// Pauses the blast only if it is waiting or running (a blast paused
+    /// otherwise keeps its own reason), in one statement. Returns whether
+    /// it was paused.
+    pub(crate) fn pause_blast_if_sending(
+        &self,
+        blast_id: i64,
+        why: &PauseReason<'_>,
+    ) -> Result<bool> {
+        self.write(|conn| {
+            Ok(conn
+                .prepare_cached(
+                    "UPDATE blasts SET state = 'paused', pause_code = ?2, pause_reason = ?3
+                     WHERE id = ?1 AND state IN ('queued', 'running')",
+                )?
+                .execute(params![blast_id, why.code, why.reason])?
+                == 1)
+        })
+    }
+
     /// Pauses every waiting or running blast of an account. Returns their ids.
     pub(crate) fn pause_account_blasts(
         &self,

@@ -290,15 +290,21 @@ impl Store {
 impl Store {
     /// A schedule as set checked before it is stored: it can work (see
     /// [`next_after`]), and the made-up sample customers only ever go to the
-    /// rehearsal account. Returns its next run.
+    /// rehearsal account: no audience it sends to for a real account holds
+    /// their numbers (under whatever name it was saved). Each run checks
+    /// again, as every blast is made ([`crate::blast::create`]). Returns its
+    /// next run.
     fn checked(&self, spec: &ScheduleSpec, now_ms: i64) -> Result<Option<i64>> {
         let next = next_after(spec, now_ms)?;
-        let sample = spec
-            .blast
-            .audiences
-            .iter()
-            .any(|a| a == crate::sample::AUDIENCE);
-        if sample && self.account(spec.blast.account_id)?.kind != super::AccountKind::Simulated {
+        if self.account(spec.blast.account_id)?.kind == super::AccountKind::Simulated {
+            return Ok(next);
+        }
+        let sample = crate::sample::phones();
+        let mut holds_sample = false;
+        for name in &spec.blast.audiences {
+            holds_sample |= self.audience_holds_any(name, &sample)?;
+        }
+        if holds_sample {
             return Err(Error::Invalid {
                 reason: crate::sample::REAL_ACCOUNT_REFUSAL.into(),
             });

@@ -108,6 +108,11 @@ pub struct Accepted {
 pub enum RecipientProblem {
     NotOnWhatsapp,
     InvalidNumber,
+    /// WhatsApp took the message and then refused it (a nack, with its
+    /// protocol code): it reached no one.
+    Refused {
+        code: u16,
+    },
 }
 
 /// Why the account cannot send now.
@@ -124,6 +129,9 @@ pub enum AccountProblem {
         until_ms: Option<Millis>,
         reason_code: Option<u16>,
     },
+    /// WhatsApp refuses this account's messages to people who have not
+    /// written to it first (nack 463, a "reach-out timelock"): a ban signal.
+    ReachOutRestricted,
 }
 
 /// What the engine does about an error.
@@ -142,16 +150,19 @@ pub enum ErrorClass {
 pub enum SendError {
     #[error("a temporary problem: {detail}")]
     Transient { detail: String },
-    #[error("{}", recipient_text(*.problem))]
+    #[error("{}", recipient_text(.problem))]
     Recipient { problem: RecipientProblem },
     #[error("{}", account_text(.problem))]
     Account { problem: AccountProblem },
 }
 
-fn recipient_text(problem: RecipientProblem) -> &'static str {
+fn recipient_text(problem: &RecipientProblem) -> String {
     match problem {
-        RecipientProblem::NotOnWhatsapp => "this number is not on WhatsApp",
-        RecipientProblem::InvalidNumber => "WhatsApp says this number is invalid",
+        RecipientProblem::NotOnWhatsapp => "this number is not on WhatsApp".into(),
+        RecipientProblem::InvalidNumber => "WhatsApp says this number is invalid".into(),
+        RecipientProblem::Refused { code } => {
+            format!("WhatsApp refused this message (code {code}); it reached no one")
+        }
     }
 }
 
@@ -161,6 +172,9 @@ fn account_text(problem: &AccountProblem) -> &'static str {
         AccountProblem::LoggedOut => "the account was logged out",
         AccountProblem::RateLimited { .. } => "WhatsApp asked this account to slow down",
         AccountProblem::TemporarilyBanned { .. } => "WhatsApp has temporarily banned this account",
+        AccountProblem::ReachOutRestricted => {
+            "WhatsApp is refusing this account's messages to people who have not written to it first (code 463, often the step before a ban): wait a day or more before resuming, and send to customers who know your number"
+        }
     }
 }
 
@@ -183,11 +197,15 @@ impl SendError {
             SendError::Recipient {
                 problem: RecipientProblem::InvalidNumber,
             } => DeliveryCode::InvalidNumber,
+            SendError::Recipient {
+                problem: RecipientProblem::Refused { .. },
+            } => DeliveryCode::Refused,
             SendError::Account { problem } => match problem {
                 AccountProblem::NotConnected => DeliveryCode::NotConnected,
                 AccountProblem::LoggedOut => DeliveryCode::LoggedOut,
                 AccountProblem::RateLimited { .. } => DeliveryCode::RateLimited,
                 AccountProblem::TemporarilyBanned { .. } => DeliveryCode::TemporarilyBanned,
+                AccountProblem::ReachOutRestricted => DeliveryCode::ReachOutRestricted,
             },
         }
     }
@@ -211,6 +229,7 @@ impl AccountProblem {
             AccountProblem::LoggedOut => PauseCode::LoggedOut,
             AccountProblem::RateLimited { .. } => PauseCode::RateLimited,
             AccountProblem::TemporarilyBanned { .. } => PauseCode::TemporarilyBanned,
+            AccountProblem::ReachOutRestricted => PauseCode::ReachOutRestricted,
         }
     }
 }

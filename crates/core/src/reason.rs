@@ -95,6 +95,9 @@ codes! {
         ConnectionReplaced = "connection_replaced",
         /// WhatsApp no longer accepts the WhatsApp Web version announced.
         OutdatedClient = "outdated_client",
+        /// WhatsApp restricts the account from messaging people who have not
+        /// written to it first (nack 463, a "reach-out timelock"): a ban signal.
+        ReachOutRestricted = "reach_out_restricted",
     }
 }
 
@@ -124,6 +127,11 @@ codes! {
         Restored = "restored",
         /// Was being sent when Blastdesk's data failed: its outcome was lost.
         StoreError = "store_error",
+        /// WhatsApp took the message, then refused it (a nack): it reached no one.
+        Refused = "refused",
+        /// Back in the queue: WhatsApp refuses the account's messages to
+        /// people who have not written to it first (nack 463).
+        ReachOutRestricted = "reach_out_restricted",
     }
 }
 

@@ -12,7 +12,7 @@ use blastdesk_core::blast::{self, BlastOptions, NewBlast, Sender};
 use blastdesk_core::clock::{Clock, Millis, TokioClock};
 use blastdesk_core::engine::{self, Control, Engine, Event, Outcome, RetryPolicy, RunEnd};
 use blastdesk_core::messenger::{
-    Accepted, Faults, MediaKind, Messenger, Outgoing, RecipientProblem, SendError,
+    Accepted, AccountProblem, Faults, MediaKind, Messenger, Outgoing, RecipientProblem, SendError,
     SimulatedMessenger, read_ledger,
 };
 use blastdesk_core::pacing::{LocalTime, Pacing, WaitReason, Window};
@@ -299,6 +299,65 @@ async fn permanent_failures_and_exhausted_retries_still_complete() -> TestResult
     );
     let counts = store.delivery_counts(blast)?;
     assert_eq!((counts.sent, counts.failed, counts.total), (2, 2, 4));
+    Ok(())
+}
+
+/// WhatsApp refusing a message (a nack) fails that delivery: it reached no
+/// one, so it is never counted sent. A 463 (the account may not message
+/// people who have not written first) puts the message back and pauses the
+/// account with its own reason, the step before a ban.
+#[tokio::test(start_paused = true)]
+async fn a_refused_message_fails_and_a_reach_out_restriction_pauses_the_account() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let blast = new_blast(&store, &recipients(4), BlastOptions::default())?;
+    let clock = TokioClock::starting_at(START);
+    let refused = SendError::Recipient {
+        problem: RecipientProblem::Refused { code: 479 },
+    };
+    let restricted = SendError::Account {
+        problem: AccountProblem::ReachOutRestricted,
+    };
+    let messenger = Scripted::new(
+        clock,
+        vec![(phone(1), vec![refused]), (phone(2), vec![restricted])],
+    );
+    let engine = Engine::new(store.clone(), messenger, clock, no_jitter());
+    let (end, events) = run(&engine, blast).await?;
+    assert_eq!(
+        end,
+        RunEnd::Paused {
+            code: PauseCode::ReachOutRestricted
+        }
+    );
+    let reason = events
+        .iter()
+        .find_map(|e| match e {
+            Event::BlastPaused { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .ok_or("no pause was told")?;
+    assert!(reason.contains("code 463"), "{reason}");
+    let counts = store.delivery_counts(blast)?;
+    assert_eq!(
+        (counts.sent, counts.failed, counts.queued),
+        (1, 1, 2),
+        "the refused one failed; the restricted one went back to the queue"
+    );
+    let report = blastdesk_core::report::Report::load(&store, blast)?;
+    let failed = report
+        .rows
+        .iter()
+        .find(|row| row.phone == phone(1))
+        .ok_or("no row")?;
+    assert_eq!(failed.error_code, Some(DeliveryCode::Refused));
+    assert!(
+        failed
+            .error_detail
+            .as_deref()
+            .is_some_and(|d| d.contains("code 479")),
+        "{failed:?}"
+    );
     Ok(())
 }
 

@@ -263,6 +263,20 @@ fn every_error_has_a_class_a_code_and_words() {
             ErrorClass::Account,
             "temporarily_banned",
         ),
+        (
+            SendError::Recipient {
+                problem: RecipientProblem::Refused { code: 479 },
+            },
+            ErrorClass::Recipient,
+            "refused",
+        ),
+        (
+            SendError::Account {
+                problem: AccountProblem::ReachOutRestricted,
+            },
+            ErrorClass::Account,
+            "reach_out_restricted",
+        ),
     ];
     for (error, class, code) in cases {
         assert_eq!(

@@ -12,6 +12,7 @@
 //! It is also the account's [`Messenger`]: text and media with a caption,
 //! and the number check.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -27,15 +28,16 @@ use blastdesk_core::messenger::{
 };
 use blastdesk_core::phone::Phone;
 use blastdesk_core::reason::PauseCode;
-use whatsapp_rust::Client;
+use tokio::sync::oneshot;
 use whatsapp_rust::download::MediaType;
 use whatsapp_rust::prelude::{Bot, Event, SqliteStore};
 use whatsapp_rust::transport::{TokioWebSocketTransportFactory, TransportFactory};
 use whatsapp_rust::upload::UploadOptions;
 use whatsapp_rust::waproto::buffa::MessageField;
 use whatsapp_rust::waproto::whatsapp as wa;
+use whatsapp_rust::{Client, SendOptions};
 
-use crate::signals::{self, Mapped, NackClass, Reply};
+use crate::signals::{self, Mapped, Reply};
 use crate::version::WebVersion;
 use crate::{jid, qr};
 
@@ -213,7 +215,15 @@ pub struct Session {
     reconnect_at: Mutex<Option<Millis>>,
     /// Wakes the wait before a reconnection when the session stops.
     woken: tokio::sync::Notify,
+    /// Sends waiting for the server's ack, by message id: the nack code,
+    /// or `None` for a clean ack.
+    acks: Mutex<HashMap<String, oneshot::Sender<Option<String>>>>,
 }
+
+/// How long a send waits for the server's ack. Without one in this time
+/// the message counts as sent (the library wrote it); a nack after that is
+/// still recorded ([`Store::refuse_sent`]).
+const ACK_WAIT: Duration = Duration::from_secs(20);
 
 impl Session {
     pub fn new(config: SessionConfig) -> Arc<Session> {
@@ -229,6 +239,7 @@ impl Session {
             reached: AtomicBool::new(false),
             reconnect_at: Mutex::new(None),
             woken: tokio::sync::Notify::new(),
+            acks: Mutex::new(HashMap::new()),
             config,
         })
     }
@@ -367,22 +378,56 @@ impl Session {
                     }
                 }
             }
-            Some(Mapped::Nack { code, .. })
-                if signals::nack_class(&code) == NackClass::SlowDown =>
-            {
-                let reason = format!(
-                    "WhatsApp refused a message (code {code}) because this account is sending too much; wait before resuming."
-                );
-                if let Err(error) = self.config.control.pause_account(
-                    self.account_id(),
-                    PauseCode::RateLimited,
-                    &reason,
-                ) {
-                    tracing::warn!("cannot pause the account's blasts: {error}");
-                }
-            }
+            Some(Mapped::Ack { message_id, nack }) => self.on_ack(message_id, nack),
             Some(Mapped::Replies(replies)) => self.on_replies(replies),
-            Some(Mapped::Nack { .. }) | None => {}
+            None => {}
+        }
+    }
+
+    /// The server's ack of a message: to the send waiting for it, or, when
+    /// none waits any more, a late nack fails the delivery it refused (the
+    /// message reached no one) and an account-wide refusal pauses the
+    /// account's blasts.
+    fn on_ack(&self, message_id: String, nack: Option<String>) {
+        if let Some(waiting) = lock(&self.acks).remove(&message_id) {
+            // A send that gave up waiting has dropped its receiver: then
+            // the late answer is handled below.
+            match waiting.send(nack) {
+                Ok(()) => return,
+                Err(nack) => return self.late_nack(&message_id, nack),
+            }
+        }
+        self.late_nack(&message_id, nack);
+    }
+
+    fn late_nack(&self, message_id: &str, nack: Option<String>) {
+        let Some(code) = nack else { return };
+        let error = signals::nack_error(&code);
+        let now = self.config.clock.now_ms();
+        let detail = format!("{error}.");
+        match self
+            .config
+            .store
+            .refuse_sent(self.account_id(), message_id, &detail, now)
+        {
+            Ok(Some((blast_id, delivery_id))) => {
+                tracing::warn!(
+                    blast_id,
+                    delivery_id,
+                    code,
+                    "WhatsApp refused a sent message"
+                );
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!("cannot record a refused message: {error}"),
+        }
+        if let Some(pause) = error.pause_code()
+            && let Err(error) =
+                self.config
+                    .control
+                    .pause_account(self.account_id(), pause, &format!("{error}."))
+        {
+            tracing::warn!("cannot pause the account's blasts: {error}");
         }
     }
 
@@ -577,14 +622,33 @@ impl Messenger for Session {
             },
             Some(media) => media_message(&client, media, &message.text).await?,
         };
-        let sent = client
-            .send_message(to, body)
-            .await
-            .map_err(|e| signals::send_error(&e))?;
-        Ok(Accepted {
-            message_id: sent.message_id,
-            at_ms: self.config.clock.now_ms(),
-        })
+        // The id is chosen first, so the server's ack cannot come before
+        // its waiter is in place.
+        let message_id = client.generate_message_id();
+        let (acked, ack) = oneshot::channel();
+        lock(&self.acks).insert(message_id.clone(), acked);
+        let options = SendOptions::default().with_message_id(message_id.clone());
+        let sent = client.send_message_with_options(to, body, options).await;
+        let sent = match sent {
+            Ok(sent) => sent,
+            Err(error) => {
+                lock(&self.acks).remove(&message_id);
+                return Err(signals::send_error(&error));
+            }
+        };
+        let at_ms = self.config.clock.now_ms();
+        match tokio::time::timeout(ACK_WAIT, ack).await {
+            // A nack: the message reached no one.
+            Ok(Ok(Some(code))) => Err(signals::nack_error(&code)),
+            // A clean ack, or none in time (a late nack is still heard).
+            Ok(Ok(None)) | Ok(Err(_)) | Err(_) => {
+                lock(&self.acks).remove(&sent.message_id);
+                Ok(Accepted {
+                    message_id: sent.message_id,
+                    at_ms,
+                })
+            }
+        }
     }
 
     async fn check_numbers(&self, phones: &[Phone]) -> Result<Vec<bool>, SendError> {

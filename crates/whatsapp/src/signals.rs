@@ -25,10 +25,11 @@ pub enum Mapped {
         receipt: Receipt,
         at_ms: Millis,
     },
-    /// The server refused a message it had been handed (a nack).
-    Nack {
+    /// The server's answer to a message it was handed: taken (`nack` is
+    /// `None`), or refused with a protocol code (a nack).
+    Ack {
         message_id: String,
-        code: String,
+        nack: Option<String>,
     },
     /// Text messages people sent this account (opt-out replies among them):
     /// one-to-one chats only, never the account's own messages.
@@ -110,9 +111,9 @@ pub fn map_event(event: &Event, logging_out: bool) -> Option<Mapped> {
             });
         }
         Event::ServerAck(ack) if ack.class.as_deref() == Some("message") => {
-            return ack.error.as_ref().map(|code| Mapped::Nack {
+            return Some(Mapped::Ack {
                 message_id: ack.id.clone(),
-                code: code.clone(),
+                nack: ack.error.clone(),
             });
         }
         Event::Messages(batch) => {
@@ -187,22 +188,27 @@ fn iq_error(error: &IqError) -> SendError {
     }
 }
 
-/// What a server nack code means for the delivery's account: the codes
-/// WhatsApp uses for sending too fast or being restricted pause the account;
-/// others only fail the message.
-pub fn nack_class(code: &str) -> NackClass {
+/// What a server nack means, in the engine's classes. A nacked message
+/// reached no one. 463 (the library: "MissingTcToken", a reach-out
+/// timelock: the account may not message people who have not written to
+/// it) and 429 (too many requests) stop the account's sending; any other
+/// code (479, a malformed stanza; 400; 404; 503 ...) fails that message.
+pub fn nack_error(code: &str) -> SendError {
     match code {
-        // 463: the account may not start new chats now; 479: rate-limited
-        // for spam-like sending; 429: too many requests.
-        "429" | "463" | "479" => NackClass::SlowDown,
-        _ => NackClass::FailMessage,
+        "463" => SendError::Account {
+            problem: AccountProblem::ReachOutRestricted,
+        },
+        "429" => SendError::Account {
+            problem: AccountProblem::RateLimited {
+                retry_after_ms: None,
+            },
+        },
+        other => SendError::Recipient {
+            problem: RecipientProblem::Refused {
+                code: other.parse().unwrap_or(0),
+            },
+        },
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NackClass {
-    SlowDown,
-    FailMessage,
 }
 
 #[cfg(test)]
@@ -432,14 +438,22 @@ mod tests {
                 false,
                 None,
             ),
-            ("a plain ack", ack("message", None), false, None),
+            (
+                "a plain ack",
+                ack("message", None),
+                false,
+                Some(Mapped::Ack {
+                    message_id: "3EB0A1".into(),
+                    nack: None,
+                }),
+            ),
             (
                 "a nack",
                 ack("message", Some("479")),
                 false,
-                Some(Mapped::Nack {
+                Some(Mapped::Ack {
                     message_id: "3EB0A1".into(),
-                    code: "479".into(),
+                    nack: Some("479".into()),
                 }),
             ),
             (
@@ -542,16 +556,23 @@ mod tests {
     }
 
     #[test]
-    fn nacks_that_mean_slow_down_pause_the_account() {
-        for (code, class) in [
-            ("429", NackClass::SlowDown),
-            ("463", NackClass::SlowDown),
-            ("479", NackClass::SlowDown),
-            ("500", NackClass::FailMessage),
-            ("", NackClass::FailMessage),
+    fn a_reach_out_timelock_and_too_many_requests_stop_the_account_other_nacks_fail_the_message() {
+        use blastdesk_core::messenger::ErrorClass;
+        for (code, class, stored) in [
+            ("463", ErrorClass::Account, "reach_out_restricted"),
+            ("429", ErrorClass::Account, "rate_limited"),
+            ("479", ErrorClass::Recipient, "refused"),
+            ("503", ErrorClass::Recipient, "refused"),
+            ("", ErrorClass::Recipient, "refused"),
         ] {
-            assert_eq!(nack_class(code), class, "{code}");
+            let error = nack_error(code);
+            assert_eq!(
+                (error.class(), error.code().as_str()),
+                (class, stored),
+                "{code}"
+            );
         }
+        assert!(nack_error("479").to_string().contains("code 479"));
     }
 
     fn inbound(

@@ -125,6 +125,8 @@ pub enum Step {
     SentAgain,
     /// The blast was cancelled before this one was sent.
     Cancel,
+    /// WhatsApp refused a message after taking it (a nack): it reached no one.
+    Refused,
 }
 
 impl Step {
@@ -137,6 +139,7 @@ impl Step {
             }
             Step::Skip | Step::Cancel => &[Queued, RetryWait],
             Step::Resend | Step::LeaveUnsent | Step::SentAgain => &[Unknown],
+            Step::Refused => &[Sent],
         }
     }
 
@@ -151,7 +154,7 @@ impl Step {
             Step::StartSending => DeliveryState::Sending,
             Step::Sent => DeliveryState::Sent,
             Step::RetryLater => DeliveryState::RetryWait,
-            Step::Fail => DeliveryState::Failed,
+            Step::Fail | Step::Refused => DeliveryState::Failed,
             Step::BackToQueue | Step::Resend => DeliveryState::Queued,
             Step::Skip | Step::LeaveUnsent | Step::SentAgain | Step::Cancel => {
                 DeliveryState::Skipped
@@ -395,6 +398,43 @@ impl Store {
             Ok(changed > 0)
         })
     }
+
+    /// WhatsApp refused a message of this account that it had taken (a
+    /// nack): it reached no one, so its delivery fails, with WhatsApp's code
+    /// in the detail. Returns the delivery's blast and id, or `None` when
+    /// no sent message of the account has that id (already refused, or not
+    /// one of Blastdesk's).
+    pub fn refuse_sent(
+        &self,
+        account_id: i64,
+        message_id: &str,
+        detail: &str,
+        now_ms: i64,
+    ) -> Result<Option<(i64, i64)>> {
+        self.write(|conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let found: Option<(i64, i64)> = tx
+                .query_row(
+                    "SELECT d.blast_id, d.id FROM deliveries AS d JOIN blasts AS b ON b.id = d.blast_id
+                     WHERE d.message_id = ?1 AND b.account_id = ?2 AND d.state = 'sent'",
+                    params![message_id, account_id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            let Some((blast_id, delivery_id)) = found else {
+                return Ok(None);
+            };
+            step_all_in(
+                &tx,
+                Scope::Delivery(delivery_id),
+                Step::Refused,
+                Some((DeliveryCode::Refused, Some(detail))),
+                now_ms,
+            )?;
+            tx.commit()?;
+            Ok(Some((blast_id, delivery_id)))
+        })
+    }
 }
 
 /// What the engine needs to know of a blast.
@@ -551,6 +591,8 @@ pub(crate) enum Scope<'a> {
     Blast(i64),
     /// The deliveries of a blast whose number is on the do-not-contact list.
     OptedOutIn(i64),
+    /// One delivery.
+    Delivery(i64),
     /// One delivery, if its number is on the do-not-contact list.
     OptedOutDelivery(i64),
     /// A number's deliveries in every blast that has not finished.
@@ -582,6 +624,7 @@ pub(crate) fn step_all_in(
             "blast_id = ?5 AND phone IN (SELECT phone FROM do_not_contact)",
             Box::new(id),
         ),
+        Scope::Delivery(id) => ("id = ?5", Box::new(id)),
         Scope::OptedOutDelivery(id) => (
             "id = ?5 AND phone IN (SELECT phone FROM do_not_contact)",
             Box::new(id),
@@ -758,6 +801,46 @@ mod tests {
         })
     }
 
+    /// A nack after the send was recorded: the delivery fails with the
+    /// detail, once, and only a sent message of that account is touched.
+    #[test]
+    fn a_message_refused_after_it_was_sent_fails_its_delivery_once() -> Result<()> {
+        let store = Store::open_in_memory()?;
+        let id = blast(&store, &recipients(2))?;
+        let account = store.blast_summary(id)?.account_id;
+        let [first, second] = delivery_ids(&store, id)?[..] else {
+            return Err(Error::Invalid {
+                reason: "two deliveries".into(),
+            });
+        };
+        for delivery in [first, second] {
+            store.step_delivery(delivery, Step::StartSending, &StepDetails::default(), 2)?;
+        }
+        let sent = StepDetails {
+            message_id: Some("3EB0AA".into()),
+            ..StepDetails::default()
+        };
+        store.step_delivery(first, Step::Sent, &sent, 3)?;
+        let detail = "WhatsApp refused this message (code 479); it reached no one.";
+        assert_eq!(store.refuse_sent(account + 1, "3EB0AA", detail, 4)?, None);
+        assert_eq!(
+            store.refuse_sent(account, "3EB0AA", detail, 4)?,
+            Some((id, first))
+        );
+        assert_eq!(store.refuse_sent(account, "3EB0AA", detail, 5)?, None);
+        let counts = store.delivery_counts(id)?;
+        assert_eq!((counts.failed, counts.sent, counts.sending), (1, 0, 1));
+        let (code, stored): (DeliveryCode, String) = store.read(|conn| {
+            Ok(conn.query_row(
+                "SELECT error_code, error_detail FROM deliveries WHERE id = ?1",
+                [first],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?)
+        })?;
+        assert_eq!((code, stored.as_str()), (DeliveryCode::Refused, detail));
+        Ok(())
+    }
+
     #[test]
     fn a_blast_and_its_deliveries_are_written_together_or_not_at_all() -> Result<()> {
         let store = Store::open_in_memory()?;
@@ -792,7 +875,9 @@ mod tests {
             Step::MarkUnknown,
             Step::Resend,
             Step::LeaveUnsent,
+            Step::SentAgain,
             Step::Cancel,
+            Step::Refused,
         ];
         let store = Store::open_in_memory()?;
         let id = blast(&store, &recipients(1))?;

@@ -25,6 +25,7 @@ const LABELS = {
   logged_out: N_("Logged out"),
   replaced: N_("Replaced by another session"),
   temporarily_banned: N_("Temporarily banned"),
+  locked: N_("Banned by WhatsApp"),
   outdated: N_("Blastdesk needs an update"),
 };
 
@@ -38,7 +39,9 @@ function statusDetail(account) {
     case "logged_out":
       return s.by === "you" ? t("You logged it out. Link it again to send.") : t("It was logged out from the phone. Link it again to send.");
     case "temporarily_banned":
-      return t("WhatsApp banned it until {time}. Its blasts are paused.", { time: formatTime(s.untilMs, account.timeZone) });
+      return t("WhatsApp banned it until {time}. Its blasts are paused; it reconnects by itself then.", { time: formatTime(s.untilMs, account.timeZone) });
+    case "locked":
+      return [s.message ? `“${s.message}”` : null, t("WhatsApp has locked this number. Open WhatsApp on the phone to request a review; linking again will not work until WhatsApp unlocks it. Its blasts are paused.")].filter(Boolean).join(" ");
     case "replaced":
       return t("WhatsApp Web or another app took over. Link it again to send from Blastdesk.");
     case "outdated":
@@ -55,7 +58,7 @@ api.on("account", (event) => {
     if (linking?.accountId === event.accountId) linking.qr = { svg: event.svg, expiresAtMs: event.expiresAtMs };
   } else if (account) {
     account.status = event.status;
-    account.needsAttention = ["link_failed", "disconnected", "logged_out", "replaced", "temporarily_banned", "outdated"].includes(event.status.status);
+    account.needsAttention = ["link_failed", "disconnected", "logged_out", "replaced", "temporarily_banned", "locked", "outdated"].includes(event.status.status);
     if (linking?.accountId === event.accountId && !["awaiting_qr", "connecting", "awaiting_pair_code"].includes(event.status.status)) {
       linking.qr = null;
       if (event.status.status === "connected") linking = null;
@@ -191,7 +194,10 @@ function card(account) {
       ? h(
           "div",
           { class: "row actions" },
-          linked || ["awaiting_qr", "awaiting_pair_code"].includes(s.status) ? null : button(t("Link account"), "link", () => { linking = { accountId: account.id, qr: null, byPhone: false }; act(() => api.linkAccount(account.id)); }, "button primary"),
+          linked || ["awaiting_qr", "awaiting_pair_code"].includes(s.status)
+            ? null
+            // A locked number cannot be linked until WhatsApp unlocks it: not offered as the fix.
+            : button(s.status === "locked" ? t("Unlocked by WhatsApp? Link again") : t("Link account"), "link", () => { linking = { accountId: account.id, qr: null, byPhone: false }; act(() => api.linkAccount(account.id)); }, s.status === "locked" ? "button" : "button primary"),
           linked ? button(t("Log out"), "logout", () => { if (confirm(t("Log “{name}” out? Its blasts pause until you link it again.", { name: account.name }))) act(() => api.logoutAccount(account.id)); }) : null,
           button(t("Rename"), "rename", () => { renaming = account.id; update(); }),
           button(t("Remove"), "remove", () => { if (confirm(t("Remove “{name}”? Its blasts and reports stay.", { name: account.name }))) act(() => api.removeAccount(account.id)); }, "button danger"),

@@ -63,6 +63,12 @@ pub enum AccountStatus {
         until_ms: Millis,
         reason_code: u16,
     },
+    /// WhatsApp locked (banned) the number; `message` is WhatsApp's own
+    /// words when it sent any. Linking again cannot help until WhatsApp
+    /// unlocks it: the review is requested in WhatsApp on the phone.
+    Locked {
+        message: Option<String>,
+    },
     /// WhatsApp no longer accepts the version Blastdesk announces.
     Outdated,
 }
@@ -81,6 +87,7 @@ impl AccountStatus {
             AccountStatus::LoggedOut { .. } => "logged_out",
             AccountStatus::Replaced => "replaced",
             AccountStatus::TemporarilyBanned { .. } => "temporarily_banned",
+            AccountStatus::Locked { .. } => "locked",
             AccountStatus::Outdated => "outdated",
         }
     }
@@ -94,6 +101,7 @@ impl AccountStatus {
                 | AccountStatus::LoggedOut { .. }
                 | AccountStatus::Replaced
                 | AccountStatus::TemporarilyBanned { .. }
+                | AccountStatus::Locked { .. }
                 | AccountStatus::Outdated
         )
     }
@@ -156,6 +164,10 @@ pub enum LinkSignal {
         reason_code: u16,
         lasts_ms: Millis,
     },
+    /// WhatsApp locked the account (a ban), with its own words if any.
+    Locked {
+        message: Option<String>,
+    },
     ClientOutdated,
 }
 
@@ -172,6 +184,9 @@ pub enum Effect {
     ForgetSession,
     /// Stop the client; nothing reconnects until a new link or start.
     StopClient,
+    /// End the current connection; the session goes on (it reconnects when
+    /// a [`Effect::Reconnect`] says).
+    DisconnectClient,
     /// Connect again at this instant.
     Reconnect { at_ms: Millis },
     /// Pause the account's blasts with this reason.
@@ -232,6 +247,13 @@ impl AccountMachine {
             }
             LinkSignal::Resumed => {
                 self.just_paired = false;
+                if let AccountStatus::TemporarilyBanned { until_ms, .. } = self.status
+                    && until_ms > now
+                {
+                    // Connecting before the ban ends would only be refused.
+                    effects.push(Effect::Reconnect { at_ms: until_ms });
+                    return effects;
+                }
                 AccountStatus::Connecting
             }
             LinkSignal::QrCode { code, valid_for_ms } => {
@@ -272,7 +294,7 @@ impl AccountMachine {
                 AccountStatus::Connected
             }
             LinkSignal::Disconnected { reason, reached } => {
-                if self.ended() {
+                if self.ended(now) {
                     // The disconnect that follows a logout, ban or takeover.
                     return effects;
                 }
@@ -327,7 +349,8 @@ impl AccountMachine {
                 lasts_ms,
             } => {
                 let until_ms = now + lasts_ms;
-                effects.push(Effect::StopClient);
+                // Not stopped for good: it connects again when the ban ends.
+                effects.push(Effect::DisconnectClient);
                 effects.push(Effect::PauseBlasts {
                     code: PauseCode::TemporarilyBanned,
                     reason: format!(
@@ -340,6 +363,16 @@ impl AccountMachine {
                     until_ms,
                     reason_code,
                 }
+            }
+            LinkSignal::Locked { message } => {
+                effects.push(Effect::StopClient);
+                // WhatsApp ends the device's session with the lock.
+                effects.push(Effect::ForgetSession);
+                effects.push(Effect::PauseBlasts {
+                    code: PauseCode::AccountLocked,
+                    reason: "WhatsApp has locked this number (a ban). Open WhatsApp on the phone to request a review; linking again will not work until WhatsApp unlocks it.".into(),
+                });
+                AccountStatus::Locked { message }
             }
             LinkSignal::ClientOutdated => {
                 effects.push(Effect::StopClient);
@@ -356,12 +389,17 @@ impl AccountMachine {
     }
 
     /// The session ended in a way that a disconnect does not change.
-    fn ended(&self) -> bool {
+    /// A temporary ban has ended once its time is over: a failed attempt
+    /// to connect after it is an ordinary disconnect.
+    fn ended(&self, now: Millis) -> bool {
+        if let AccountStatus::TemporarilyBanned { until_ms, .. } = self.status {
+            return now < until_ms;
+        }
         matches!(
             self.status,
             AccountStatus::LoggedOut { .. }
                 | AccountStatus::Replaced
-                | AccountStatus::TemporarilyBanned { .. }
+                | AccountStatus::Locked { .. }
                 | AccountStatus::Outdated
                 | AccountStatus::LinkFailed { .. }
                 | AccountStatus::Unlinked

@@ -91,6 +91,8 @@ codes! {
         RateLimited = "rate_limited",
         /// WhatsApp banned the account for a while.
         TemporarilyBanned = "temporarily_banned",
+        /// WhatsApp locked (banned) the account.
+        AccountLocked = "account_locked",
         /// WhatsApp Web or another app took over the account's session.
         ConnectionReplaced = "connection_replaced",
         /// WhatsApp no longer accepts the WhatsApp Web version announced.

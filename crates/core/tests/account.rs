@@ -15,6 +15,7 @@ fn kind(effect: &Effect) -> String {
         Effect::Linked { phone } => format!("linked:{}", phone.as_deref().unwrap_or("?")),
         Effect::ForgetSession => "forget".into(),
         Effect::StopClient => "stop".into(),
+        Effect::DisconnectClient => "disconnect".into(),
         Effect::Reconnect { at_ms } => format!("reconnect@{at_ms}"),
         Effect::PauseBlasts { code, .. } => format!("pause:{code}"),
         Effect::ResumeBlasts => "resume".into(),
@@ -253,21 +254,60 @@ fn replaced_banned_and_outdated_stop_the_client_and_pause_blasts() {
                 },
                 &[
                     "status:temporarily_banned",
-                    "stop",
+                    "disconnect",
                     "pause:temporarily_banned",
                     "reconnect@86401000",
                 ],
             ),
+            // The connection's end during the ban changes nothing.
             (1_001, disconnected(true), &[]),
+        ],
+    );
+    let banned = AccountStatus::TemporarilyBanned {
+        until_ms: 86_401_000,
+        reason_code: 101,
+    };
+    assert_eq!(machine.status(), &banned);
+    // Started again during the ban: it waits for the ban's end, then
+    // connects; a failed attempt after the end is retried like any other.
+    run(
+        banned.clone(),
+        vec![
+            (5_000, LinkSignal::Resumed, &["reconnect@86401000"]),
+            (86_401_000, LinkSignal::Resumed, &["status:connecting"]),
+            (
+                86_402_000,
+                disconnected(true),
+                &["status:disconnected", "reconnect@86403000"],
+            ),
+            (
+                86_403_500,
+                LinkSignal::Connected,
+                &["status:connected", "resume"],
+            ),
+        ],
+    );
+    // A lock is a ban with no end: no reconnect, the keys go, WhatsApp's words stay.
+    let machine = run(
+        AccountStatus::Connected,
+        vec![
+            (
+                0,
+                LinkSignal::Locked {
+                    message: Some("Your account has been banned".into()),
+                },
+                &["status:locked", "stop", "forget", "pause:account_locked"],
+            ),
+            (1, disconnected(true), &[]),
         ],
     );
     assert_eq!(
         machine.status(),
-        &AccountStatus::TemporarilyBanned {
-            until_ms: 86_401_000,
-            reason_code: 101
+        &AccountStatus::Locked {
+            message: Some("Your account has been banned".into())
         }
     );
+    assert!(machine.status().needs_attention() && !machine.status().is_linked());
     run(
         AccountStatus::Connecting,
         vec![(

@@ -267,6 +267,9 @@ impl Session {
     /// What starting does at once: "connecting", and for a new link a fresh
     /// session store.
     pub fn begin(&self, start: &Start) {
+        // Before the first signal, so that its effects (a reconnection at a
+        // ban's end) are carried out.
+        self.stopped.store(false, Ordering::SeqCst);
         if *start == Start::Resume {
             self.signal(LinkSignal::Resumed);
         } else {
@@ -276,11 +279,17 @@ impl Session {
             }
             self.signal(LinkSignal::LinkStarted);
         }
-        self.stopped.store(false, Ordering::SeqCst);
     }
 
     async fn supervise(self: Arc<Self>, start: Start) {
         let mut start = start;
+        // Started during a temporary ban: connect when it ends, not before.
+        let banned_until = *lock(&self.reconnect_at);
+        if let Some(at) = banned_until
+            && !self.wait_until(at).await
+        {
+            return;
+        }
         loop {
             self.reached.store(false, Ordering::SeqCst);
             *lock(&self.reconnect_at) = None;
@@ -314,15 +323,20 @@ impl Session {
             let Some(at) = *lock(&self.reconnect_at) else {
                 return;
             };
-            let wait = (at - self.config.clock.now_ms()).max(0);
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
-                () = self.woken.notified() => {}
-            }
-            if self.stopped.load(Ordering::SeqCst) {
+            if !self.wait_until(at).await {
                 return;
             }
         }
+    }
+
+    /// Waits until `at` or a stop; whether the session goes on.
+    async fn wait_until(&self, at: Millis) -> bool {
+        let wait = (at - self.config.clock.now_ms()).max(0);
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
+            () = self.woken.notified() => {}
+        }
+        !self.stopped.load(Ordering::SeqCst)
     }
 
     /// One client, from connect until its connection ends.
@@ -494,6 +508,10 @@ impl Session {
                 .map_err(|e| e.to_string()),
             Effect::StopClient => {
                 self.stop();
+                Ok(())
+            }
+            Effect::DisconnectClient => {
+                self.disconnect_client();
                 Ok(())
             }
             Effect::Reconnect { at_ms } => {

@@ -79,6 +79,18 @@ pub fn map_event(event: &Event, logging_out: bool) -> Option<Mapped> {
             reason: disconnected.reason.to_string(),
             reached: true,
         },
+        // A lock (403) is a ban, not a logout: linking again cannot help.
+        Event::LoggedOut(out) if out.reason == ConnectFailureReason::AccountLocked => {
+            LinkSignal::Locked {
+                message: out.logout_message.as_ref().and_then(|m| {
+                    let words: Vec<&str> = [m.header.as_deref(), m.subtext.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                    (!words.is_empty()).then(|| words.join(" "))
+                }),
+            }
+        }
         Event::LoggedOut(_) => LinkSignal::LoggedOut {
             by_user: logging_out,
         },
@@ -90,6 +102,9 @@ pub fn map_event(event: &Event, logging_out: bool) -> Option<Mapped> {
         Event::ClientOutdated(_) => LinkSignal::ClientOutdated,
         Event::ConnectFailure(failure) => match failure.reason {
             ConnectFailureReason::ClientOutdated => LinkSignal::ClientOutdated,
+            ConnectFailureReason::AccountLocked => LinkSignal::Locked {
+                message: failure.message.clone(),
+            },
             reason if reason.is_logged_out() => LinkSignal::LoggedOut {
                 by_user: logging_out,
             },
@@ -218,10 +233,10 @@ mod tests {
     use whatsapp_rust::Jid;
     use whatsapp_rust::prelude::{BatchOrigin, InboundMessage, MessageBatch, MessageInfo};
     use whatsapp_rust::types::events::{
-        ClientOutdated, ConnectFailure, Connected, Disconnected, LoggedOut, PairError, PairSuccess,
-        PairingCode, PairingCodeError, PairingQrCode, PairingQrCodesExhausted,
-        QrScannedWithoutMultidevice, Receipt as WaReceipt, ServerAck, StreamReplaced,
-        TempBanReason, TemporaryBan,
+        ClientOutdated, ConnectFailure, Connected, Disconnected, LoggedOut, LogoutMessage,
+        PairError, PairSuccess, PairingCode, PairingCodeError, PairingQrCode,
+        PairingQrCodesExhausted, QrScannedWithoutMultidevice, Receipt as WaReceipt, ServerAck,
+        StreamReplaced, TempBanReason, TemporaryBan,
     };
     use whatsapp_rust::types::message::MessageSource;
     use whatsapp_rust::wacore::net::DisconnectReason;
@@ -401,7 +416,29 @@ mod tests {
                 "failure: account locked",
                 failure(ConnectFailureReason::AccountLocked),
                 false,
-                account(LinkSignal::LoggedOut { by_user: false }),
+                account(LinkSignal::Locked { message: None }),
+            ),
+            (
+                "logged out because the account is locked, in WhatsApp's words",
+                Event::LoggedOut(
+                    LoggedOut::builder()
+                        .on_connect(true)
+                        .reason(ConnectFailureReason::AccountLocked)
+                        .logout_message(
+                            LogoutMessage::builder()
+                                .header("This account is not allowed to use WhatsApp".into())
+                                .subtext("Request a review in the app.".into())
+                                .build(),
+                        )
+                        .build(),
+                ),
+                false,
+                account(LinkSignal::Locked {
+                    message: Some(
+                        "This account is not allowed to use WhatsApp Request a review in the app."
+                            .into(),
+                    ),
+                }),
             ),
             (
                 "failure: service unavailable",

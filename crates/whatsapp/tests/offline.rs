@@ -214,3 +214,66 @@ async fn an_opt_out_reply_reaches_the_do_not_contact_list_and_is_told_once() -> 
     assert_eq!(told, [("+6281200000001".to_owned(), "BERHENTI".to_owned())]);
     Ok(())
 }
+
+/// Counts the connections the client tries; each fails as offline.
+#[derive(Clone, Default)]
+struct Counting(Arc<std::sync::atomic::AtomicUsize>);
+
+#[whatsapp_rust::async_trait]
+impl whatsapp_rust::transport::TransportFactory for Counting {
+    async fn create_transport(
+        &self,
+    ) -> Result<
+        (
+            Arc<dyn whatsapp_rust::transport::Transport>,
+            whatsapp_rust::async_channel::Receiver<whatsapp_rust::transport::TransportEvent>,
+        ),
+        whatsapp_rust::anyhow::Error,
+    > {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Err(whatsapp_rust::anyhow::anyhow!("no network"))
+    }
+}
+
+/// An account started while WhatsApp's temporary ban lasts does not knock
+/// on the door before the ban ends (that would only be refused, and looks
+/// like a client ignoring the ban); when it ends, it connects by itself.
+#[tokio::test(start_paused = true)]
+async fn an_account_started_during_a_ban_connects_only_when_the_ban_ends() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = store.add_account("Toko", AccountKind::Whatsapp, "Asia/Jakarta", 0)?;
+    let clock = blastdesk_core::clock::TokioClock::starting_at(1_800_000_000_000);
+    let hour: i64 = 3_600_000;
+    store.set_account_status(
+        account,
+        &AccountStatus::TemporarilyBanned {
+            until_ms: clock.now_ms() + hour,
+            reason_code: 101,
+        },
+    )?;
+    let attempts = Counting::default();
+    let session = Session::new(SessionConfig {
+        account_id: account,
+        data_dir: dir.path().to_path_buf(),
+        store: store.clone(),
+        control: Control::new(store.clone()),
+        version: version::PINNED,
+        clock: Arc::new(clock),
+        notify: Arc::new(|_| {}),
+        network: Network::custom(attempts.clone()),
+    });
+    let running = tokio::spawn(session.run(Start::Resume));
+    let count = || attempts.0.load(std::sync::atomic::Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(59 * 60_000)).await;
+    assert_eq!(count(), 0, "no connection during the ban");
+    assert!(matches!(
+        store.account(account)?.status,
+        AccountStatus::TemporarilyBanned { .. }
+    ));
+    tokio::time::sleep(Duration::from_millis(2 * 60_000)).await;
+    assert!(count() >= 1, "it connects once the ban is over");
+    session.stop();
+    tokio::time::timeout(Duration::from_secs(30), running).await??;
+    Ok(())
+}

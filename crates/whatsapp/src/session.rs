@@ -672,23 +672,20 @@ impl Messenger for Session {
     async fn check_numbers(&self, phones: &[Phone]) -> Result<Vec<bool>, SendError> {
         let client = self.connected_client()?;
         let jids: Vec<whatsapp_rust::Jid> = phones.iter().map(jid::for_phone).collect();
-        let found =
-            client
-                .contacts()
-                .is_on_whatsapp(&jids)
-                .await
-                .map_err(|_| SendError::Transient {
-                    detail: "WhatsApp did not answer the number check".into(),
-                })?;
-        Ok(phones
+        let found = client
+            .contacts()
+            .is_on_whatsapp(&jids)
+            .await
+            .map_err(|error| signals::contact_error(&error))?;
+        let answers: Vec<signals::CheckAnswer> = found
             .iter()
-            .map(|phone| {
-                found.iter().any(|r| {
-                    let pn = r.pn_jid.as_ref().unwrap_or(&r.jid);
-                    r.is_registered && jid::phone_of(pn).as_deref() == Some(phone.as_str())
-                })
+            .map(|r| signals::CheckAnswer {
+                phone: jid::phone_of(r.pn_jid.as_ref().unwrap_or(&r.jid)),
+                registered: r.is_registered,
+                errored: r.contact_error.is_some(),
             })
-            .collect())
+            .collect();
+        Ok(signals::on_whatsapp(phones, &answers))
     }
 }
 

@@ -203,6 +203,50 @@ fn iq_error(error: &IqError) -> SendError {
     }
 }
 
+/// A failed number check, in the engine's classes: the IQ's error decides
+/// (429 pauses the account, which a check straight into a rate limit would
+/// make worse; not connected or logged out are the account's too); a
+/// number the library cannot ask about fails the check for a moment.
+pub fn contact_error(error: &whatsapp_rust::features::ContactError) -> SendError {
+    match error {
+        whatsapp_rust::features::ContactError::Iq(iq) => iq_error(iq),
+        whatsapp_rust::features::ContactError::InvalidJid(_) => SendError::Transient {
+            detail: "a number could not be checked".into(),
+        },
+        _ => SendError::Transient {
+            detail: "WhatsApp did not answer the number check".into(),
+        },
+    }
+}
+
+/// One number in WhatsApp's answer to a number check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckAnswer {
+    /// E.164, when the answer names a phone number.
+    pub phone: Option<String>,
+    pub registered: bool,
+    /// WhatsApp could not answer for this number (a per-user error).
+    pub errored: bool,
+}
+
+/// Which of `phones` may be sent to after a number check: only a number
+/// WhatsApp plainly answered as not registered is skipped. A number it
+/// could not answer for, or left out of its answer, is not known to be
+/// missing, so it is sent to (skipping a real customer for good would be
+/// worse than one failed message).
+pub fn on_whatsapp(phones: &[blastdesk_core::phone::Phone], answers: &[CheckAnswer]) -> Vec<bool> {
+    phones
+        .iter()
+        .map(|phone| {
+            let about: Vec<&CheckAnswer> = answers
+                .iter()
+                .filter(|a| a.phone.as_deref() == Some(phone.as_str()))
+                .collect();
+            about.is_empty() || about.iter().any(|a| a.registered || a.errored)
+        })
+        .collect()
+}
+
 /// What a server nack means, in the engine's classes. A nacked message
 /// reached no one. 463 (the library: "MissingTcToken", a reach-out
 /// timelock: the account may not message people who have not written to
@@ -590,6 +634,56 @@ mod tests {
                 }
             }
         );
+    }
+
+    #[test]
+    fn a_number_check_skips_only_numbers_whatsapp_plainly_says_are_not_registered() {
+        let phones: Vec<blastdesk_core::phone::Phone> = [
+            "+6281200000001",
+            "+6281200000002",
+            "+6281200000003",
+            "+6281200000004",
+        ]
+        .into_iter()
+        .map(|p| blastdesk_core::phone::Phone::from_e164_unchecked(p.into()))
+        .collect();
+        let answer = |phone: &str, registered, errored| CheckAnswer {
+            phone: Some(phone.into()),
+            registered,
+            errored,
+        };
+        let answers = [
+            answer("+6281200000001", true, false),
+            answer("+6281200000002", false, false),
+            // A per-user error: not known to be missing.
+            answer("+6281200000003", false, true),
+            // +6281200000004 is left out of the answer.
+        ];
+        assert_eq!(on_whatsapp(&phones, &answers), [true, false, true, true]);
+    }
+
+    #[test]
+    fn a_number_check_refused_for_sending_too_much_pauses_instead_of_sending_unchecked() {
+        use blastdesk_core::messenger::ErrorClass;
+        let rate_limited = IqError::ServerError {
+            code: 429,
+            text: "ignored".into(),
+            error_type: None,
+            backoff: Some(60),
+        };
+        let limited = contact_error(&whatsapp_rust::features::ContactError::Iq(rate_limited));
+        assert_eq!(
+            (limited.class(), limited.code().as_str()),
+            (ErrorClass::Account, "rate_limited")
+        );
+        let offline = contact_error(&whatsapp_rust::features::ContactError::Iq(
+            IqError::NotConnected,
+        ));
+        assert_eq!(offline.class(), ErrorClass::Account);
+        let odd = contact_error(&whatsapp_rust::features::ContactError::InvalidJid(
+            "x".into(),
+        ));
+        assert_eq!(odd.class(), ErrorClass::Transient);
     }
 
     #[test]

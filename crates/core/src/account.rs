@@ -168,6 +168,12 @@ pub enum LinkSignal {
     Locked {
         message: Option<String>,
     },
+    /// WhatsApp refused the connection with a code that trying again does
+    /// not change (400, 409, 413-418, 501, a 402 without its end): the
+    /// library stops there, and so does the account.
+    Refused {
+        code: u16,
+    },
     ClientOutdated,
 }
 
@@ -195,10 +201,21 @@ pub enum Effect {
     ResumeBlasts,
 }
 
-/// The longest wait between reconnection attempts.
-const MAX_BACKOFF: Millis = 5 * 60_000;
+/// The longest wait between reconnection attempts (WhatsApp Web's, and
+/// whatsapp-rust's: 900 s).
+const MAX_BACKOFF: Millis = 15 * 60_000;
 
-/// Waits between reconnection attempts: 1, 2, 3, 5, 8 ... seconds, at most 5 minutes.
+/// A connection that lasted this long was stable: the next loss starts the
+/// backoff afresh (WhatsApp Web's `resetDelay`). A shorter one keeps
+/// counting, so a connection that drops at once is not retried every second.
+const STABLE_CONNECTION: Millis = 30_000;
+
+/// The share of a wait drawn at random either way, so that many computers
+/// do not reconnect in step (WhatsApp Web: 10%).
+const JITTER: f64 = 0.1;
+
+/// Waits between reconnection attempts: 1, 1, 2, 3, 5, 8 ... seconds (the
+/// Fibonacci sequence WhatsApp Web uses), at most [`MAX_BACKOFF`].
 fn backoff_ms(failures: u32) -> Millis {
     let (mut a, mut b): (Millis, Millis) = (1_000, 1_000);
     for _ in 1..failures {
@@ -219,6 +236,10 @@ pub struct AccountMachine {
     just_paired: bool,
     failures: u32,
     qr_shown: u32,
+    /// When the current connection was made, if it is up.
+    connected_at: Option<Millis>,
+    /// Draws the waits' jitter; none without a seed (tests read exact times).
+    random: Option<crate::random::SplitMix64>,
 }
 
 impl AccountMachine {
@@ -228,6 +249,27 @@ impl AccountMachine {
             just_paired: false,
             failures: 0,
             qr_shown: 0,
+            connected_at: None,
+            random: None,
+        }
+    }
+
+    /// Spreads the waits between attempts by [`JITTER`] either way, drawn
+    /// from `seed` (each account its own).
+    pub fn with_jitter(mut self, seed: u64) -> AccountMachine {
+        self.random = Some(crate::random::SplitMix64::new(seed));
+        self
+    }
+
+    /// The wait before the next attempt after `failures` failed ones.
+    fn next_wait(&mut self) -> Millis {
+        let base = backoff_ms(self.failures);
+        match &mut self.random {
+            Some(random) => {
+                let spread = (random.next_f64() * 2.0 - 1.0) * JITTER;
+                (base as f64 * (1.0 + spread)).round() as Millis
+            }
+            None => base,
         }
     }
 
@@ -289,11 +331,20 @@ impl AccountMachine {
             }
             LinkSignal::Connected => {
                 self.just_paired = false;
-                self.failures = 0;
+                // The backoff starts afresh only once this connection proves
+                // stable (see the disconnect below).
+                self.connected_at = Some(now);
                 effects.push(Effect::ResumeBlasts);
                 AccountStatus::Connected
             }
             LinkSignal::Disconnected { reason, reached } => {
+                if self
+                    .connected_at
+                    .take()
+                    .is_some_and(|at| now - at >= STABLE_CONNECTION)
+                {
+                    self.failures = 0;
+                }
                 if self.ended(now) {
                     // The disconnect that follows a logout, ban or takeover.
                     return effects;
@@ -305,7 +356,7 @@ impl AccountMachine {
                     AccountStatus::Connecting
                 } else {
                     self.failures += 1;
-                    let next_attempt_at_ms = now + backoff_ms(self.failures);
+                    let next_attempt_at_ms = now + self.next_wait();
                     effects.push(Effect::Reconnect {
                         at_ms: next_attempt_at_ms,
                     });
@@ -374,6 +425,18 @@ impl AccountMachine {
                 });
                 AccountStatus::Locked { message }
             }
+            LinkSignal::Refused { code } => {
+                effects.push(Effect::StopClient);
+                effects.push(Effect::PauseBlasts {
+                    code: PauseCode::NotConnected,
+                    reason: format!("WhatsApp refused this device's connection (code {code}); link it again to send."),
+                });
+                AccountStatus::LinkFailed {
+                    reason: format!(
+                        "WhatsApp refused this device's connection (code {code}), and trying again will not change that. Link it again."
+                    ),
+                }
+            }
             LinkSignal::ClientOutdated => {
                 effects.push(Effect::StopClient);
                 effects.push(Effect::PauseBlasts {
@@ -428,5 +491,24 @@ mod tests {
         let waits: Vec<Millis> = (1..=6).map(backoff_ms).collect();
         assert_eq!(waits, [1_000, 1_000, 2_000, 3_000, 5_000, 8_000]);
         assert_eq!(backoff_ms(40), MAX_BACKOFF);
+    }
+
+    #[test]
+    fn jitter_spreads_each_wait_by_a_tenth_at_most_and_not_in_step() {
+        let mut machine = AccountMachine::new(AccountStatus::Connected).with_jitter(7);
+        let mut other = AccountMachine::new(AccountStatus::Connected).with_jitter(8);
+        let mut differ = false;
+        for failures in 1..30 {
+            machine.failures = failures;
+            other.failures = failures;
+            let base = backoff_ms(failures) as f64;
+            let (a, b) = (machine.next_wait() as f64, other.next_wait() as f64);
+            assert!(
+                (a - base).abs() <= base * JITTER + 1.0,
+                "{failures}: {a} vs {base}"
+            );
+            differ |= a != b;
+        }
+        assert!(differ, "two accounts do not reconnect in step");
     }
 }

@@ -392,3 +392,73 @@ mod stored {
         Ok(())
     }
 }
+
+/// As whatsapp-rust and WhatsApp Web do: the backoff starts afresh only
+/// after a connection that lasted 30 s; one that drops at once keeps
+/// counting up, so a flapping connection is not retried every second.
+#[test]
+fn only_a_stable_connection_resets_the_backoff() {
+    run(
+        AccountStatus::Connected,
+        vec![
+            (
+                0,
+                disconnected(true),
+                &["status:disconnected", "reconnect@1000"],
+            ),
+            (
+                1_000,
+                disconnected(true),
+                &["status:disconnected", "reconnect@2000"],
+            ),
+            (
+                2_000,
+                disconnected(true),
+                &["status:disconnected", "reconnect@4000"],
+            ),
+            (
+                4_000,
+                LinkSignal::Connected,
+                &["status:connected", "resume"],
+            ),
+            // Up for 5 s: not stable, the next wait is longer still.
+            (
+                9_000,
+                disconnected(true),
+                &["status:disconnected", "reconnect@12000"],
+            ),
+            (
+                12_000,
+                LinkSignal::Connected,
+                &["status:connected", "resume"],
+            ),
+            // Up for 40 s: stable, back to a one-second wait.
+            (
+                52_000,
+                disconnected(true),
+                &["status:disconnected", "reconnect@53000"],
+            ),
+        ],
+    );
+}
+
+/// A connection refused with a code that trying again cannot change ends
+/// the attempts (the library stops reconnecting there too): link again.
+#[test]
+fn a_final_connection_refusal_stops_instead_of_retrying_forever() {
+    let machine = run(
+        AccountStatus::Connecting,
+        vec![
+            (
+                0,
+                LinkSignal::Refused { code: 409 },
+                &["status:link_failed", "stop", "pause:not_connected"],
+            ),
+            (1, disconnected(true), &[]),
+        ],
+    );
+    assert!(matches!(
+        machine.status(),
+        AccountStatus::LinkFailed { reason } if reason.contains("code 409")
+    ));
+}

@@ -232,7 +232,11 @@ impl Session {
             .account(config.account_id)
             .map_or(AccountStatus::Unlinked, |a| a.status);
         Arc::new(Session {
-            machine: Mutex::new(AccountMachine::new(status)),
+            // Each account's reconnections spread differently.
+            machine: Mutex::new(
+                AccountMachine::new(status)
+                    .with_jitter((config.account_id as u64) ^ (config.clock.now_ms() as u64)),
+            ),
             client: Mutex::new(None),
             logging_out: AtomicBool::new(false),
             stopped: AtomicBool::new(false),

@@ -108,9 +108,14 @@ pub fn map_event(event: &Event, logging_out: bool) -> Option<Mapped> {
             reason if reason.is_logged_out() => LinkSignal::LoggedOut {
                 by_user: logging_out,
             },
-            reason => LinkSignal::Disconnected {
+            // 500 and 503: WhatsApp's trouble, worth another attempt.
+            reason if reason.should_reconnect() => LinkSignal::Disconnected {
                 reason: format!("WhatsApp refused the connection (code {})", reason.code()),
                 reached: true,
+            },
+            // Any other refusal is final, as the library treats it.
+            reason => LinkSignal::Refused {
+                code: u16::try_from(reason.code()).unwrap_or(0),
             },
         },
         Event::Receipt(receipt) => {
@@ -492,6 +497,18 @@ mod tests {
                     reason: "WhatsApp refused the connection (code 503)".into(),
                     reached: true,
                 }),
+            ),
+            (
+                "failure: a bad user agent is final",
+                failure(ConnectFailureReason::BadUserAgent),
+                false,
+                account(LinkSignal::Refused { code: 409 }),
+            ),
+            (
+                "failure: a ban without its end is final",
+                failure(ConnectFailureReason::TempBanned),
+                false,
+                account(LinkSignal::Refused { code: 402 }),
             ),
             (
                 "delivered",

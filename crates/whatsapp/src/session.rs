@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -218,6 +218,12 @@ pub struct Session {
     /// Sends waiting for the server's ack, by message id: the nack code,
     /// or `None` for a clean ack.
     acks: Mutex<HashMap<String, oneshot::Sender<Option<String>>>>,
+    /// Counts the clients this session made; a client's events are heard
+    /// only while it is the current one (an old client's QR rotation or
+    /// pairing task would otherwise speak for the account after its end).
+    generation: AtomicU64,
+    /// The keys are to be deleted once the running client has let go of them.
+    forget_pending: AtomicBool,
 }
 
 /// How long a send waits for the server's ack. Without one in this time
@@ -244,6 +250,8 @@ impl Session {
             reconnect_at: Mutex::new(None),
             woken: tokio::sync::Notify::new(),
             acks: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+            forget_pending: AtomicBool::new(false),
             config,
         })
     }
@@ -353,6 +361,7 @@ impl Session {
             .await
             .map_err(|e| e.to_string())?;
         let session = Arc::clone(self);
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let mut builder = Bot::builder()
             .with_backend(backend)
             .with_transport_factory(self.config.network.clone())
@@ -360,7 +369,11 @@ impl Session {
             .skip_history_sync()
             .on_event(move |event: Arc<Event>, _client| {
                 let session = Arc::clone(&session);
-                async move { session.on_event(&event) }
+                async move {
+                    if session.generation.load(Ordering::SeqCst) == generation {
+                        session.on_event(&event);
+                    }
+                }
             });
         if let Start::LinkWithCode { phone } = start {
             builder = builder.with_pair_code(whatsapp_rust::pair_code::PairCodeOptions {
@@ -375,6 +388,10 @@ impl Session {
         *lock(&self.client) = Some(Arc::clone(&client));
         bot.run().await;
         *lock(&self.client) = None;
+        drop(client);
+        if self.forget_pending.load(Ordering::SeqCst) {
+            self.forget_keys()?;
+        }
         Ok(())
     }
 
@@ -507,9 +524,17 @@ impl Session {
             Effect::Linked { phone } => store
                 .set_account_linked(account_id, phone.as_deref(), self.config.clock.now_ms())
                 .map_err(|e| e.to_string()),
-            Effect::ForgetSession => data_dir::forget_session(&self.config.data_dir, account_id)
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
+            Effect::ForgetSession => {
+                if lock(&self.client).is_some() {
+                    // Deleted when the client has closed its store (a file
+                    // still open cannot be deleted on Windows, and the
+                    // client's last writes would recreate it).
+                    self.forget_pending.store(true, Ordering::SeqCst);
+                    Ok(())
+                } else {
+                    self.forget_keys()
+                }
+            }
             Effect::StopClient => {
                 self.stop();
                 Ok(())
@@ -593,9 +618,18 @@ impl Session {
         self.logging_out.store(false, Ordering::SeqCst);
     }
 
+    fn forget_keys(&self) -> Result<(), String> {
+        self.forget_pending.store(false, Ordering::SeqCst);
+        data_dir::forget_session(&self.config.data_dir, self.account_id())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     /// Stops the client; the account keeps its keys.
     pub fn stop(&self) {
         self.stopped.store(true, Ordering::SeqCst);
+        // What the stopped client still says (a QR code's rotation) is not heard.
+        self.generation.fetch_add(1, Ordering::SeqCst);
         *lock(&self.reconnect_at) = None;
         self.woken.notify_waiters();
         self.disconnect_client();

@@ -139,6 +139,8 @@ pub enum LinkSignal {
     PairCodeFailed {
         reason: String,
     },
+    /// WhatsApp asks for a new pairing code (the one shown is no longer valid).
+    PairCodeRefresh,
     /// The phone accepted the link; `phone` is the account's number (E.164).
     PairSuccess {
         phone: Option<String>,
@@ -199,6 +201,8 @@ pub enum Effect {
     PauseBlasts { code: PauseCode, reason: String },
     /// Resume the account's blasts paused only because it was not connected.
     ResumeBlasts,
+    /// Ask WhatsApp for a new pairing code for this attempt's number.
+    RequestPairCode,
 }
 
 /// The longest wait between reconnection attempts (WhatsApp Web's, and
@@ -298,6 +302,14 @@ impl AccountMachine {
                 }
                 AccountStatus::Connecting
             }
+            LinkSignal::QrCode { .. } | LinkSignal::QrCodesExhausted
+                if self.pair_code_shown(now) =>
+            {
+                // The person is typing the pairing code: the QR codes the
+                // library rotates meanwhile neither replace it nor end the
+                // attempt while the code is valid.
+                return effects;
+            }
             LinkSignal::QrCode { code, valid_for_ms } => {
                 self.qr_shown += 1;
                 let expires_at_ms = now + valid_for_ms;
@@ -320,6 +332,10 @@ impl AccountMachine {
                 code,
                 expires_at_ms: now + valid_for_ms,
             },
+            LinkSignal::PairCodeRefresh => {
+                effects.push(Effect::RequestPairCode);
+                AccountStatus::Connecting
+            }
             LinkSignal::PairCodeFailed { reason } | LinkSignal::PairFailed { reason } => {
                 effects.push(Effect::StopClient);
                 AccountStatus::LinkFailed { reason }
@@ -449,6 +465,11 @@ impl AccountMachine {
         self.status = status.clone();
         effects.insert(0, Effect::Status(status));
         effects
+    }
+
+    /// A pairing code is on screen and still valid.
+    fn pair_code_shown(&self, now: Millis) -> bool {
+        matches!(self.status, AccountStatus::AwaitingPairCode { expires_at_ms, .. } if now < expires_at_ms)
     }
 
     /// The session ended in a way that a disconnect does not change.

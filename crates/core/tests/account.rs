@@ -19,6 +19,7 @@ fn kind(effect: &Effect) -> String {
         Effect::Reconnect { at_ms } => format!("reconnect@{at_ms}"),
         Effect::PauseBlasts { code, .. } => format!("pause:{code}"),
         Effect::ResumeBlasts => "resume".into(),
+        Effect::RequestPairCode => "request_pair_code".into(),
     }
 }
 
@@ -461,4 +462,38 @@ fn a_final_connection_refusal_stops_instead_of_retrying_forever() {
         machine.status(),
         AccountStatus::LinkFailed { reason } if reason.contains("code 409")
     ));
+}
+
+/// The library keeps rotating QR codes while the person types the pairing
+/// code: they neither hide the code nor end the attempt (at about 160 s)
+/// while it is valid (180 s); WhatsApp's refresh asks for a new code; once
+/// the code has expired, the exhausted QR codes end the attempt as usual.
+#[test]
+fn a_pairing_code_survives_the_qr_rotation_and_is_refreshed() {
+    let code = |code: &str| LinkSignal::PairCode {
+        code: code.into(),
+        valid_for_ms: 180_000,
+    };
+    let machine = run(
+        AccountStatus::Unlinked,
+        vec![
+            (0, LinkSignal::LinkStarted, &["status:connecting"]),
+            (400, qr("A", 60_000), &["status:awaiting_qr", "qr:A@60400"]),
+            (500, code("ABCD-EFGH"), &["status:awaiting_pair_code"]),
+            (60_400, qr("B", 20_000), &[]),
+            (160_000, LinkSignal::QrCodesExhausted, &[]),
+            (
+                170_000,
+                LinkSignal::PairCodeRefresh,
+                &["status:connecting", "request_pair_code"],
+            ),
+            (171_000, code("WXYZ-1234"), &["status:awaiting_pair_code"]),
+            (
+                400_000,
+                LinkSignal::QrCodesExhausted,
+                &["status:link_failed", "stop"],
+            ),
+        ],
+    );
+    assert!(matches!(machine.status(), AccountStatus::LinkFailed { .. }));
 }

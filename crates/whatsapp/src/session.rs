@@ -224,6 +224,10 @@ pub struct Session {
     generation: AtomicU64,
     /// The keys are to be deleted once the running client has let go of them.
     forget_pending: AtomicBool,
+    /// The number of a link by pairing code, until the phone accepts it: a
+    /// reconnection during the attempt and WhatsApp's refresh ask for a code
+    /// again.
+    pair_phone: Mutex<Option<String>>,
 }
 
 /// How long a send waits for the server's ack. Without one in this time
@@ -252,6 +256,7 @@ impl Session {
             acks: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(0),
             forget_pending: AtomicBool::new(false),
+            pair_phone: Mutex::new(None),
             config,
         })
     }
@@ -273,7 +278,7 @@ impl Session {
     ) -> impl std::future::Future<Output = ()> + Send + 'static {
         self.begin(&start);
         let session = Arc::clone(self);
-        async move { session.supervise(start).await }
+        async move { session.supervise().await }
     }
 
     /// What starting does at once: "connecting", and for a new link a fresh
@@ -282,6 +287,11 @@ impl Session {
         // Before the first signal, so that its effects (a reconnection at a
         // ban's end) are carried out.
         self.stopped.store(false, Ordering::SeqCst);
+        match start {
+            Start::LinkWithCode { phone } => *lock(&self.pair_phone) = Some(phone.clone()),
+            Start::LinkWithQr => *lock(&self.pair_phone) = None,
+            Start::Resume => {}
+        }
         if *start == Start::Resume {
             self.signal(LinkSignal::Resumed);
         } else {
@@ -293,8 +303,7 @@ impl Session {
         }
     }
 
-    async fn supervise(self: Arc<Self>, start: Start) {
-        let mut start = start;
+    async fn supervise(self: Arc<Self>) {
         // Started during a temporary ban: connect when it ends, not before.
         let banned_until = *lock(&self.reconnect_at);
         if let Some(at) = banned_until
@@ -305,14 +314,12 @@ impl Session {
         loop {
             self.reached.store(false, Ordering::SeqCst);
             *lock(&self.reconnect_at) = None;
-            if let Err(error) = self.connect_once(&start).await {
+            if let Err(error) = self.connect_once().await {
                 tracing::warn!(
                     account_id = self.account_id(),
                     "cannot start WhatsApp: {error}"
                 );
             }
-            // A pairing code is requested once; reconnecting resumes.
-            start = Start::Resume;
             if self.stopped.load(Ordering::SeqCst) {
                 return;
             }
@@ -352,7 +359,7 @@ impl Session {
     }
 
     /// One client, from connect until its connection ends.
-    async fn connect_once(self: &Arc<Self>, start: &Start) -> Result<(), String> {
+    async fn connect_once(self: &Arc<Self>) -> Result<(), String> {
         let dir =
             data_dir::ensure_sessions_dir(&self.config.data_dir).map_err(|e| e.to_string())?;
         let file = data_dir::session_file(&self.config.data_dir, self.account_id());
@@ -375,11 +382,9 @@ impl Session {
                     }
                 }
             });
-        if let Start::LinkWithCode { phone } = start {
-            builder = builder.with_pair_code(whatsapp_rust::pair_code::PairCodeOptions {
-                phone_number: phone.trim_start_matches('+').to_owned(),
-                ..Default::default()
-            });
+        let pair_phone = lock(&self.pair_phone).clone();
+        if let Some(phone) = pair_phone {
+            builder = builder.with_pair_code(pair_code_options(&phone));
         }
         let bot = builder.build().await.map_err(|e| e.to_string())?;
         let client = bot.client();
@@ -521,9 +526,24 @@ impl Session {
                     });
                 })
                 .map_err(|e| e.to_string()),
-            Effect::Linked { phone } => store
-                .set_account_linked(account_id, phone.as_deref(), self.config.clock.now_ms())
-                .map_err(|e| e.to_string()),
+            Effect::Linked { phone } => {
+                *lock(&self.pair_phone) = None;
+                store
+                    .set_account_linked(account_id, phone.as_deref(), self.config.clock.now_ms())
+                    .map_err(|e| e.to_string())
+            }
+            Effect::RequestPairCode => {
+                let phone = lock(&self.pair_phone).clone();
+                if let (Some(client), Some(phone)) = (lock(&self.client).clone(), phone) {
+                    // The new code comes as an event, like the first one.
+                    tokio::spawn(async move {
+                        if let Err(error) = client.pair_with_code(pair_code_options(&phone)).await {
+                            tracing::warn!("cannot get a new pairing code: {error}");
+                        }
+                    });
+                }
+                Ok(())
+            }
             Effect::ForgetSession => {
                 if lock(&self.client).is_some() {
                     // Deleted when the client has closed its store (a file
@@ -631,6 +651,7 @@ impl Session {
         // What the stopped client still says (a QR code's rotation) is not heard.
         self.generation.fetch_add(1, Ordering::SeqCst);
         *lock(&self.reconnect_at) = None;
+        *lock(&self.pair_phone) = None;
         self.woken.notify_waiters();
         self.disconnect_client();
     }
@@ -724,6 +745,14 @@ impl Messenger for Session {
             })
             .collect();
         Ok(signals::on_whatsapp(phones, &answers))
+    }
+}
+
+/// What the library needs to ask for a pairing code for `phone` (E.164).
+fn pair_code_options(phone: &str) -> whatsapp_rust::pair_code::PairCodeOptions {
+    whatsapp_rust::pair_code::PairCodeOptions {
+        phone_number: phone.trim_start_matches('+').to_owned(),
+        ..Default::default()
     }
 }
 

@@ -62,6 +62,7 @@ pub fn map_event(event: &Event, logging_out: bool) -> Option<Mapped> {
             code: code.code.clone(),
             valid_for_ms: millis(code.timeout),
         },
+        Event::PairingCodeRefresh(_) => LinkSignal::PairCodeRefresh,
         Event::PairingCodeError(_) => LinkSignal::PairCodeFailed {
             reason: "WhatsApp did not give a pairing code for this number; check it, or link with the QR code.".into(),
         },

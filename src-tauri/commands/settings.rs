@@ -33,23 +33,20 @@ pub async fn set_default_country(
     .await
 }
 
-/// The WhatsApp Web version Blastdesk announces, and whether a setting
-/// overrides the one it was built with.
+/// The WhatsApp Web version the setting names (`None`: WhatsApp's
+/// current one, which the library fetches), and an example of one.
 #[derive(Debug, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WhatsappVersion {
-    current: String,
-    pinned: String,
-    overridden: bool,
+    named: Option<String>,
+    example: String,
 }
 
 fn whatsapp_version_of(store: &blastdesk_core::Store) -> WhatsappVersion {
     use blastdesk_whatsapp::version;
-    let current = version::current(store);
     WhatsappVersion {
-        current: current.to_string(),
-        pinned: version::PINNED.to_string(),
-        overridden: current != version::PINNED,
+        named: version::current(store).map(|v| v.to_string()),
+        example: version::PINNED.to_string(),
     }
 }
 

@@ -117,8 +117,8 @@ async function versionCard() {
   } catch (error) {
     return errorPanel(ApiError.from(error));
   }
-  const input = h("input", { attrs: { id: "whatsapp-version", type: "text", value: version.overridden ? version.current : "", placeholder: version.pinned } });
-  const status = h("span", { class: "muted", attrs: { role: "status" }, dataset: { testid: "version-status" }, text: version.overridden ? t("Announcing {version}.", { version: version.current }) : t("Announcing {version} (built in).", { version: version.current }) });
+  const input = h("input", { attrs: { id: "whatsapp-version", type: "text", value: version.named ?? "", placeholder: version.example } });
+  const status = h("span", { class: "muted", attrs: { role: "status" }, dataset: { testid: "version-status" }, text: version.named ? t("Announcing {version}.", { version: version.named }) : t("Announcing WhatsApp's current version (checked daily).") });
   const form = h(
     "form",
     { class: "row" },
@@ -130,9 +130,9 @@ async function versionCard() {
     event.preventDefault();
     try {
       const saved = await api.setWhatsappVersion(input.value);
-      status.textContent = saved.overridden
-        ? t("Announcing {version}. Accounts use it from their next connection.", { version: saved.current })
-        : t("Announcing {version} (built in). Accounts use it from their next connection.", { version: saved.current });
+      status.textContent = saved.named
+        ? t("Announcing {version}. Accounts use it from their next connection.", { version: saved.named })
+        : t("Announcing WhatsApp's current version (checked daily). Accounts use it from their next connection.");
     } catch (error) {
       status.textContent = ApiError.from(error).message;
     }
@@ -141,7 +141,7 @@ async function versionCard() {
     "section",
     { class: "card" },
     h("h2", { text: "WhatsApp" }),
-    h("label", { class: "field-label", attrs: { for: "whatsapp-version" }, text: t("WhatsApp Web version to announce (only when an account says Blastdesk is outdated; empty: the built-in one)") }),
+    h("label", { class: "field-label", attrs: { for: "whatsapp-version" }, text: t("WhatsApp Web version to announce (advanced: only if WhatsApp's site cannot be reached; empty: WhatsApp's current one)") }),
     form,
   );
 }

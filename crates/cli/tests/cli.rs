@@ -684,11 +684,11 @@ fn a_blast_on_an_account_that_cannot_reach_whatsapp_pauses_instead_of_hanging() 
 }
 
 #[test]
-fn the_whatsapp_web_version_is_pinned_and_can_be_overridden() -> TestResult {
+fn the_whatsapp_web_version_is_automatic_and_can_be_named() -> TestResult {
     let dir = tempfile::tempdir()?;
     let shown = |output: Output| String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    let pinned = shown(cli(dir.path(), &["settings", "whatsapp-version"])?);
-    assert_eq!(pinned, blastdesk_whatsapp::version::PINNED.to_string());
+    let automatic = shown(cli(dir.path(), &["settings", "whatsapp-version"])?);
+    assert_eq!(automatic, "automatic");
     assert_eq!(
         shown(cli(
             dir.path(),
@@ -710,9 +710,9 @@ fn the_whatsapp_web_version_is_pinned_and_can_be_overridden() -> TestResult {
     assert_eq!(
         shown(cli(
             dir.path(),
-            &["settings", "whatsapp-version", "--pinned"]
+            &["settings", "whatsapp-version", "--automatic"]
         )?),
-        pinned
+        automatic
     );
     Ok(())
 }

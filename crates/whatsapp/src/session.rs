@@ -30,6 +30,7 @@ use blastdesk_core::phone::Phone;
 use blastdesk_core::reason::PauseCode;
 use tokio::sync::oneshot;
 use whatsapp_rust::download::MediaType;
+use whatsapp_rust::http::HttpClient;
 use whatsapp_rust::prelude::{Bot, Event, SqliteStore};
 use whatsapp_rust::transport::{TokioWebSocketTransportFactory, TransportFactory};
 use whatsapp_rust::upload::UploadOptions;
@@ -80,7 +81,9 @@ pub struct SessionConfig {
     pub data_dir: PathBuf,
     pub store: Store,
     pub control: Control,
-    pub version: WebVersion,
+    /// The WhatsApp Web version to announce; `None`: WhatsApp's current
+    /// one, which the library fetches (at most daily).
+    pub version: Option<WebVersion>,
     pub clock: Arc<dyn Clock>,
     pub notify: Arc<dyn Fn(SessionEvent) + Send + Sync>,
     /// How the client reaches WhatsApp: [`Network::real`] in the app; tests
@@ -88,19 +91,40 @@ pub struct SessionConfig {
     pub network: Network,
 }
 
-/// The client's transport to WhatsApp.
+/// How the client reaches WhatsApp: the transport to its servers, and the
+/// web (media uploads, WhatsApp Web's current version).
 #[derive(Clone)]
-pub struct Network(Arc<dyn TransportFactory>);
+pub struct Network {
+    transport: Arc<dyn TransportFactory>,
+    web: Web,
+}
+
+/// The client's HTTP client.
+#[derive(Clone)]
+pub struct Web(Arc<dyn HttpClient>);
 
 impl Network {
-    /// WhatsApp Web's WebSocket.
+    /// WhatsApp Web's WebSocket and the web.
     pub fn real() -> Network {
-        Network(Arc::new(TokioWebSocketTransportFactory::new()))
+        Network {
+            transport: Arc::new(TokioWebSocketTransportFactory::new()),
+            web: Web(Arc::new(whatsapp_rust::http::UreqHttpClient::new())),
+        }
     }
 
-    /// Any transport (tests: one that fails as a computer offline does).
+    /// Any transport (tests: one that fails as a computer offline does, or
+    /// a test server); the web reaches nothing unless [`Network::with_web`].
     pub fn custom(factory: impl TransportFactory + 'static) -> Network {
-        Network(Arc::new(factory))
+        Network {
+            transport: Arc::new(factory),
+            web: Web(Arc::new(Offline)),
+        }
+    }
+
+    /// The same transport with this web.
+    pub fn with_web(mut self, web: impl HttpClient + 'static) -> Network {
+        self.web = Web(Arc::new(web));
+        self
     }
 }
 
@@ -198,7 +222,27 @@ impl TransportFactory for Offline {
 #[whatsapp_rust::async_trait]
 impl TransportFactory for Network {
     async fn create_transport(&self) -> Transported {
-        self.0.create_transport().await
+        self.transport.create_transport().await
+    }
+}
+
+#[whatsapp_rust::async_trait]
+impl HttpClient for Offline {
+    async fn execute(
+        &self,
+        _request: whatsapp_rust::http::HttpRequest,
+    ) -> whatsapp_rust::anyhow::Result<whatsapp_rust::http::HttpResponse> {
+        Err(whatsapp_rust::anyhow::anyhow!("no network"))
+    }
+}
+
+#[whatsapp_rust::async_trait]
+impl HttpClient for Web {
+    async fn execute(
+        &self,
+        request: whatsapp_rust::http::HttpRequest,
+    ) -> whatsapp_rust::anyhow::Result<whatsapp_rust::http::HttpResponse> {
+        self.0.execute(request).await
     }
 }
 
@@ -228,6 +272,11 @@ pub struct Session {
     /// reconnection during the attempt and WhatsApp's refresh ask for a code
     /// again.
     pair_phone: Mutex<Option<String>>,
+    /// WhatsApp said "outdated": the session fetches the current version
+    /// and tries again, once, before the account is outdated.
+    outdated_retry: AtomicBool,
+    version_retried: AtomicBool,
+    fetched_version: Mutex<Option<WebVersion>>,
 }
 
 /// How long a send waits for the server's ack. Without one in this time
@@ -257,6 +306,9 @@ impl Session {
             generation: AtomicU64::new(0),
             forget_pending: AtomicBool::new(false),
             pair_phone: Mutex::new(None),
+            outdated_retry: AtomicBool::new(false),
+            version_retried: AtomicBool::new(false),
+            fetched_version: Mutex::new(None),
             config,
         })
     }
@@ -320,6 +372,25 @@ impl Session {
                     "cannot start WhatsApp: {error}"
                 );
             }
+            if self.outdated_retry.swap(false, Ordering::SeqCst) {
+                match whatsapp_rust::version::fetch_latest_app_version(&self.config.network.web.0)
+                    .await
+                {
+                    Ok((a, b, c)) if !self.stopped.load(Ordering::SeqCst) => {
+                        tracing::info!(
+                            account_id = self.account_id(),
+                            "WhatsApp said outdated; trying its current version {a}.{b}.{c}"
+                        );
+                        *lock(&self.fetched_version) = Some(WebVersion(a, b, c));
+                        continue;
+                    }
+                    Ok(_) => return,
+                    Err(error) => {
+                        tracing::warn!("cannot fetch WhatsApp Web's current version: {error}");
+                        self.signal(LinkSignal::ClientOutdated);
+                    }
+                }
+            }
             if self.stopped.load(Ordering::SeqCst) {
                 return;
             }
@@ -372,7 +443,7 @@ impl Session {
         let mut builder = Bot::builder()
             .with_backend(backend)
             .with_transport_factory(self.config.network.clone())
-            .with_version(self.config.version.tuple())
+            .with_http_client(self.config.network.web.clone())
             .skip_history_sync()
             .on_event(move |event: Arc<Event>, _client| {
                 let session = Arc::clone(&session);
@@ -382,6 +453,12 @@ impl Session {
                     }
                 }
             });
+        // The named version, else one fetched after WhatsApp said "outdated",
+        // else the library's own (fetched daily).
+        let version = self.config.version.or(*lock(&self.fetched_version));
+        if let Some(version) = version {
+            builder = builder.with_version(version.tuple());
+        }
         let pair_phone = lock(&self.pair_phone).clone();
         if let Some(phone) = pair_phone {
             builder = builder.with_pair_code(pair_code_options(&phone));
@@ -393,6 +470,12 @@ impl Session {
         *lock(&self.client) = Some(Arc::clone(&client));
         bot.run().await;
         *lock(&self.client) = None;
+        // The library saves in the background: what it learnt (the paired
+        // device after the restart WhatsApp asks for) is on disk before the
+        // next client reads the store, or that client would pair again.
+        if let Err(error) = client.persistence_manager().flush().await {
+            tracing::warn!("cannot save the session: {error}");
+        }
         drop(client);
         if self.forget_pending.load(Ordering::SeqCst) {
             self.forget_keys()?;
@@ -403,8 +486,20 @@ impl Session {
     fn on_event(&self, event: &Event) {
         let logging_out = self.logging_out.load(Ordering::SeqCst);
         match signals::map_event(event, logging_out) {
+            Some(Mapped::Account(LinkSignal::ClientOutdated))
+                if self.config.version.is_none()
+                    && !self.version_retried.swap(true, Ordering::SeqCst) =>
+            {
+                // Told to the machine only if the current version fails too.
+                self.reached.store(true, Ordering::SeqCst);
+                self.outdated_retry.store(true, Ordering::SeqCst);
+            }
             Some(Mapped::Account(signal)) => {
                 self.reached.store(true, Ordering::SeqCst);
+                if signal == LinkSignal::Connected {
+                    // A later "outdated" deserves its own retry.
+                    self.version_retried.store(false, Ordering::SeqCst);
+                }
                 self.signal(signal);
             }
             Some(Mapped::Receipt {

@@ -1,10 +1,11 @@
 //! The WhatsApp Web version Blastdesk announces when it connects.
 //!
-//! whatsapp-rust would otherwise fetch the current version from WhatsApp's
-//! site at every connect (a network dependency and a moving target). It is
-//! pinned here, in one place; when WhatsApp stops accepting it (the account
-//! turns "outdated"), the person can set a newer one in Settings (the
-//! `whatsapp_web_version` setting) without waiting for a new Blastdesk.
+//! By default whatsapp-rust's own: it fetches WhatsApp Web's current version
+//! (at most once a day) and announces that, so a version WhatsApp retires
+//! does not strand every account. When WhatsApp still says "outdated", the
+//! session fetches the current version at once and tries again, once (see
+//! `session`). An advanced setting (`whatsapp_web_version`) can name a
+//! version instead, for when WhatsApp's site cannot be reached.
 
 use std::fmt;
 use std::str::FromStr;
@@ -13,7 +14,8 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WebVersion(pub u32, pub u32, pub u32);
 
-/// The version this build announces unless a setting says otherwise.
+/// A version WhatsApp accepted when this Blastdesk was made: what tests
+/// announce (they reach no website), and the example in the setting's help.
 pub const PINNED: WebVersion = WebVersion(2, 3000, 1_029_498_916);
 
 /// The settings key of the override.
@@ -52,15 +54,14 @@ impl FromStr for WebVersion {
     }
 }
 
-/// The version to announce: the setting when it is set and valid, else
-/// [`PINNED`].
-pub fn current(store: &blastdesk_core::Store) -> WebVersion {
+/// The version the setting names, when it is set and valid; `None`: the
+/// library's current one.
+pub fn current(store: &blastdesk_core::Store) -> Option<WebVersion> {
     store
         .setting_text(SETTING)
         .ok()
         .flatten()
         .and_then(|text| text.parse().ok())
-        .unwrap_or(PINNED)
 }
 
 #[cfg(test)]
@@ -83,13 +84,13 @@ mod setting {
     use super::*;
 
     #[test]
-    fn the_setting_overrides_the_pinned_version() -> Result<(), Box<dyn std::error::Error>> {
+    fn the_setting_overrides_the_current_version() -> Result<(), Box<dyn std::error::Error>> {
         let store = blastdesk_core::Store::open_in_memory()?;
-        assert_eq!(current(&store), PINNED);
+        assert_eq!(current(&store), None);
         store.set_setting_text(SETTING, Some("2.3001.7"), 0)?;
-        assert_eq!(current(&store), WebVersion(2, 3001, 7));
+        assert_eq!(current(&store), Some(WebVersion(2, 3001, 7)));
         store.set_setting_text(SETTING, None, 0)?;
-        assert_eq!(current(&store), PINNED);
+        assert_eq!(current(&store), None);
         Ok(())
     }
 }

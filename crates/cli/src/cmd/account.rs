@@ -341,6 +341,15 @@ pub fn status_text(status: &AccountStatus) -> String {
             }
         },
         AccountStatus::Replaced => "replaced by another WhatsApp Web session".into(),
+        AccountStatus::Locked { message } => {
+            let words = message
+                .as_deref()
+                .map(|m| format!(" (WhatsApp: \"{m}\")"))
+                .unwrap_or_default();
+            format!(
+                "locked by WhatsApp{words}; request a review in WhatsApp on the phone: linking again will not work until WhatsApp unlocks it"
+            )
+        }
         AccountStatus::TemporarilyBanned {
             until_ms,
             reason_code,

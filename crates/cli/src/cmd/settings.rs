@@ -19,13 +19,13 @@ enum Setting {
         #[arg(value_name = "CC")]
         code: Option<String>,
     },
-    /// The WhatsApp Web version Blastdesk announces (shows it, sets it, or
-    /// with `--pinned` goes back to the one this Blastdesk was built with)
+    /// The WhatsApp Web version Blastdesk announces (shows it, names one, or
+    /// with `--automatic` goes back to WhatsApp's current one, fetched daily)
     WhatsappVersion {
-        #[arg(value_name = "VERSION", conflicts_with = "pinned")]
+        #[arg(value_name = "VERSION", conflicts_with = "automatic")]
         version: Option<String>,
         #[arg(long)]
-        pinned: bool,
+        automatic: bool,
     },
     /// An account's pacing as JSON (shows it, or changes the settings given
     /// in JSON, e.g. '{"minDelayS": 30, "dailyCap": 100}'), with warnings for
@@ -46,9 +46,9 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<()> {
             store.set_default_country(country, super::now_ms())?;
             println!("{}", country.code());
         }
-        Setting::WhatsappVersion { version, pinned } => {
+        Setting::WhatsappVersion { version, automatic } => {
             use blastdesk_whatsapp::version::{self, WebVersion};
-            if pinned {
+            if automatic {
                 store.set_setting_text(version::SETTING, None, super::now_ms())?;
             } else if let Some(text) = version {
                 let parsed: WebVersion = text.parse()?;
@@ -58,7 +58,10 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<()> {
                     super::now_ms(),
                 )?;
             }
-            println!("{}", version::current(&store));
+            match version::current(&store) {
+                Some(named) => println!("{named}"),
+                None => println!("automatic"),
+            }
         }
         Setting::Pacing { account, change } => {
             let mut pacing = store.account_pacing(account)?.pacing;

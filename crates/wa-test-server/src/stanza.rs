@@ -1,0 +1,120 @@
+//! The nodes the server sends, and small readers for the ones it gets.
+
+use std::borrow::Cow;
+
+use whatsapp_rust::wacore_binary::builder::NodeBuilder;
+use whatsapp_rust::wacore_binary::{Node, SERVER_JID};
+
+use crate::LinkedDevice;
+
+/// The platform the simulated phone reports in `pair-success`.
+pub(crate) const PHONE_PLATFORM: &str = "android";
+
+/// A node's attribute as text.
+pub(crate) fn attr<'a>(node: &'a Node, key: &str) -> Option<Cow<'a, str>> {
+    node.attrs.get(key).map(|value| value.as_str())
+}
+
+/// `<iq type="set" xmlns="md"><pair-device><ref>…</ref>…</pair-device></iq>`:
+/// the QR references a new device may show, one after another.
+pub(crate) fn pair_device(id: &str, refs: &[String]) -> Node {
+    let refs = refs
+        .iter()
+        .map(|reference| NodeBuilder::new("ref").bytes(reference.as_bytes()).build());
+    md_iq(id, NodeBuilder::new("pair-device").children(refs).build())
+}
+
+/// `<iq type="set" xmlns="md"><pair-success>…</pair-success></iq>`: the
+/// phone scanned the code; the device's identity, numbers and the phone's
+/// platform.
+pub(crate) fn pair_success(id: &str, device: &LinkedDevice, identity: Vec<u8>) -> Node {
+    let jid = format!("{}:{}@s.whatsapp.net", device.phone, device.device);
+    let lid = format!("{}:{}@lid", device.lid, device.device);
+    md_iq(
+        id,
+        NodeBuilder::new("pair-success")
+            .children([
+                NodeBuilder::new("device-identity").bytes(identity).build(),
+                NodeBuilder::new("device")
+                    .attr("jid", jid)
+                    .attr("lid", lid)
+                    .build(),
+                NodeBuilder::new("platform")
+                    .attr("name", PHONE_PLATFORM)
+                    .build(),
+            ])
+            .build(),
+    )
+}
+
+fn md_iq(id: &str, child: Node) -> Node {
+    NodeBuilder::new("iq")
+        .attr("from", SERVER_JID)
+        .attr("type", "set")
+        .attr("id", id)
+        .attr("xmlns", "md")
+        .children([child])
+        .build()
+}
+
+/// `<success t=… lid=…/>`: the login is accepted.
+pub(crate) fn success(lid: &str, now_secs: u64) -> Node {
+    NodeBuilder::new("success")
+        .attr("t", now_secs.to_string())
+        .attr("lid", format!("{lid}@lid"))
+        .build()
+}
+
+/// `<failure reason=…/>`: the login is refused (401: not linked).
+pub(crate) fn failure(reason: u16) -> Node {
+    NodeBuilder::new("failure")
+        .attr("reason", reason.to_string())
+        .build()
+}
+
+/// `<stream:error code=…/>` (515: restart, as after pairing).
+pub(crate) fn stream_error(code: u16) -> Node {
+    NodeBuilder::new("stream:error")
+        .attr("code", code.to_string())
+        .build()
+}
+
+/// `<ib><offline count="0"/></ib>`: nothing was waiting for the device.
+pub(crate) fn offline_done() -> Node {
+    NodeBuilder::new("ib")
+        .children([NodeBuilder::new("offline").attr("count", "0").build()])
+        .build()
+}
+
+/// An empty `<iq type="result">` answering the query `id`, from whom it
+/// was sent to.
+pub(crate) fn iq_result(id: &str, from: &str) -> Node {
+    result_builder(id, from).build()
+}
+
+/// The answer to an app-state sync: each requested collection as a 409
+/// conflict with nothing more to fetch, which the client takes as "in
+/// sync" (it has no changes of its own to push).
+pub(crate) fn app_state_in_sync<'a>(
+    id: &str,
+    from: &str,
+    collections: impl IntoIterator<Item = Cow<'a, str>>,
+) -> Node {
+    let collections = collections.into_iter().map(|name| {
+        NodeBuilder::new("collection")
+            .attr("name", name.into_owned())
+            .attr("type", "error")
+            .children([NodeBuilder::new("error").attr("code", "409").build()])
+            .build()
+    });
+    result_builder(id, from)
+        .children([NodeBuilder::new("sync").children(collections).build()])
+        .build()
+}
+
+fn result_builder(id: &str, from: &str) -> NodeBuilder {
+    NodeBuilder::new("iq")
+        .attr("type", "result")
+        .attr("id", id)
+        .attr("from", from)
+}

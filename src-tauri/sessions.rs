@@ -122,13 +122,15 @@ impl Sessions {
     }
 
     /// Logs an account out and deletes its keys (works offline too).
-    pub async fn logout(&self, account_id: i64) {
+    /// Logs an account out; whether WhatsApp was told (see [`Session::logout`]).
+    pub async fn logout(&self, account_id: i64) -> bool {
         let session = lock(&self.inner.live)
             .get(&account_id)
             .cloned()
             .unwrap_or_else(|| self.fresh(account_id));
-        session.logout().await;
+        let told = session.logout().await;
         lock(&self.inner.live).remove(&account_id);
+        told
     }
 
     /// Stops an account's session (before it is removed).

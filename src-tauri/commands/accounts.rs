@@ -72,9 +72,10 @@ pub async fn link_account(
 }
 
 #[tauri::command]
-pub async fn logout_account(sessions: State<'_, Sessions>, account_id: i64) -> Result<(), Error> {
-    sessions.logout(account_id).await;
-    Ok(())
+/// Logs an account out; whether WhatsApp was told (when not, the phone
+/// still lists the device until it is removed there).
+pub async fn logout_account(sessions: State<'_, Sessions>, account_id: i64) -> Result<bool, Error> {
+    Ok(sessions.logout(account_id).await)
 }
 
 #[tauri::command]
@@ -92,18 +93,28 @@ pub async fn rename_account(
     .await
 }
 
-/// Removes an account: its session stops, its keys are deleted, its blasts
-/// and reports stay.
+/// Removes an account: a linked one is logged out first (so the phone's
+/// list of linked devices loses it), its keys are deleted, its blasts and
+/// reports stay. Returns whether WhatsApp was told, when it was linked.
 #[tauri::command]
 pub async fn remove_account(
     state: State<'_, AppState>,
     sessions: State<'_, Sessions>,
     runner: State<'_, Runner>,
     account_id: i64,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     let store = state.store()?;
     let data_dir = state.data_dir().to_path_buf();
-    sessions.stop(account_id);
+    let linked = {
+        let store = store.clone();
+        blocking(move || Ok(store.account(account_id)?.status.is_linked())).await?
+    };
+    let told = if linked {
+        sessions.logout(account_id).await
+    } else {
+        sessions.stop(account_id);
+        true
+    };
     blocking(move || {
         store.remove_account(account_id, now_ms())?;
         blastdesk_core::data_dir::forget_session(&data_dir, account_id).map_err(|e| Error {
@@ -114,5 +125,5 @@ pub async fn remove_account(
     })
     .await?;
     runner.control().wake();
-    Ok(())
+    Ok(told)
 }

@@ -286,6 +286,7 @@ export default {
   "Tap Settings (iPhone) or the ⋮ menu (Android), then Linked devices.": "Ketuk Setelan (iPhone) atau menu ⋮ (Android), lalu Perangkat tertaut.",
   "Temporarily banned": "Diblokir sementara",
   "Banned by WhatsApp": "Diblokir oleh WhatsApp",
+  "Blastdesk could not reach WhatsApp to log out, so your phone still lists this device: on the phone, open WhatsApp > Linked devices and log out “Blastdesk” there. Its keys are deleted here.": "Blastdesk tidak dapat menghubungi WhatsApp untuk keluar, jadi ponsel Anda masih mencantumkan perangkat ini: di ponsel, buka WhatsApp > Perangkat tertaut dan keluarkan “Blastdesk” di sana. Kuncinya di sini sudah dihapus.",
   "Unlocked by WhatsApp? Link again": "Sudah dibuka WhatsApp? Tautkan lagi",
   "WhatsApp has locked this number. Open WhatsApp on the phone to request a review; linking again will not work until WhatsApp unlocks it. Its blasts are paused.": "WhatsApp mengunci nomor ini. Buka WhatsApp di ponsel untuk meminta peninjauan; menautkan lagi tidak akan berhasil sampai WhatsApp membukanya. Blast-nya dijeda.",
   "Text to write instead": "Teks pengganti",

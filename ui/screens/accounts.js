@@ -88,6 +88,15 @@ async function act(action) {
   await reload();
 }
 
+/** A logout (or a removal) that could not reach WhatsApp says what is left to do. */
+async function logoutAct(action) {
+  await act(async () => {
+    if ((await action()) === false) {
+      throw new ApiError("not_connected", t("Blastdesk could not reach WhatsApp to log out, so your phone still lists this device: on the phone, open WhatsApp > Linked devices and log out “Blastdesk” there. Its keys are deleted here."));
+    }
+  });
+}
+
 function addForm() {
   const name = h("input", { attrs: { id: "account-name", type: "text", placeholder: "Toko Pusat", required: "required" } });
   const unit = h("input", { attrs: { id: "account-unit", type: "text", placeholder: t("(optional)") } });
@@ -198,9 +207,9 @@ function card(account) {
             ? null
             // A locked number cannot be linked until WhatsApp unlocks it: not offered as the fix.
             : button(s.status === "locked" ? t("Unlocked by WhatsApp? Link again") : t("Link account"), "link", () => { linking = { accountId: account.id, qr: null, byPhone: false }; act(() => api.linkAccount(account.id)); }, s.status === "locked" ? "button" : "button primary"),
-          linked ? button(t("Log out"), "logout", () => { if (confirm(t("Log “{name}” out? Its blasts pause until you link it again.", { name: account.name }))) act(() => api.logoutAccount(account.id)); }) : null,
+          linked ? button(t("Log out"), "logout", () => { if (confirm(t("Log “{name}” out? Its blasts pause until you link it again.", { name: account.name }))) logoutAct(() => api.logoutAccount(account.id)); }) : null,
           button(t("Rename"), "rename", () => { renaming = account.id; update(); }),
-          button(t("Remove"), "remove", () => { if (confirm(t("Remove “{name}”? Its blasts and reports stay.", { name: account.name }))) act(() => api.removeAccount(account.id)); }, "button danger"),
+          button(t("Remove"), "remove", () => { if (confirm(t("Remove “{name}”? Its blasts and reports stay.", { name: account.name }))) logoutAct(() => api.removeAccount(account.id)); }, "button danger"),
         )
       : null,
     linking?.accountId === account.id ? linkPanel(account) : null,

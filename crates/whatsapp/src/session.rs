@@ -249,7 +249,11 @@ impl HttpClient for Web {
 pub struct Session {
     config: SessionConfig,
     machine: Mutex<AccountMachine>,
+    /// The machine's status as it changes, for those who wait on one.
+    status_seen: tokio::sync::watch::Sender<AccountStatus>,
     client: Mutex<Option<Arc<Client>>>,
+    /// Told when a client has ended and let go of the session store.
+    client_closed: tokio::sync::Notify,
     /// Set while Blastdesk itself logs out, to tell that logout from the phone's.
     logging_out: AtomicBool,
     /// The client must not be started again (logout, ban, takeover, ...).
@@ -284,6 +288,10 @@ pub struct Session {
 /// still recorded ([`Store::refuse_sent`]).
 const ACK_WAIT: Duration = Duration::from_secs(20);
 
+/// How long a logout waits to connect (to tell WhatsApp), and for the
+/// client to close afterwards.
+pub const LOGOUT_CONNECT_WAIT: Duration = Duration::from_secs(30);
+
 impl Session {
     pub fn new(config: SessionConfig) -> Arc<Session> {
         let status = config
@@ -292,6 +300,8 @@ impl Session {
             .map_or(AccountStatus::Unlinked, |a| a.status);
         Arc::new(Session {
             // Each account's reconnections spread differently.
+            status_seen: tokio::sync::watch::Sender::new(status.clone()),
+            client_closed: tokio::sync::Notify::new(),
             machine: Mutex::new(
                 AccountMachine::new(status)
                     .with_jitter((config.account_id as u64) ^ (config.clock.now_ms() as u64)),
@@ -477,10 +487,13 @@ impl Session {
             tracing::warn!("cannot save the session: {error}");
         }
         drop(client);
-        if self.forget_pending.load(Ordering::SeqCst) {
-            self.forget_keys()?;
-        }
-        Ok(())
+        let forgotten = if self.forget_pending.load(Ordering::SeqCst) {
+            self.forget_keys()
+        } else {
+            Ok(())
+        };
+        self.client_closed.notify_waiters();
+        forgotten
     }
 
     fn on_event(&self, event: &Event) {
@@ -605,6 +618,7 @@ impl Session {
                 let recorded = store
                     .set_account_status(account_id, &status)
                     .map_err(|e| e.to_string());
+                self.status_seen.send_replace(status.clone());
                 (self.config.notify)(SessionEvent::Status { account_id, status });
                 recorded
             }
@@ -720,17 +734,56 @@ impl Session {
 
     /// Logs the account out (the phone's Linked devices list loses it) and
     /// deletes its keys. Works offline too: the keys go either way.
-    pub async fn logout(&self) {
+    ///
+    /// WhatsApp is told whenever it can be: a linked account that is not
+    /// connected connects first (for at most [`LOGOUT_CONNECT_WAIT`]), so
+    /// the phone's list of linked devices loses it. Returns whether WhatsApp
+    /// was told; when not (offline), the keys are deleted all the same and
+    /// the device stays listed on the phone until removed there.
+    pub async fn logout(self: &Arc<Self>) -> bool {
         self.logging_out.store(true, Ordering::SeqCst);
-        let client = lock(&self.client).clone();
+        let mut client = self.connected_client().ok();
+        let mut started = None;
+        if client.is_none() && self.status().is_linked() {
+            // Connecting from here on; the first other status tells.
+            let run = self.run(Start::Resume);
+            let mut status = self.status_seen.subscribe();
+            started = Some(tokio::spawn(run));
+            let settled = tokio::time::timeout(
+                LOGOUT_CONNECT_WAIT,
+                status.wait_for(|s| *s != AccountStatus::Connecting),
+            )
+            .await;
+            if matches!(settled, Ok(Ok(s)) if *s == AccountStatus::Connected) {
+                client = self.connected_client().ok();
+            }
+        }
+        let told = client.is_some();
         if let Some(client) = client {
+            let closed = self.client_closed.notified();
+            tokio::pin!(closed);
+            closed.as_mut().enable();
             client.logout().await;
+            drop(client);
+            // The keys go once the client has let go of them.
+            let _ = tokio::time::timeout(LOGOUT_CONNECT_WAIT, closed).await;
         }
         // Offline, or the client's event did not come: the machine still hears it.
         if !matches!(self.status(), AccountStatus::LoggedOut { .. }) {
             self.signal(LinkSignal::LoggedOut { by_user: true });
         }
+        if let Some(started) = started {
+            self.stop();
+            let _ = started.await;
+        }
+        if self.forget_pending.load(Ordering::SeqCst)
+            && lock(&self.client).is_none()
+            && let Err(error) = self.forget_keys()
+        {
+            tracing::warn!("cannot delete the session's keys: {error}");
+        }
         self.logging_out.store(false, Ordering::SeqCst);
+        told
     }
 
     fn forget_keys(&self) -> Result<(), String> {

@@ -125,8 +125,11 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<std::process::ExitCode
             store.account(account)?;
             let runtime = runtime()?;
             let session = session(data_dir, &store, account, |_| {});
-            runtime.block_on(session.logout());
+            let told = runtime.block_on(session.logout());
             println!("Account {account} is logged out; its keys are deleted.");
+            if !told {
+                println!("{NOT_TOLD}");
+            }
         }
         Command::Rename {
             account,
@@ -138,7 +141,14 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<std::process::ExitCode
         }
         Command::Remove { account } => {
             let _owner = super::claim(data_dir, &format!("account remove {account}"))?;
-            store.account(account)?;
+            // A linked account is logged out first, so the phone's list of
+            // linked devices loses it.
+            if store.account(account)?.status.is_linked() {
+                let session = session(data_dir, &store, account, |_| {});
+                if !runtime()?.block_on(session.logout()) {
+                    println!("{NOT_TOLD}");
+                }
+            }
             store.remove_account(account, super::now_ms())?;
             blastdesk_core::data_dir::forget_session(data_dir, account).with_context(|| {
                 format!("account {account} is removed, but its keys could not be deleted")
@@ -299,6 +309,9 @@ fn describe(account: &AccountInfo) -> String {
         status_text(&account.status)
     )
 }
+
+/// What is left to do when a logout could not reach WhatsApp.
+const NOT_TOLD: &str = "WhatsApp could not be reached, so the phone still lists this device: on the phone, open WhatsApp > Linked devices and log out \"Blastdesk\" there.";
 
 /// A status in words, with times in UTC.
 pub fn status_text(status: &AccountStatus) -> String {

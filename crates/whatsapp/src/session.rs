@@ -288,6 +288,9 @@ pub struct Session {
 /// still recorded ([`Store::refuse_sent`]).
 const ACK_WAIT: Duration = Duration::from_secs(20);
 
+/// The name the phone shows for a linked Blastdesk.
+pub const DEVICE_NAME: &str = "Blastdesk";
+
 /// How long a logout waits to connect (to tell WhatsApp), and for the
 /// client to close afterwards.
 pub const LOGOUT_CONNECT_WAIT: Duration = Duration::from_secs(30);
@@ -454,6 +457,13 @@ impl Session {
             .with_backend(backend)
             .with_transport_factory(self.config.network.clone())
             .with_http_client(self.config.network.web.clone())
+            // How the phone lists the device (Linked devices): "Blastdesk",
+            // a desktop app, instead of an unknown device.
+            .with_device_props(
+                whatsapp_rust::wacore::store::DevicePropsOverride::new()
+                    .with_os(DEVICE_NAME)
+                    .with_platform_type(wa::device_props::PlatformType::DESKTOP),
+            )
             .skip_history_sync()
             .on_event(move |event: Arc<Event>, _client| {
                 let session = Arc::clone(&session);

@@ -15,6 +15,9 @@ use whatsapp_rust::types::presence::ReceiptType;
 
 use crate::jid;
 
+/// Why a WhatsApp Business account of the hosted kind cannot be linked yet.
+pub const HOSTED_BUSINESS: &str = "This WhatsApp Business number could not be linked: it is set up with Meta's hosting or the Cloud API (coexistence), which this version of Blastdesk cannot link yet (a known problem of the WhatsApp library it uses, fixed in a coming release). Trying again will not help; meanwhile link a number used with the WhatsApp or WhatsApp Business app on a phone.";
+
 /// What an event means for Blastdesk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mapped {
@@ -68,6 +71,14 @@ pub fn map_event(event: &Event, logging_out: bool) -> Option<Mapped> {
         },
         Event::PairSuccess(success) => LinkSignal::PairSuccess {
             phone: jid::phone_of(&success.id),
+        },
+        // A Business account hosted by Meta (or in coexistence with the
+        // Cloud API) is told by its business name in the pair-success;
+        // whatsapp-rust 0.7.0 cannot verify its identity (upstream
+        // oxidezap/whatsapp-rust#1439, fixed after 0.7.0), so trying again
+        // cannot help until Blastdesk moves to a release with the fix.
+        Event::PairError(error) if !error.business_name.is_empty() => LinkSignal::PairFailed {
+            reason: HOSTED_BUSINESS.into(),
         },
         Event::PairError(_) => LinkSignal::PairFailed {
             reason: "The phone could not complete the link; try again.".into(),
@@ -577,8 +588,25 @@ mod tests {
         );
         assert!(matches!(
             map_event(&failed_pair, false),
-            Some(Mapped::Account(LinkSignal::PairFailed { .. }))
+            Some(Mapped::Account(LinkSignal::PairFailed { reason })) if reason != HOSTED_BUSINESS
         ));
+        // A hosted Business account's failure says plainly that trying
+        // again will not help (told by the business name, not the text).
+        let hosted = Event::PairError(
+            PairError::builder()
+                .id(phone_jid())
+                .lid(phone_jid())
+                .business_name("Toko Maju".into())
+                .platform("smbi".into())
+                .error("whatever text".into())
+                .build(),
+        );
+        assert_eq!(
+            map_event(&hosted, false),
+            Some(Mapped::Account(LinkSignal::PairFailed {
+                reason: HOSTED_BUSINESS.into()
+            }))
+        );
         let code_error =
             Event::PairingCodeError(PairingCodeError::builder().error("ignored".into()).build());
         assert!(matches!(

@@ -38,6 +38,7 @@ export default {
   "At most per minute": "Paling banyak per menit",
   "Attach a photo or file…": "Lampirkan foto atau berkas…",
   "Attached: {name} ({kind}, {size}); the message is its caption.": "Lampiran: {name} ({kind}, {size}); pesan menjadi keterangannya.",
+  "Attached: {name} ({kind}, {size}). Audio has no caption in WhatsApp: your message is sent first, as its own text, then the audio.": "Lampiran: {name} ({kind}, {size}). Audio tidak punya keterangan di WhatsApp: pesan Anda dikirim lebih dulu sebagai teks tersendiri, lalu audionya.",
   "Attachment": "Lampiran",
   "Audience “{name}”": "Audiens “{name}”",
   "Audiences": "Audiens",

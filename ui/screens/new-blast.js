@@ -594,7 +594,10 @@ function attachmentPicker() {
     { class: "row", dataset: { testid: "attachment" } },
     a
       ? [
-          h("span", { dataset: { testid: "attachment-name" }, text: t("Attached: {name} ({kind}, {size}); the message is its caption.", { name: a.name, kind: t(KINDS[a.kind] ?? a.kind), size: sizeText(a.bytes) }) }),
+          h("span", { dataset: { testid: "attachment-name" }, text: a.kind === "audio"
+            // WhatsApp gives audio no caption: the adapter sends the text first, on its own.
+            ? t("Attached: {name} ({kind}, {size}). Audio has no caption in WhatsApp: your message is sent first, as its own text, then the audio.", { name: a.name, kind: t(KINDS[a.kind] ?? a.kind), size: sizeText(a.bytes) })
+            : t("Attached: {name} ({kind}, {size}); the message is its caption.", { name: a.name, kind: t(KINDS[a.kind] ?? a.kind), size: sizeText(a.bytes) }) }),
           h("button", { class: "button small", attrs: { type: "button" }, dataset: { testid: "remove-attachment" }, on: { click: () => { draft.attachment = null; keep(); update(); } } }, t("Remove")),
         ]
       : h("button", { class: "button", attrs: { type: "button" }, dataset: { testid: "add-attachment" }, on: { click: choose } }, t("Attach a photo or file…")),

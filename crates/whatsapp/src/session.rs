@@ -266,6 +266,8 @@ pub struct Session {
     /// Sends waiting for the server's ack, by message id: the nack code,
     /// or `None` for a clean ack.
     acks: Mutex<HashMap<String, oneshot::Sender<Option<String>>>>,
+    /// Attachments uploaded, by file, with when.
+    uploads: Mutex<HashMap<PathBuf, (Millis, whatsapp_rust::upload::UploadResponse)>>,
     /// Counts the clients this session made; a client's events are heard
     /// only while it is the current one (an old client's QR rotation or
     /// pairing task would otherwise speak for the account after its end).
@@ -287,6 +289,10 @@ pub struct Session {
 /// the message counts as sent (the library wrote it); a nack after that is
 /// still recorded ([`Store::refuse_sent`]).
 const ACK_WAIT: Duration = Duration::from_secs(20);
+
+/// How long an upload is used again for more messages before the file is
+/// uploaded anew.
+const UPLOAD_REUSE: Millis = 24 * 3_600_000;
 
 /// The name the phone shows for a linked Blastdesk.
 pub const DEVICE_NAME: &str = "Blastdesk";
@@ -316,6 +322,7 @@ impl Session {
             reconnect_at: Mutex::new(None),
             woken: tokio::sync::Notify::new(),
             acks: Mutex::new(HashMap::new()),
+            uploads: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(0),
             forget_pending: AtomicBool::new(false),
             pair_phone: Mutex::new(None),
@@ -814,6 +821,81 @@ impl Session {
         self.disconnect_client();
     }
 
+    /// Sends one message and waits for the server's ack: a nack is the
+    /// message's refusal (it reached no one); without an ack in
+    /// [`ACK_WAIT`] it counts as sent (a late nack is still heard).
+    async fn send_acked(
+        &self,
+        client: &Arc<Client>,
+        to: whatsapp_rust::Jid,
+        body: wa::Message,
+    ) -> Result<Accepted, SendError> {
+        // The id is chosen first, so the server's ack cannot come before
+        // its waiter is in place.
+        let message_id = client.generate_message_id();
+        let (acked, ack) = oneshot::channel();
+        lock(&self.acks).insert(message_id.clone(), acked);
+        let options = SendOptions::default().with_message_id(message_id.clone());
+        let sent = match client.send_message_with_options(to, body, options).await {
+            Ok(sent) => sent,
+            Err(error) => {
+                lock(&self.acks).remove(&message_id);
+                return Err(signals::send_error(&error));
+            }
+        };
+        let at_ms = self.config.clock.now_ms();
+        match tokio::time::timeout(ACK_WAIT, ack).await {
+            // A nack: the message reached no one.
+            Ok(Ok(Some(code))) => Err(signals::nack_error(&code)),
+            // A clean ack, or none in time (a late nack is still heard).
+            Ok(Ok(None)) | Ok(Err(_)) | Err(_) => {
+                lock(&self.acks).remove(&sent.message_id);
+                Ok(Accepted {
+                    message_id: sent.message_id,
+                    at_ms,
+                })
+            }
+        }
+    }
+
+    /// The attachment's upload: made once and used for every recipient of
+    /// every blast that sends the same file, until [`UPLOAD_REUSE`] has
+    /// passed (WhatsApp's media links do not last for ever); then once again.
+    async fn upload_once(
+        &self,
+        client: &Client,
+        media: &Media,
+    ) -> Result<whatsapp_rust::upload::UploadResponse, SendError> {
+        let now = self.config.clock.now_ms();
+        if let Some((at, uploaded)) = lock(&self.uploads).get(&media.path)
+            && now - at < UPLOAD_REUSE
+        {
+            return Ok(uploaded.clone());
+        }
+        let path = media.path.clone();
+        let read = tokio::task::spawn_blocking(move || std::fs::read(path)).await;
+        let data = read
+            .map_err(|e| std::io::Error::other(e.to_string()))
+            .and_then(|r| r)
+            .map_err(|e| SendError::Transient {
+                detail: format!("cannot read the attachment {}: {e}", media.path.display()),
+            })?;
+        let kind = match media.kind {
+            MediaKind::Image => MediaType::Image,
+            MediaKind::Video => MediaType::Video,
+            MediaKind::Audio => MediaType::Audio,
+            MediaKind::Document => MediaType::Document,
+        };
+        let uploaded = client
+            .upload(data, kind, UploadOptions::default())
+            .await
+            .map_err(|_| SendError::Transient {
+                detail: "the attachment could not be uploaded".into(),
+            })?;
+        lock(&self.uploads).insert(media.path.clone(), (now, uploaded.clone()));
+        Ok(uploaded)
+    }
+
     fn connected_client(&self) -> Result<Arc<Client>, SendError> {
         let client = lock(&self.client).clone();
         match (client, self.status()) {
@@ -850,40 +932,38 @@ impl Messenger for Session {
     async fn send(&self, message: &Outgoing) -> Result<Accepted, SendError> {
         let client = self.connected_client()?;
         let to = jid::for_phone(&message.to);
-        let body = match &message.media {
-            None => wa::Message {
-                conversation: Some(message.text.clone()),
-                ..Default::default()
-            },
-            Some(media) => media_message(&client, media, &message.text).await?,
+        let text = || wa::Message {
+            conversation: Some(message.text.clone()),
+            ..Default::default()
         };
-        // The id is chosen first, so the server's ack cannot come before
-        // its waiter is in place.
-        let message_id = client.generate_message_id();
-        let (acked, ack) = oneshot::channel();
-        lock(&self.acks).insert(message_id.clone(), acked);
-        let options = SendOptions::default().with_message_id(message_id.clone());
-        let sent = client.send_message_with_options(to, body, options).await;
-        let sent = match sent {
-            Ok(sent) => sent,
-            Err(error) => {
-                lock(&self.acks).remove(&message_id);
-                return Err(signals::send_error(&error));
-            }
+        let Some(media) = &message.media else {
+            return self.send_acked(&client, to, text()).await;
         };
-        let at_ms = self.config.clock.now_ms();
-        match tokio::time::timeout(ACK_WAIT, ack).await {
-            // A nack: the message reached no one.
-            Ok(Ok(Some(code))) => Err(signals::nack_error(&code)),
-            // A clean ack, or none in time (a late nack is still heard).
-            Ok(Ok(None)) | Ok(Err(_)) | Err(_) => {
-                lock(&self.acks).remove(&sent.message_id);
-                Ok(Accepted {
-                    message_id: sent.message_id,
-                    at_ms,
-                })
-            }
+        let uploaded = self.upload_once(&client, media).await?;
+        if media.kind != MediaKind::Audio {
+            let body = media_message(&uploaded, media, Some(&message.text));
+            return self.send_acked(&client, to, body).await;
         }
+        // A voice note carries no caption: the personalised text goes
+        // first, as its own message, then the audio.
+        if message.text.is_empty() {
+            return self
+                .send_acked(&client, to, media_message(&uploaded, media, None))
+                .await;
+        }
+        let said = self.send_acked(&client, to.clone(), text()).await?;
+        if let Err(error) = self
+            .send_acked(&client, to, media_message(&uploaded, media, None))
+            .await
+        {
+            // The text went out: the delivery counts as sent (sending it
+            // again would repeat the text); the missing audio is logged.
+            tracing::warn!(
+                delivery_id = message.delivery_id,
+                "the text went out but the audio did not: {error}"
+            );
+        }
+        Ok(said)
     }
 
     async fn check_numbers(&self, phones: &[Phone]) -> Result<Vec<bool>, SendError> {
@@ -914,35 +994,16 @@ fn pair_code_options(phone: &str) -> whatsapp_rust::pair_code::PairCodeOptions {
     }
 }
 
-/// Uploads an attachment and builds its message, with `caption`.
-async fn media_message(
-    client: &Client,
+/// The message of an uploaded attachment, with `caption` (none for audio,
+/// which has no caption in WhatsApp).
+fn media_message(
+    up: &whatsapp_rust::upload::UploadResponse,
     media: &Media,
-    caption: &str,
-) -> Result<wa::Message, SendError> {
-    let path = media.path.clone();
-    let read = tokio::task::spawn_blocking(move || std::fs::read(path)).await;
-    let data = read
-        .map_err(|e| std::io::Error::other(e.to_string()))
-        .and_then(|r| r)
-        .map_err(|e| SendError::Transient {
-            detail: format!("cannot read the attachment {}: {e}", media.path.display()),
-        })?;
+    caption: Option<&str>,
+) -> wa::Message {
     let mimetype = mime_type(&media.path);
-    let kind = match media.kind {
-        MediaKind::Image => MediaType::Image,
-        MediaKind::Video => MediaType::Video,
-        MediaKind::Audio => MediaType::Audio,
-        MediaKind::Document => MediaType::Document,
-    };
-    let up = client
-        .upload(data, kind, UploadOptions::default())
-        .await
-        .map_err(|_| SendError::Transient {
-            detail: "the attachment could not be uploaded".into(),
-        })?;
-    let caption = Some(caption.to_owned()).filter(|c| !c.is_empty());
-    let (url, direct_path) = (Some(up.url), Some(up.direct_path));
+    let caption = caption.filter(|c| !c.is_empty()).map(str::to_owned);
+    let (url, direct_path) = (Some(up.url.clone()), Some(up.direct_path.clone()));
     let (media_key, file_enc_sha256, file_sha256) = (
         Some(up.media_key.to_vec()),
         Some(up.file_enc_sha256.to_vec()),
@@ -966,8 +1027,8 @@ async fn media_message(
             })
         };
     }
-    let sidecar = up.streaming_sidecar;
-    Ok(match media.kind {
+    let sidecar = up.streaming_sidecar.clone();
+    match media.kind {
         MediaKind::Image => wa::Message {
             image_message: uploaded!(ImageMessage { caption }),
             ..Default::default()
@@ -992,7 +1053,7 @@ async fn media_message(
             }),
             ..Default::default()
         },
-    })
+    }
 }
 
 /// The MIME type of an attachment, from its extension.

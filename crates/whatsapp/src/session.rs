@@ -472,11 +472,11 @@ impl Session {
                     .with_platform_type(wa::device_props::PlatformType::DESKTOP),
             )
             .skip_history_sync()
-            .on_event(move |event: Arc<Event>, _client| {
+            .on_event(move |event: Arc<Event>, client| {
                 let session = Arc::clone(&session);
                 async move {
                     if session.generation.load(Ordering::SeqCst) == generation {
-                        session.on_event(&event);
+                        session.on_event(&event, &client).await;
                     }
                 }
             });
@@ -513,7 +513,7 @@ impl Session {
         forgotten
     }
 
-    fn on_event(&self, event: &Event) {
+    async fn on_event(&self, event: &Event, client: &Client) {
         let logging_out = self.logging_out.load(Ordering::SeqCst);
         match signals::map_event(event, logging_out) {
             Some(Mapped::Account(LinkSignal::ClientOutdated))
@@ -544,7 +544,24 @@ impl Session {
                 }
             }
             Some(Mapped::Ack { message_id, nack }) => self.on_ack(message_id, nack),
-            Some(Mapped::Replies(replies)) => self.on_replies(replies),
+            Some(Mapped::Replies {
+                mut replies,
+                by_lid,
+            }) => {
+                // A sender known only by LID: the library knows its number
+                // once it has seen the mapping (a STOP is never dropped for it).
+                for (lid, text) in by_lid {
+                    match client.get_lid_pn_entry(&lid).await {
+                        Ok(Some(entry)) => replies.push(Reply {
+                            phone: format!("+{}", entry.phone_number),
+                            text,
+                        }),
+                        Ok(None) => tracing::warn!("a reply from a LID with no known number"),
+                        Err(error) => tracing::warn!("cannot look up a LID's number: {error}"),
+                    }
+                }
+                self.on_replies(replies);
+            }
             None => {}
         }
     }

@@ -35,8 +35,13 @@ pub enum Mapped {
         nack: Option<String>,
     },
     /// Text messages people sent this account (opt-out replies among them):
-    /// one-to-one chats only, never the account's own messages.
-    Replies(Vec<Reply>),
+    /// one-to-one chats only, never the account's own messages. `by_lid`:
+    /// those whose sender came as a LID with no phone number beside it, for
+    /// the library's LID-to-number lookup.
+    Replies {
+        replies: Vec<Reply>,
+        by_lid: Vec<(whatsapp_rust::Jid, String)>,
+    },
 }
 
 /// A text message someone sent this account.
@@ -149,21 +154,32 @@ pub fn map_event(event: &Event, logging_out: bool) -> Option<Mapped> {
             });
         }
         Event::Messages(batch) => {
-            let replies: Vec<Reply> = batch
-                .iter()
-                .filter_map(|inbound| {
-                    let source = &inbound.info.source;
-                    if source.is_from_me || source.is_group {
-                        return None;
+            let mut replies = Vec::new();
+            let mut by_lid = Vec::new();
+            for inbound in batch.iter() {
+                let source = &inbound.info.source;
+                if source.is_from_me || source.is_group {
+                    continue;
+                }
+                let Some(text) = inbound.message.text_content() else {
+                    continue;
+                };
+                // Addressed by LID, the phone number is the alternative.
+                let phone = jid::phone_of(&source.sender)
+                    .or_else(|| source.sender_alt.as_ref().and_then(jid::phone_of));
+                match phone {
+                    Some(phone) => replies.push(Reply {
+                        phone,
+                        text: text.to_owned(),
+                    }),
+                    None if source.sender.is_lid() => {
+                        by_lid.push((source.sender.clone(), text.to_owned()));
                     }
-                    // Addressed by LID, the phone number is the alternative.
-                    let phone = jid::phone_of(&source.sender)
-                        .or_else(|| source.sender_alt.as_ref().and_then(jid::phone_of))?;
-                    let text = inbound.message.text_content()?.to_owned();
-                    Some(Reply { phone, text })
-                })
-                .collect();
-            return (!replies.is_empty()).then_some(Mapped::Replies(replies));
+                    None => {}
+                }
+            }
+            return (!replies.is_empty() || !by_lid.is_empty())
+                .then_some(Mapped::Replies { replies, by_lid });
         }
         _ => return None,
     };
@@ -804,16 +820,25 @@ mod tests {
             .build();
         assert_eq!(
             map_event(&Event::Messages(batch), false),
-            Some(Mapped::Replies(vec![
-                Reply {
-                    phone: "+6281234567890".into(),
-                    text: "STOP".into()
-                },
-                Reply {
-                    phone: "+6289876543210".into(),
-                    text: "berhenti".into()
-                },
-            ]))
+            Some(Mapped::Replies {
+                replies: vec![
+                    Reply {
+                        phone: "+6281234567890".into(),
+                        text: "STOP".into()
+                    },
+                    Reply {
+                        phone: "+6289876543210".into(),
+                        text: "berhenti".into()
+                    },
+                ],
+                // Left for the library's LID-to-number lookup, not dropped.
+                by_lid: vec![(
+                    "123456789012345@lid"
+                        .parse()
+                        .unwrap_or_else(|_| Jid::pn("x")),
+                    "no number known".into()
+                )],
+            })
         );
         let only_own = MessageBatch::builder()
             .messages(std::sync::Arc::from(vec![inbound(

@@ -29,6 +29,7 @@ fn main() {
         "add_account",
         "link_account",
         "logout_account",
+        "reconnect_account",
         "rename_account",
         "remove_account",
         "blast_plan",

@@ -95,6 +95,7 @@ pub fn run() {
             commands::accounts::add_account,
             commands::accounts::link_account,
             commands::accounts::logout_account,
+            commands::accounts::reconnect_account,
             commands::accounts::rename_account,
             commands::accounts::remove_account,
             commands::blasts::blast_plan,

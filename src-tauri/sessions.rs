@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use blastdesk_core::Store;
-use blastdesk_core::account::AccountStatus;
+use blastdesk_core::account::{AccountStatus, LinkSignal};
 use blastdesk_core::clock::SystemClock;
 use blastdesk_core::engine::Control;
 use blastdesk_core::store::AccountKind;
@@ -121,8 +121,26 @@ impl Sessions {
         }
     }
 
-    /// Logs an account out and deletes its keys (works offline too).
-    /// Logs an account out; whether WhatsApp was told (see [`Session::logout`]).
+    /// Connects an account again with its keys, now: one that was
+    /// disconnected (instead of waiting for the next attempt), replaced by
+    /// another session, or outdated (after a newer version was set).
+    pub fn reconnect(&self, account_id: i64) {
+        if let Some(old) = lock(&self.inner.live).remove(&account_id) {
+            old.stop();
+        }
+        let session = self.fresh(account_id);
+        if Network::scripted() {
+            // A scripted account has no client: it connects on cue.
+            session.begin(&Start::Resume);
+            let script = vec![(std::time::Duration::from_millis(300), LinkSignal::Connected)];
+            tauri::async_runtime::spawn(session.play(script));
+        } else {
+            tauri::async_runtime::spawn(session.run(Start::Resume));
+        }
+    }
+
+    /// Logs an account out and deletes its keys (works offline too);
+    /// whether WhatsApp was told (see [`Session::logout`]).
     pub async fn logout(&self, account_id: i64) -> bool {
         let session = lock(&self.inner.live)
             .get(&account_id)

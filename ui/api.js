@@ -90,6 +90,7 @@ export const api = {
   /** Starts linking; QR codes and statuses then arrive as "account" events. */
   linkAccount: (accountId, phone = null) => call("link_account", { accountId, phone }),
   logoutAccount: (accountId) => call("logout_account", { accountId }),
+  reconnectAccount: (accountId) => call("reconnect_account", { accountId }),
   renameAccount: (accountId, name, businessUnit) => call("rename_account", { accountId, name, businessUnit }),
   removeAccount: (accountId) => call("remove_account", { accountId }),
   /** What sending to the loaded recipients would look like: pacing, risks, estimated finish. */

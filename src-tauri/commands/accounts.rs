@@ -71,9 +71,37 @@ pub async fn link_account(
     Ok(())
 }
 
+/// Connects a linked account again now, with its keys.
 #[tauri::command]
+pub async fn reconnect_account(
+    state: State<'_, AppState>,
+    sessions: State<'_, Sessions>,
+    account_id: i64,
+) -> Result<(), Error> {
+    let store = state.store()?;
+    let account = blocking(move || Ok(store.account(account_id)?)).await?;
+    use blastdesk_core::account::AccountStatus;
+    match account.status {
+        AccountStatus::Disconnected { .. } | AccountStatus::Replaced | AccountStatus::Outdated
+            if account.kind == AccountKind::Whatsapp =>
+        {
+            sessions.reconnect(account_id);
+            Ok(())
+        }
+        _ => Err(Error {
+            code: ErrorCode::InvalidInput,
+            message: format!(
+                "\"{}\" cannot be reconnected now ({}): link it instead.",
+                account.name,
+                account.status.code()
+            ),
+        }),
+    }
+}
+
 /// Logs an account out; whether WhatsApp was told (when not, the phone
 /// still lists the device until it is removed there).
+#[tauri::command]
 pub async fn logout_account(sessions: State<'_, Sessions>, account_id: i64) -> Result<bool, Error> {
     Ok(sessions.logout(account_id).await)
 }

@@ -4,11 +4,12 @@
 //! WhatsApp client on a network that reaches nothing).
 
 use std::ffi::OsString;
+use std::time::Duration;
 
 use blastdesk_core::Store;
 use blastdesk_core::account::AccountStatus;
 
-use crate::harness::{App, Result, bounded, step};
+use crate::harness::{App, Result, bounded, step, wait_until};
 
 const NETWORK: &str = "BLASTDESK_NETWORK";
 
@@ -147,5 +148,23 @@ async fn offline_link() -> Result {
     )
     .await?;
     app.screenshot("account-offline").await?;
+
+    step("\"Reconnect now\" tries at once instead of waiting for the next attempt");
+    let next_attempt = || -> Option<i64> {
+        let store = Store::open_in(dir.path()).ok()?;
+        match store.list_accounts().ok()?.first()?.status {
+            AccountStatus::Disconnected {
+                next_attempt_at_ms, ..
+            } => Some(next_attempt_at_ms),
+            _ => None,
+        }
+    };
+    let before = next_attempt().ok_or("not disconnected")?;
+    app.click("[data-testid=reconnect]").await?;
+    wait_until(Duration::from_secs(20), "a new attempt", || {
+        next_attempt().is_some_and(|at| at != before)
+    })?;
+    app.element(&format!("{card}[data-status=disconnected]"))
+        .await?;
     app.close().await
 }

@@ -43,9 +43,9 @@ function statusDetail(account) {
     case "locked":
       return [s.message ? `“${s.message}”` : null, t("WhatsApp has locked this number. Open WhatsApp on the phone to request a review; linking again will not work until WhatsApp unlocks it. Its blasts are paused.")].filter(Boolean).join(" ");
     case "replaced":
-      return t("WhatsApp Web or another app took over. Link it again to send from Blastdesk.");
+      return t("WhatsApp Web or another app took over. Reconnect to send from Blastdesk again (the other one is then disconnected).");
     case "outdated":
-      return t("WhatsApp no longer accepts this version. Update Blastdesk.");
+      return t("WhatsApp no longer accepts this version, even WhatsApp's current one. Update Blastdesk, then reconnect.");
     default:
       return null;
   }
@@ -207,6 +207,7 @@ function card(account) {
             ? null
             // A locked number cannot be linked until WhatsApp unlocks it: not offered as the fix.
             : button(s.status === "locked" ? t("Unlocked by WhatsApp? Link again") : t("Link account"), "link", () => { linking = { accountId: account.id, qr: null, byPhone: false }; act(() => api.linkAccount(account.id)); }, s.status === "locked" ? "button" : "button primary"),
+          ["disconnected", "replaced", "outdated"].includes(s.status) ? button(t("Reconnect now"), "reconnect", () => act(() => api.reconnectAccount(account.id)), "button primary") : null,
           linked ? button(t("Log out"), "logout", () => { if (confirm(t("Log “{name}” out? Its blasts pause until you link it again.", { name: account.name }))) logoutAct(() => api.logoutAccount(account.id)); }) : null,
           button(t("Rename"), "rename", () => { renaming = account.id; update(); }),
           button(t("Remove"), "remove", () => { if (confirm(t("Remove “{name}”? Its blasts and reports stay.", { name: account.name }))) logoutAct(() => api.removeAccount(account.id)); }, "button danger"),

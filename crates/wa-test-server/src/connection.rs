@@ -10,11 +10,13 @@
 //!   (`pair-device`) and waits; a [`TestServer::scan`](crate::TestServer::scan)
 //!   sends `pair-success`, the client confirms with `pair-device-sign`, and
 //!   the server ends the stream with error 515 (restart and log in);
-//! - logging in (a linked device): `success`, then an answer to every query,
-//!   and the end of the (empty) offline queue once the client is active.
+//! - logging in (a linked device): `success` (or the `<failure>` a test
+//!   asked for), then an answer to every query (`iq`), an ack for every
+//!   message (`messages`), the end of the (empty) offline queue once the
+//!   client is active, and what the rest of the server pushes ([`Command`]:
+//!   receipts, customers' messages, a stream error that ends it).
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use whatsapp_rust::async_channel::{self, Receiver, Sender};
 use whatsapp_rust::buffa::Message as _;
@@ -24,9 +26,11 @@ use whatsapp_rust::wacore_binary::util::unpack;
 use whatsapp_rust::wacore_binary::{Node, SERVER_JID};
 use whatsapp_rust::waproto::whatsapp::ClientPayload;
 
+use crate::iq::{self, Login};
+use crate::messages;
 use crate::noise::{Ciphers, Inbound, ProtocolError, frame};
 use crate::stanza::{self, attr};
-use crate::{Intent, LinkedDevice, Shared};
+use crate::{Intent, LinkedDevice, Shared, now_secs};
 
 /// How many QR references a registering connection offers (the client
 /// shows them in turn, the first for 60 s and each next for 20 s).
@@ -47,6 +51,10 @@ pub(crate) enum Command {
         device: LinkedDevice,
         identity: Vec<u8>,
     },
+    /// Send a stanza (a receipt, a customer's message).
+    Push(Node),
+    /// Send a stanza (a stream error) and close the connection.
+    End(Node),
 }
 
 /// Whether the connection goes on after a step.
@@ -68,9 +76,11 @@ pub(crate) async fn serve(shared: Arc<Shared>, index: usize, link: Link) {
         offered_refs: Vec::new(),
         next_id: 0,
         pairing: None,
+        login: None,
     };
     let outcome = connection.run().await;
     shared.withdraw_refs(&connection.offered_refs);
+    shared.end_live(index);
     if let Err(error) = outcome {
         tracing::debug!(connection = index, "test server: {error}");
         shared.set_error(index, error.to_string());
@@ -89,6 +99,8 @@ struct Connection {
     next_id: u64,
     /// The `pair-success` sent and not yet confirmed: its IQ id and device.
     pairing: Option<(String, LinkedDevice)>,
+    /// The linked device this connection logged in as.
+    login: Option<Login>,
 }
 
 impl Connection {
@@ -170,17 +182,26 @@ impl Connection {
                     .await?;
                 Ok(Flow::Continue)
             }
-            Intent::Login { phone, device } => match self.shared.linked_lid(phone, *device) {
-                Some(lid) => {
-                    self.send(ciphers, &stanza::success(&lid, now_secs()))
-                        .await?;
-                    Ok(Flow::Continue)
-                }
-                None => {
+            Intent::Login { phone, device } => {
+                let Some(lid) = self.shared.linked_lid(phone, *device) else {
                     self.send(ciphers, &stanza::failure(401)).await?;
-                    Ok(Flow::Close)
+                    return Ok(Flow::Close);
+                };
+                if let Some(failure) =
+                    self.shared
+                        .go_live(self.index, phone, *device, &self.commands)
+                {
+                    self.send(ciphers, &stanza::login_failure(&failure)).await?;
+                    return Ok(Flow::Close);
                 }
-            },
+                self.login = Some(Login {
+                    phone: phone.clone(),
+                    device: *device,
+                });
+                self.send(ciphers, &stanza::success(&lid, now_secs()))
+                    .await?;
+                Ok(Flow::Continue)
+            }
         }
     }
 
@@ -189,33 +210,32 @@ impl Connection {
         ciphers: &mut Ciphers,
         node: &Node,
     ) -> Result<Flow, ProtocolError> {
-        if node.tag != "iq" {
-            return Ok(Flow::Continue);
+        match node.tag.as_ref() {
+            "iq" => self.on_iq(ciphers, node).await,
+            "message" => {
+                if let Some(login) = &self.login {
+                    let ack = messages::from_client(&mut self.shared.lock(), login, node);
+                    self.send(ciphers, &ack).await?;
+                }
+                Ok(Flow::Continue)
+            }
+            _ => Ok(Flow::Continue),
         }
+    }
+
+    async fn on_iq(&mut self, ciphers: &mut Ciphers, node: &Node) -> Result<Flow, ProtocolError> {
         let id = attr(node, "id").unwrap_or_default().into_owned();
         let kind = attr(node, "type").unwrap_or_default();
         match kind.as_ref() {
             "get" | "set" => {
                 let from = attr(node, "to").unwrap_or(SERVER_JID.into()).into_owned();
-                let namespace = attr(node, "xmlns").unwrap_or_default();
-                if namespace == "w:sync:app:state" {
-                    let names = node
-                        .get_optional_child("sync")
-                        .map(|sync| {
-                            sync.get_children_by_tag("collection")
-                                .filter_map(|c| attr(c, "name"))
-                                .collect::<Vec<_>>()
-                        })
-                        .unwrap_or_default();
-                    self.send(ciphers, &stanza::app_state_in_sync(&id, &from, names))
-                        .await?;
-                } else {
-                    self.send(ciphers, &stanza::iq_result(&id, &from)).await?;
-                    // Going active is when WhatsApp delivers what waited
-                    // for the device: here, nothing.
-                    if namespace == "passive" && node.get_optional_child("active").is_some() {
-                        self.send(ciphers, &stanza::offline_done()).await?;
-                    }
+                let namespace = attr(node, "xmlns").unwrap_or_default().into_owned();
+                let answer = self.answer(&id, &from, &namespace, node);
+                self.send(ciphers, &answer).await?;
+                // Going active is when WhatsApp delivers what waited for
+                // the device: here, nothing.
+                if namespace == "passive" && node.get_optional_child("active").is_some() {
+                    self.send(ciphers, &stanza::offline_done()).await?;
                 }
                 Ok(Flow::Continue)
             }
@@ -236,6 +256,37 @@ impl Connection {
         }
     }
 
+    /// The answer to a query; an empty result when the server knows no
+    /// better.
+    fn answer(&self, id: &str, from: &str, namespace: &str, node: &Node) -> Node {
+        match (namespace, &self.login) {
+            ("w:sync:app:state", _) => {
+                let names = node
+                    .get_optional_child("sync")
+                    .map(|sync| {
+                        sync.get_children_by_tag("collection")
+                            .filter_map(|c| attr(c, "name"))
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default();
+                stanza::app_state_in_sync(id, from, names)
+            }
+            ("usync", Some(_)) => iq::usync(&self.shared.lock(), id, node),
+            ("encrypt", Some(login)) => {
+                let answer = iq::encrypt(&mut self.shared.lock(), login, id, node);
+                answer.unwrap_or_else(|problem| {
+                    self.shared
+                        .problem(format!("encrypt query {id}: {problem}"));
+                    iq::error(id, 400, "bad-request")
+                })
+            }
+            ("w:m", Some(_)) if node.get_optional_child("media_conn").is_some() => {
+                iq::media_conn(id)
+            }
+            _ => stanza::iq_result(id, from),
+        }
+    }
+
     async fn on_command(
         &mut self,
         ciphers: &mut Ciphers,
@@ -248,6 +299,14 @@ impl Connection {
                     .await?;
                 self.pairing = Some((id, device));
                 Ok(Flow::Continue)
+            }
+            Command::Push(node) => {
+                self.send(ciphers, &node).await?;
+                Ok(Flow::Continue)
+            }
+            Command::End(node) => {
+                self.send(ciphers, &node).await?;
+                Ok(Flow::Close)
             }
         }
     }
@@ -298,10 +357,4 @@ fn decode_node(plaintext: &[u8]) -> Result<Node, ProtocolError> {
     let unpacked = unpack(plaintext).map_err(|e| ProtocolError::decode("a frame", e))?;
     let node = unmarshal_ref(&unpacked).map_err(|e| ProtocolError::decode("a stanza", e))?;
     Ok(node.to_owned())
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
 }

@@ -3,9 +3,9 @@
 use std::borrow::Cow;
 
 use whatsapp_rust::wacore_binary::builder::NodeBuilder;
-use whatsapp_rust::wacore_binary::{Node, SERVER_JID};
+use whatsapp_rust::wacore_binary::{Jid, Node, NodeContent, SERVER_JID};
 
-use crate::LinkedDevice;
+use crate::{Failure, LinkedDevice, ReceiptKind};
 
 /// The platform the simulated phone reports in `pair-success`.
 pub(crate) const PHONE_PLATFORM: &str = "android";
@@ -13,6 +13,14 @@ pub(crate) const PHONE_PLATFORM: &str = "android";
 /// A node's attribute as text.
 pub(crate) fn attr<'a>(node: &'a Node, key: &str) -> Option<Cow<'a, str>> {
     node.attrs.get(key).map(|value| value.as_str())
+}
+
+/// A node's content as bytes.
+pub(crate) fn bytes_of(node: &Node) -> Option<&[u8]> {
+    match &node.content {
+        Some(NodeContent::Bytes(bytes)) => Some(bytes),
+        _ => None,
+    }
 }
 
 /// `<iq type="set" xmlns="md"><pair-device><ref>…</ref>…</pair-device></iq>`:
@@ -70,6 +78,60 @@ pub(crate) fn failure(reason: u16) -> Node {
     NodeBuilder::new("failure")
         .attr("reason", reason.to_string())
         .build()
+}
+
+/// The `<failure>` a test asked the next login to get.
+pub(crate) fn login_failure(refusal: &Failure) -> Node {
+    match refusal {
+        Failure::Locked { header, subtext } => NodeBuilder::new("failure")
+            .attr("reason", "403")
+            .attr("logout_message_header", header.as_str())
+            .attr("logout_message_subtext", subtext.as_str())
+            .attr("logout_message_locale", "en")
+            .build(),
+        Failure::TempBan { code, expire_secs } => NodeBuilder::new("failure")
+            .attr("reason", "402")
+            .attr("code", code.to_string())
+            .attr("expire", expire_secs.to_string())
+            .build(),
+        Failure::Outdated => failure(405),
+        Failure::Reason(reason) => failure(*reason),
+    }
+}
+
+/// `<stream:error><conflict type="replaced"/></stream:error>`: another
+/// connection of the device took over.
+pub(crate) fn stream_replaced() -> Node {
+    NodeBuilder::new("stream:error")
+        .children([NodeBuilder::new("conflict")
+            .attr("type", "replaced")
+            .build()])
+        .build()
+}
+
+/// `<ack class="message" id=… from=… t=…/>`, with `error=…` when refused.
+pub(crate) fn message_ack(id: &str, from: &str, error: Option<u16>, now_secs: u64) -> Node {
+    let mut ack = NodeBuilder::new("ack")
+        .attr("class", "message")
+        .attr("id", id)
+        .attr("from", from)
+        .attr("t", now_secs.to_string());
+    if let Some(code) = error {
+        ack = ack.attr("error", code.to_string());
+    }
+    ack.build()
+}
+
+/// `<receipt id=… from=customer t=… [type="read"]/>`.
+pub(crate) fn receipt(id: &str, phone: &str, kind: ReceiptKind, now_secs: u64) -> Node {
+    let mut receipt = NodeBuilder::new("receipt")
+        .attr("id", id)
+        .attr("from", Jid::pn(phone))
+        .attr("t", now_secs.to_string());
+    if kind == ReceiptKind::Read {
+        receipt = receipt.attr("type", "read");
+    }
+    receipt.build()
 }
 
 /// `<stream:error code=…/>` (515: restart, as after pairing).

@@ -4,6 +4,12 @@
 //! as WhatsApp asks (stream error 515) and logs in; and a client started
 //! again on the same session store logs in without pairing.
 //!
+//! Once logged in, it talks to the server's customers: it asks who is on
+//! WhatsApp, sends them Signal-encrypted messages the server decrypts (and
+//! acks, or nacks), gets their receipts and replies (also LID-addressed),
+//! and uploads media to the server's HTTP client. The server also ends
+//! connections, and refuses logins, the ways WhatsApp does.
+//!
 //! Time is Tokio's paused clock: the client's own waits (the 10 s grace for
 //! app-state keys after pairing) pass at once, and a test that hangs fails
 //! at its timeout instead of sleeping.
@@ -16,10 +22,13 @@ use std::time::Duration;
 use blastdesk_whatsapp::version;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use tokio::task::JoinHandle;
-use wa_test_server::{Intent, TestServer};
-use whatsapp_rust::Client;
+use wa_test_server::{Addressing, Failure, Intent, ReceiptKind, StreamError, TestServer};
+use whatsapp_rust::download::{DownloadUtils, MediaType};
 use whatsapp_rust::prelude::{Bot, Event, SqliteStore};
+use whatsapp_rust::wacore::types::presence::ReceiptType;
 use whatsapp_rust::wacore_binary::Node;
+use whatsapp_rust::waproto::whatsapp as wa;
+use whatsapp_rust::{Client, Jid, UploadOptions};
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
@@ -43,6 +52,7 @@ async fn start(server: &TestServer, file: &Path) -> TestResult<Running> {
     let bot = Bot::builder()
         .with_backend(backend)
         .with_transport_factory(server.factory())
+        .with_http_client(server.web())
         .with_version(version::PINNED.tuple())
         .skip_history_sync()
         .on_event(move |event: Arc<Event>, _client| {
@@ -199,5 +209,468 @@ async fn a_linked_device_logs_in_again_without_pairing() -> TestResult {
     let intents = intents(&server);
     assert_eq!(intents.len(), 3, "{intents:?}");
     assert_eq!(intents[1], intents[2]);
+    client.stop().await
+}
+
+const CUSTOMER: &str = "+6281111111111";
+const CUSTOMER_JID: &str = "6281111111111@s.whatsapp.net";
+
+fn text(text: &str) -> wa::Message {
+    wa::Message {
+        conversation: Some(text.into()),
+        ..Default::default()
+    }
+}
+
+/// The `<enc type>` of each copy in the client's `<message id>`: the
+/// recipient device's JID, and `pkmsg` or `msg`.
+fn enc_types(server: &TestServer, id: &str) -> Vec<(String, String)> {
+    let attr = |node: &Node, key: &str| {
+        node.attrs
+            .get(key)
+            .map(|v| v.as_str().into_owned())
+            .unwrap_or_default()
+    };
+    server
+        .stanzas()
+        .iter()
+        .filter(|s| s.node.tag == "message" && attr(&s.node, "id") == id)
+        .flat_map(|s| {
+            s.node
+                .get_optional_child("participants")
+                .map(|p| p.get_children_by_tag("to").cloned().collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+        .filter_map(|to| {
+            let enc = to.get_optional_child("enc")?;
+            Some((attr(&to, "jid"), attr(enc, "type")))
+        })
+        .collect()
+}
+
+impl Running {
+    /// The server's ack for message `id`: its error, if it was a nack.
+    async fn ack_for(&mut self, server: &TestServer, id: &str) -> TestResult<Option<String>> {
+        self.wait_for(server, &format!("ack of {id}"), |event| match event {
+            Event::ServerAck(ack) if ack.id == id && ack.class.as_deref() == Some("message") => {
+                Some(ack.error.clone())
+            }
+            _ => None,
+        })
+        .await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_message_to_a_customer_reaches_their_phone_encrypted() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let server = TestServer::new();
+    server.add_customer(CUSTOMER)?;
+    let mut client = link(&server, &dir.path().join("session.db")).await?;
+
+    let customer: Jid = CUSTOMER_JID.parse()?;
+    let stranger: Jid = "6289999999999@s.whatsapp.net".parse()?;
+    let known = client
+        .client
+        .contacts()
+        .is_on_whatsapp(&[customer.clone(), stranger.clone()])
+        .await?;
+    let registered = |jid: &Jid| {
+        known
+            .iter()
+            .find(|r| r.jid == *jid)
+            .map(|r| r.is_registered)
+    };
+    assert_eq!(registered(&customer), Some(true));
+    assert_eq!(registered(&stranger), Some(false));
+
+    let first = client
+        .client
+        .send_message(customer.clone(), text("Halo!"))
+        .await?;
+    assert_eq!(client.ack_for(&server, &first.message_id).await?, None);
+    let second = client
+        .client
+        .send_message(customer, text("Apa kabar?"))
+        .await?;
+    assert_eq!(client.ack_for(&server, &second.message_id).await?, None);
+
+    let received = server.received(CUSTOMER)?;
+    let texts: Vec<(&str, Option<&str>)> = received
+        .iter()
+        .map(|r| (r.message_id.as_str(), r.message.conversation.as_deref()))
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            (first.message_id.as_str(), Some("Halo!")),
+            (second.message_id.as_str(), Some("Apa kabar?"))
+        ]
+    );
+    // Both are prekey messages: the client starts the Signal session from
+    // the phone's bundle and, until the phone answers in it, says so again
+    // in each message.
+    let to_customer = |id: &str| {
+        enc_types(&server, id)
+            .into_iter()
+            .find(|(jid, _)| jid == CUSTOMER_JID)
+            .map(|(_, kind)| kind)
+    };
+    assert_eq!(to_customer(&first.message_id).as_deref(), Some("pkmsg"));
+    assert_eq!(to_customer(&second.message_id).as_deref(), Some("pkmsg"));
+    assert_eq!(server.problems(), Vec::<String>::new());
+
+    // Someone not on WhatsApp has no devices, and the server no keys for
+    // them: the library sends anyway, with only the account's phone's copy.
+    let lost = client.client.send_message(stranger, text("Halo?")).await?;
+    assert_eq!(client.ack_for(&server, &lost.message_id).await?, None);
+    let copies: Vec<String> = enc_types(&server, &lost.message_id)
+        .into_iter()
+        .map(|(jid, _)| jid)
+        .collect();
+    assert_eq!(copies, ["6281234567890@s.whatsapp.net"]);
+    client.stop().await
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_server_acks_each_message_or_nacks_it_when_told() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let server = TestServer::new();
+    server.add_customer(CUSTOMER)?;
+    let mut client = link(&server, &dir.path().join("session.db")).await?;
+    let customer: Jid = CUSTOMER_JID.parse()?;
+
+    server.nack_next_to(CUSTOMER, 463)?;
+    let refused = client
+        .client
+        .send_message(customer.clone(), text("one"))
+        .await?;
+    assert_eq!(
+        client
+            .ack_for(&server, &refused.message_id)
+            .await?
+            .as_deref(),
+        Some("463")
+    );
+    let accepted = client.client.send_message(customer, text("two")).await?;
+    assert_eq!(client.ack_for(&server, &accepted.message_id).await?, None);
+
+    let received: Vec<String> = server
+        .received(CUSTOMER)?
+        .into_iter()
+        .map(|r| r.message_id)
+        .collect();
+    assert_eq!(received, [accepted.message_id]);
+    client.stop().await
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_customer_s_receipts_reach_the_client() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let server = TestServer::new();
+    server.add_customer(CUSTOMER)?;
+    let mut client = link(&server, &dir.path().join("session.db")).await?;
+    let sent = client
+        .client
+        .send_message(CUSTOMER_JID.parse::<Jid>()?, text("Halo!"))
+        .await?;
+    client.ack_for(&server, &sent.message_id).await?;
+
+    for (kind, expected) in [
+        (ReceiptKind::Delivered, ReceiptType::Delivered),
+        (ReceiptKind::Read, ReceiptType::Read),
+    ] {
+        server.receipt(&sent.message_id, kind)?;
+        let (ids, from) = client
+            .wait_for(
+                &server,
+                &format!("{expected:?} receipt"),
+                |event| match event {
+                    Event::Receipt(receipt) if receipt.r#type == expected => Some((
+                        receipt.message_ids.clone(),
+                        receipt.source.sender.to_string(),
+                    )),
+                    _ => None,
+                },
+            )
+            .await?;
+        assert_eq!(ids, std::slice::from_ref(&sent.message_id));
+        assert_eq!(from, CUSTOMER_JID);
+    }
+    client.stop().await
+}
+
+/// What the client reports when its connection ends: the events that say
+/// why, in a few words.
+fn ending(event: &Event) -> Option<String> {
+    match event {
+        Event::LoggedOut(out) => Some(format!(
+            "logged out ({:?}, on connect: {}, message: {:?})",
+            out.reason,
+            out.on_connect,
+            out.logout_message
+                .as_ref()
+                .map(|m| (m.header.clone(), m.subtext.clone()))
+        )),
+        Event::StreamReplaced(_) => Some("replaced".into()),
+        Event::TemporaryBan(ban) => Some(format!(
+            "banned ({:?}, {} s)",
+            ban.code,
+            ban.expire.num_seconds()
+        )),
+        Event::ClientOutdated(_) => Some("outdated".into()),
+        Event::ConnectFailure(failure) => Some(format!("failure ({:?})", failure.reason)),
+        Event::Disconnected(_) => Some("disconnected".into()),
+        _ => None,
+    }
+}
+
+impl Running {
+    /// Waits for the run to end by itself, and returns what the client said
+    /// about the ending ([`ending`]), in order.
+    async fn endings(mut self) -> TestResult<Vec<String>> {
+        tokio::time::timeout(STEP, &mut self.run).await??;
+        let mut endings = Vec::new();
+        while let Ok(event) = self.events.try_recv() {
+            endings.extend(ending(&event));
+        }
+        Ok(endings)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_server_ends_a_connection_the_ways_whatsapp_does() -> TestResult {
+    let logged_out = "logged out (LoggedOut, on connect: false, message: None)";
+    let cases = [
+        (StreamError::Code(515), vec![]),
+        (StreamError::Code(429), vec!["disconnected"]),
+        (StreamError::Code(401), vec![logged_out]),
+        (StreamError::Code(516), vec![logged_out]),
+        (StreamError::Replaced, vec!["replaced"]),
+    ];
+    for (error, expected) in cases {
+        let dir = tempfile::tempdir()?;
+        let server = TestServer::new();
+        let client = link(&server, &dir.path().join("session.db")).await?;
+        server.stream_error(error)?;
+        assert_eq!(client.endings().await?, expected, "{error:?}");
+        assert!(!server.is_connected(), "{error:?}");
+    }
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_server_refuses_the_next_login_the_ways_whatsapp_does() -> TestResult {
+    let cases = [
+        (
+            Failure::Locked {
+                header: "Account locked".into(),
+                subtext: "Open WhatsApp on your phone".into(),
+            },
+            "logged out (AccountLocked, on connect: true, message: \
+             Some((Some(\"Account locked\"), Some(\"Open WhatsApp on your phone\"))))",
+        ),
+        (
+            Failure::TempBan {
+                code: 101,
+                expire_secs: 3600,
+            },
+            "banned (SentToTooManyPeople, 3600 s)",
+        ),
+        (Failure::Outdated, "outdated"),
+    ];
+    for (failure, expected) in cases {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("session.db");
+        let server = TestServer::new();
+        link(&server, &file).await?.stop().await?;
+
+        server.fail_next_login(failure.clone());
+        let client = start(&server, &file).await?;
+        assert_eq!(client.endings().await?, [expected], "{failure:?}");
+        assert!(!server.is_connected(), "{failure:?}");
+    }
+    Ok(())
+}
+
+impl Running {
+    /// The next message the client reports: its chat, sender, the sender's
+    /// other JID if the stanza gave one, and its text.
+    async fn next_message(&mut self, server: &TestServer) -> TestResult<Incoming> {
+        self.wait_for(server, "a message", |event| match event {
+            Event::Messages(batch) => batch.iter().next().map(|m| Incoming {
+                chat: m.info.source.chat.to_string(),
+                sender: m.info.source.sender.to_string(),
+                sender_alt: m.info.source.sender_alt.as_ref().map(Jid::to_string),
+                id: m.info.id.to_string(),
+                text: m.message.conversation.clone(),
+            }),
+            _ => None,
+        })
+        .await
+    }
+}
+
+#[derive(Debug, PartialEq)]
+struct Incoming {
+    chat: String,
+    sender: String,
+    sender_alt: Option<String>,
+    id: String,
+    text: Option<String>,
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_customer_s_reply_reaches_the_client() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let server = TestServer::new();
+    server.add_customer(CUSTOMER)?;
+    let mut client = link(&server, &dir.path().join("session.db")).await?;
+
+    // The customer writes first: their phone starts the session from the
+    // keys the device uploaded at login.
+    let id = server.reply_from(CUSTOMER, "Halo, ada promo?")?;
+    let incoming = client.next_message(&server).await?;
+    assert_eq!(
+        incoming,
+        Incoming {
+            chat: CUSTOMER_JID.into(),
+            sender: CUSTOMER_JID.into(),
+            sender_alt: None,
+            id,
+            text: Some("Halo, ada promo?".into()),
+        }
+    );
+    // The client answers in that session: no prekey message any more.
+    let answer = client
+        .client
+        .send_message(CUSTOMER_JID.parse::<Jid>()?, text("Ada!"))
+        .await?;
+    client.ack_for(&server, &answer.message_id).await?;
+    let copy = enc_types(&server, &answer.message_id)
+        .into_iter()
+        .find(|(jid, _)| jid == CUSTOMER_JID);
+    assert_eq!(copy, Some((CUSTOMER_JID.into(), "msg".into())));
+    let texts: Vec<Option<String>> = server
+        .received(CUSTOMER)?
+        .into_iter()
+        .map(|r| r.message.conversation)
+        .collect();
+    assert_eq!(texts, [Some("Ada!".into())]);
+
+    // And they go on in it.
+    server.reply_from(CUSTOMER, "Terima kasih")?;
+    let incoming = client.next_message(&server).await?;
+    assert_eq!(incoming.text.as_deref(), Some("Terima kasih"));
+    assert_eq!(server.problems(), Vec::<String>::new());
+    client.stop().await
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lid_addressed_customer_s_message_reaches_the_client() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let server = TestServer::new();
+    server.add_customer_with_lid("+6282222222222", "200000000000002")?;
+    server.add_customer_with_lid("+6283333333333", "200000000000003")?;
+    let mut client = link(&server, &dir.path().join("session.db")).await?;
+
+    server.reply_from_as(
+        "+6282222222222",
+        Addressing::Lid { with_phone: true },
+        "with my number",
+    )?;
+    let incoming = client.next_message(&server).await?;
+    assert_eq!(
+        (
+            incoming.chat,
+            incoming.sender,
+            incoming.sender_alt,
+            incoming.text
+        ),
+        (
+            "200000000000002@lid".into(),
+            "200000000000002@lid".into(),
+            Some("6282222222222@s.whatsapp.net".into()),
+            Some("with my number".into())
+        )
+    );
+
+    server.reply_from_as(
+        "+6283333333333",
+        Addressing::Lid { with_phone: false },
+        "without it",
+    )?;
+    let incoming = client.next_message(&server).await?;
+    assert_eq!(
+        (
+            incoming.chat,
+            incoming.sender,
+            incoming.sender_alt,
+            incoming.text
+        ),
+        (
+            "200000000000003@lid".into(),
+            "200000000000003@lid".into(),
+            None,
+            Some("without it".into())
+        )
+    );
+    assert_eq!(server.problems(), Vec::<String>::new());
+    client.stop().await
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_uploaded_image_reaches_the_customer() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let server = TestServer::new();
+    server.add_customer(CUSTOMER)?;
+    let mut client = link(&server, &dir.path().join("session.db")).await?;
+
+    let picture = b"\x89PNG not really, but bytes all the same".to_vec();
+    let upload = client
+        .client
+        .upload(picture.clone(), MediaType::Image, UploadOptions::default())
+        .await?;
+    let uploads = server.uploads();
+    assert_eq!(uploads.len(), 1);
+    assert_eq!((uploads[0].kind.as_str(), uploads[0].count), ("image", 1));
+    assert_eq!(upload.direct_path, uploads[0].direct_path);
+    assert_eq!(upload.url, uploads[0].url);
+
+    let image = wa::message::ImageMessage {
+        url: Some(upload.url.clone()),
+        direct_path: Some(upload.direct_path.clone()),
+        media_key: Some(upload.media_key.to_vec()),
+        file_enc_sha256: Some(upload.file_enc_sha256.to_vec()),
+        file_sha256: Some(upload.file_sha256.to_vec()),
+        file_length: Some(upload.file_length),
+        media_key_timestamp: Some(upload.media_key_timestamp),
+        mimetype: Some("image/png".into()),
+        caption: Some("Promo".into()),
+        ..Default::default()
+    };
+    let message = wa::Message {
+        image_message: image.clone().into(),
+        ..Default::default()
+    };
+    let sent = client
+        .client
+        .send_message(CUSTOMER_JID.parse::<Jid>()?, message)
+        .await?;
+    client.ack_for(&server, &sent.message_id).await?;
+
+    let received = server.received(CUSTOMER)?;
+    let got = received
+        .first()
+        .and_then(|r| r.message.image_message.as_option())
+        .ok_or("the customer got no image")?;
+    assert_eq!(got, &image);
+    // The phone can open it: the blob decrypts with the message's key.
+    let blob = DownloadUtils::verify_and_decrypt(
+        &uploads[0].body,
+        got.media_key.as_deref().unwrap_or_default(),
+        MediaType::Image,
+    )?;
+    assert_eq!(blob, picture);
     client.stop().await
 }

@@ -9,19 +9,30 @@ use std::time::Duration;
 
 use blastdesk_core::Store;
 use blastdesk_core::account::AccountStatus;
+use blastdesk_core::audience::{Fields, Recipient, Source};
+use blastdesk_core::blast::{self, BlastOptions, NewBlast, Sender};
 use blastdesk_core::clock::TokioClock;
-use blastdesk_core::engine::Control;
+use blastdesk_core::engine::{Control, Engine, RetryPolicy, RunEnd};
+use blastdesk_core::pacing::Pacing;
+use blastdesk_core::phone::Phone;
+use blastdesk_core::reason::{DeliveryCode, PauseCode};
+use blastdesk_core::report::Report;
 use blastdesk_core::store::AccountKind;
 use blastdesk_whatsapp::session::{Network, Session, SessionConfig, SessionEvent, Start};
 use blastdesk_whatsapp::version;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
-use wa_test_server::{Intent, TestServer};
+use wa_test_server::{Intent, ReceiptKind, TestServer};
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 const PHONE: &str = "+6281234567890";
 /// How long any one step may take, on the paused clock.
 const STEP: Duration = Duration::from_secs(300);
+
+/// The clock of the sessions and engines here: Tokio's, paused.
+fn clock() -> TokioClock {
+    TokioClock::starting_at(1_800_000_000_000)
+}
 
 /// An account's session on the test server, and what it told the window.
 struct Account {
@@ -47,12 +58,12 @@ fn account(server: &TestServer) -> TestResult<Account> {
         control: Control::new(store.clone()),
         // The test server's web is nowhere: the version is named.
         version: Some(version::PINNED),
-        clock: Arc::new(TokioClock::starting_at(1_800_000_000_000)),
+        clock: Arc::new(clock()),
         notify: Arc::new(move |event: SessionEvent| {
             kept.lock().map(|mut t| t.push(event.clone())).ok();
             sender.send(event).ok();
         }),
-        network: Network::custom(server.factory()),
+        network: Network::custom(server.factory()).with_web(server.web()),
     });
     Ok(Account {
         id,
@@ -208,5 +219,271 @@ async fn a_logout_of_an_account_not_connected_connects_tells_whatsapp_and_then_f
         account.store.account(account.id)?.status,
         AccountStatus::LoggedOut { .. }
     ));
+    Ok(())
+}
+
+/// A customer's number.
+fn customer(i: usize) -> String {
+    format!("+62813000000{i:02}")
+}
+
+/// A blast from the account to `n` customers (each a customer of the
+/// server), paced off, with `template` over a `nama` column.
+fn blast_to(
+    account: &Account,
+    server: &TestServer,
+    n: usize,
+    template: &str,
+    attach: Option<&std::path::Path>,
+) -> TestResult<i64> {
+    let recipients: Vec<Recipient> = (0..n)
+        .map(|i| Recipient {
+            phone: Phone::from_e164_unchecked(customer(i)),
+            fields: Fields::new(vec![(Arc::from("nama"), format!("Pelanggan {i}"))]),
+            source: Source::Audience {
+                audience: Arc::from("Pelanggan"),
+            },
+        })
+        .collect();
+    for i in 0..n {
+        server.add_customer(&customer(i))?;
+    }
+    account.store.set_account_pacing(
+        account.id,
+        &Pacing {
+            enabled: false,
+            ..Pacing::default()
+        },
+    )?;
+    let created = blast::create(
+        &account.store,
+        &NewBlast {
+            name: "Stok baru",
+            template,
+            sender: Sender::Account(account.id),
+            recipients: &recipients,
+            options: BlastOptions::default(),
+            attach,
+        },
+        1_800_000_000_000,
+    )?;
+    Ok(created.blast_id)
+}
+
+/// Runs a blast through the engine and the account's session.
+async fn send(account: &Account, blast: i64) -> TestResult<RunEnd> {
+    let engine = Engine::new(
+        account.store.clone(),
+        Arc::clone(&account.session),
+        clock(),
+        RetryPolicy::default(),
+    );
+    Ok(tokio::time::timeout(STEP, engine.run_blast(blast, &mut |_| {})).await??)
+}
+
+/// What a customer's phone received, as text (a caption for media).
+fn texts(server: &TestServer, phone: &str) -> TestResult<Vec<String>> {
+    Ok(server
+        .received(phone)?
+        .into_iter()
+        .map(|r| {
+            let m = r.message;
+            m.conversation
+                .clone()
+                .or_else(|| m.image_message.as_option().and_then(|i| i.caption.clone()))
+                .unwrap_or_else(|| {
+                    if m.audio_message.is_set() {
+                        "<audio>".into()
+                    } else {
+                        "<other>".into()
+                    }
+                })
+        })
+        .collect())
+}
+
+/// A blast sent through the real client: each customer's phone decrypts
+/// exactly the message rendered for them, once; the message ids the server
+/// saw are the ones recorded; the customers' receipts move their deliveries
+/// to delivered and read.
+#[tokio::test(start_paused = true)]
+async fn a_blast_reaches_each_customer_once_as_rendered_and_receipts_are_recorded() -> TestResult {
+    let server = TestServer::new();
+    let (account, running) = linked(&server).await?;
+    let blast = blast_to(
+        &account,
+        &server,
+        3,
+        "Halo {nama}, stok baru sudah datang!",
+        None,
+    )?;
+    assert_eq!(send(&account, blast).await?, RunEnd::Completed);
+    for i in 0..3 {
+        assert_eq!(
+            texts(&server, &customer(i))?,
+            [format!("Halo Pelanggan {i}, stok baru sudah datang!")]
+        );
+    }
+    assert!(server.problems().is_empty(), "{:?}", server.problems());
+    let report = Report::load(&account.store, blast)?;
+    for row in &report.rows {
+        let seen = server.received(&row.phone)?;
+        assert_eq!(
+            Some(seen[0].message_id.as_str()),
+            row_message_id(&account.store, row.delivery_id)?.as_deref()
+        );
+    }
+
+    let id = |i: usize| -> TestResult<String> {
+        Ok(server.received(&customer(i))?[0].message_id.clone())
+    };
+    server.receipt(&id(0)?, ReceiptKind::Delivered)?;
+    server.receipt(&id(1)?, ReceiptKind::Read)?;
+    let outcomes = || -> TestResult<Vec<&'static str>> {
+        let report = Report::load(&account.store, blast)?;
+        let mut rows = report.rows;
+        rows.sort_by(|a, b| a.phone.cmp(&b.phone));
+        Ok(rows.into_iter().map(|r| r.outcome).collect())
+    };
+    tokio::time::timeout(STEP, async {
+        while outcomes().ok().as_deref() != Some(&["delivered", "read", "sent"][..]) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await?;
+    account.session.stop();
+    tokio::time::timeout(STEP, running).await??;
+    Ok(())
+}
+
+fn row_message_id(store: &Store, delivery_id: i64) -> TestResult<Option<String>> {
+    let db = rusqlite::Connection::open(
+        store
+            .data_dir()
+            .ok_or("no folder")?
+            .join(blastdesk_core::store::FILE_NAME),
+    )?;
+    Ok(db.query_row(
+        "SELECT message_id FROM deliveries WHERE id = ?1",
+        [delivery_id],
+        |row| row.get(0),
+    )?)
+}
+
+/// WhatsApp refusing messages, through the real client: a 479 (a
+/// malformed stanza) fails that delivery as refused, and the next customer
+/// is sent to; a 463 (the account may not message people who have not
+/// written first) puts that message back and pauses the blast with its own
+/// reason. Neither refused message is counted sent, and neither reached
+/// the customer.
+#[tokio::test(start_paused = true)]
+async fn refused_messages_fail_or_pause_and_are_never_counted_sent() -> TestResult {
+    let server = TestServer::new();
+    let (account, running) = linked(&server).await?;
+    let blast = blast_to(&account, &server, 4, "Halo {nama}", None)?;
+    server.nack_next_to(&customer(1), 479)?;
+    server.nack_next_to(&customer(2), 463)?;
+    assert_eq!(
+        send(&account, blast).await?,
+        RunEnd::Paused {
+            code: PauseCode::ReachOutRestricted
+        }
+    );
+    let counts = account.store.delivery_counts(blast)?;
+    assert_eq!(
+        (counts.sent, counts.failed, counts.queued),
+        (1, 1, 2),
+        "{counts:?}"
+    );
+    let report = Report::load(&account.store, blast)?;
+    let refused = report
+        .rows
+        .iter()
+        .find(|r| r.phone == customer(1))
+        .ok_or("no row")?;
+    assert_eq!(
+        (refused.outcome, refused.error_code),
+        ("failed", Some(DeliveryCode::Refused))
+    );
+    let summary = account.store.blast_summary(blast)?;
+    assert!(
+        summary
+            .pause_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("463")),
+        "{summary:?}"
+    );
+    for i in [1, 2] {
+        assert!(texts(&server, &customer(i))?.is_empty(), "customer {i}");
+    }
+    account.session.stop();
+    tokio::time::timeout(STEP, running).await??;
+    Ok(())
+}
+
+/// An attachment is uploaded once for the whole blast; every customer gets
+/// the image with their own caption. Audio, which has no caption, comes
+/// after the personalised text, as two messages.
+#[tokio::test(start_paused = true)]
+async fn a_media_blast_uploads_once_and_audio_comes_after_its_text() -> TestResult {
+    let server = TestServer::new();
+    let (account, running) = linked(&server).await?;
+    let files = tempfile::tempdir()?;
+    let image = files.path().join("promo.png");
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend((0..4096u32).map(|i| (i % 251) as u8));
+    std::fs::write(&image, &png)?;
+    let blast = blast_to(
+        &account,
+        &server,
+        3,
+        "Halo {nama}, lihat promo kami",
+        Some(&image),
+    )?;
+    assert_eq!(send(&account, blast).await?, RunEnd::Completed);
+    let uploads = server.uploads();
+    assert_eq!(
+        uploads.iter().map(|u| u.count).collect::<Vec<_>>(),
+        [1],
+        "one upload for three customers"
+    );
+    for i in 0..3 {
+        assert_eq!(
+            texts(&server, &customer(i))?,
+            [format!("Halo Pelanggan {i}, lihat promo kami")]
+        );
+    }
+
+    let voice = files.path().join("pesan.ogg");
+    std::fs::write(&voice, b"OggS\0fake opus voice note")?;
+    let recipients = [Recipient {
+        phone: Phone::from_e164_unchecked(customer(5)),
+        fields: Fields::new(vec![(Arc::from("nama"), "Dewi".into())]),
+        source: Source::Audience {
+            audience: Arc::from("Pelanggan"),
+        },
+    }];
+    server.add_customer(&customer(5))?;
+    let voice_blast = blast::create(
+        &account.store,
+        &NewBlast {
+            name: "Pesan suara",
+            template: "Halo {nama}, dengarkan ini",
+            sender: Sender::Account(account.id),
+            recipients: &recipients,
+            options: BlastOptions::default(),
+            attach: Some(&voice),
+        },
+        1_800_000_000_000,
+    )?
+    .blast_id;
+    assert_eq!(send(&account, voice_blast).await?, RunEnd::Completed);
+    assert_eq!(
+        texts(&server, &customer(5))?,
+        ["Halo Dewi, dengarkan ini", "<audio>"]
+    );
+    assert!(server.problems().is_empty(), "{:?}", server.problems());
+    account.session.stop();
+    tokio::time::timeout(STEP, running).await??;
     Ok(())
 }

@@ -308,9 +308,9 @@ impl Session {
             .account(config.account_id)
             .map_or(AccountStatus::Unlinked, |a| a.status);
         Arc::new(Session {
-            // Each account's reconnections spread differently.
             status_seen: tokio::sync::watch::Sender::new(status.clone()),
             client_closed: tokio::sync::Notify::new(),
+            // Each account's reconnections spread differently.
             machine: Mutex::new(
                 AccountMachine::new(status)
                     .with_jitter((config.account_id as u64) ^ (config.clock.now_ms() as u64)),

@@ -24,7 +24,7 @@ use blastdesk_core::clock::{Clock, Millis};
 use blastdesk_core::data_dir;
 use blastdesk_core::engine::Control;
 use blastdesk_core::messenger::{
-    Accepted, AccountProblem, Media, MediaKind, Messenger, Outgoing, SendError,
+    Accepted, AccountProblem, Media, MediaKind, Messenger, Outgoing, RecipientProblem, SendError,
 };
 use blastdesk_core::phone::Phone;
 use blastdesk_core::reason::PauseCode;
@@ -953,6 +953,20 @@ impl Messenger for Session {
             conversation: Some(message.text.clone()),
             ..Default::default()
         };
+        // A number with no device on WhatsApp would take the message and
+        // deliver it to no one (the library sends it to the account's own
+        // devices only): it fails as not on WhatsApp instead. The device
+        // list is the one the send itself uses (the library caches it).
+        if let Ok(devices) = client
+            .signal()
+            .get_user_devices(std::slice::from_ref(&to))
+            .await
+            && devices.is_empty()
+        {
+            return Err(SendError::Recipient {
+                problem: RecipientProblem::NotOnWhatsapp,
+            });
+        }
         let Some(media) = &message.media else {
             return self.send_acked(&client, to, text()).await;
         };

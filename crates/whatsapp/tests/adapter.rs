@@ -487,3 +487,44 @@ async fn a_media_blast_uploads_once_and_audio_comes_after_its_text() -> TestResu
     tokio::time::timeout(STEP, running).await??;
     Ok(())
 }
+
+/// A number with no device on WhatsApp: the library would take the message
+/// and deliver it to no one, so it fails as not on WhatsApp and is never
+/// counted sent; the customers around it are sent to.
+#[tokio::test(start_paused = true)]
+async fn a_number_without_whatsapp_fails_instead_of_being_sent_to_no_one() -> TestResult {
+    let server = TestServer::new();
+    let (account, running) = linked(&server).await?;
+    let blast = blast_to(&account, &server, 2, "Halo {nama}", None)?;
+    // A third recipient the server does not know.
+    let stranger = Recipient {
+        phone: Phone::from_e164_unchecked("+6281399999999".into()),
+        fields: Fields::new(vec![(Arc::from("nama"), "Orang".into())]),
+        source: Source::Audience {
+            audience: Arc::from("Pelanggan"),
+        },
+    };
+    let mixed = blast::create(
+        &account.store,
+        &NewBlast {
+            name: "Campur",
+            template: "Halo {nama}",
+            sender: Sender::Account(account.id),
+            recipients: &[stranger],
+            options: BlastOptions::default(),
+            attach: None,
+        },
+        1_800_000_000_000,
+    )?
+    .blast_id;
+    assert_eq!(send(&account, blast).await?, RunEnd::Completed);
+    assert_eq!(send(&account, mixed).await?, RunEnd::Completed);
+    let counts = account.store.delivery_counts(mixed)?;
+    assert_eq!((counts.sent, counts.failed), (0, 1), "{counts:?}");
+    let row = Report::load(&account.store, mixed)?.rows.remove(0);
+    assert_eq!(row.error_code, Some(DeliveryCode::NotOnWhatsapp));
+    assert_eq!(account.store.delivery_counts(blast)?.sent, 2);
+    account.session.stop();
+    tokio::time::timeout(STEP, running).await??;
+    Ok(())
+}

@@ -5,11 +5,16 @@
 //! The in-memory transport is one such link; a socket listener would be
 //! another.
 //!
-//! After the handshake the client's payload says what it wants:
+//! After the handshake the client's payload says what it wants (and which
+//! version it is, and, registering, its device props: [`Hello`]):
 //! - registering (a new device): the server offers QR references
 //!   (`pair-device`) and waits; a [`TestServer::scan`](crate::TestServer::scan)
 //!   sends `pair-success`, the client confirms with `pair-device-sign`, and
-//!   the server ends the stream with error 515 (restart and log in);
+//!   the server ends the stream with error 515 (restart and log in). A
+//!   client that asks for a pairing code (`companion_hello`) gets a ref; a
+//!   [`TestServer::enter_code`](crate::TestServer::enter_code) sends the
+//!   phone's `primary_hello`, the client answers `companion_finish`, and the
+//!   phone's `pair-success` follows (`link_code`);
 //! - logging in (a linked device): `success` (or the `<failure>` a test
 //!   asked for), then an answer to every query (`iq`), an ack for every
 //!   message (`messages`), the end of the (empty) offline queue once the
@@ -23,14 +28,15 @@ use whatsapp_rust::buffa::Message as _;
 use whatsapp_rust::bytes::Bytes;
 use whatsapp_rust::wacore_binary::marshal::{marshal, unmarshal_ref};
 use whatsapp_rust::wacore_binary::util::unpack;
-use whatsapp_rust::wacore_binary::{Node, SERVER_JID};
-use whatsapp_rust::waproto::whatsapp::ClientPayload;
+use whatsapp_rust::wacore_binary::{Jid, Node, SERVER_JID};
+use whatsapp_rust::waproto::whatsapp::{ClientPayload, DeviceProps};
 
 use crate::iq::{self, Login};
-use crate::messages;
+use crate::link_code::CodeRequest;
 use crate::noise::{Ciphers, Inbound, ProtocolError, frame};
-use crate::stanza::{self, attr};
-use crate::{Intent, LinkedDevice, Shared, now_secs};
+use crate::phone::{self, AccountKind, NewDevice};
+use crate::stanza::{self, attr, bytes_of};
+use crate::{Intent, LinkedDevice, Shared, messages, now_secs};
 
 /// How many QR references a registering connection offers (the client
 /// shows them in turn, the first for 60 s and each next for 20 s).
@@ -46,10 +52,12 @@ pub(crate) struct Link {
 
 /// What the rest of the server asks of a connection.
 pub(crate) enum Command {
-    /// The phone scanned this connection's QR code: send `pair-success`.
+    /// The phone scanned this connection's QR code: send `pair-success`
+    /// (with `<biz name>` for a business).
     Pair {
         device: LinkedDevice,
         identity: Vec<u8>,
+        business: Option<String>,
     },
     /// Send a stanza (a receipt, a customer's message).
     Push(Node),
@@ -80,6 +88,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, index: usize, link: Link) {
     };
     let outcome = connection.run().await;
     shared.withdraw_refs(&connection.offered_refs);
+    shared.withdraw_codes(index);
     shared.end_live(index);
     if let Err(error) = outcome {
         tracing::debug!(connection = index, "test server: {error}");
@@ -108,9 +117,9 @@ impl Connection {
         let Some((mut ciphers, payload)) = self.handshake().await? else {
             return Ok(());
         };
-        let intent = intent(&payload)?;
-        self.shared.set_intent(self.index, intent.clone());
-        if let Flow::Close = self.greet(&mut ciphers, &intent).await? {
+        let hello = read_hello(&payload)?;
+        self.shared.record_hello(self.index, &hello);
+        if let Flow::Close = self.greet(&mut ciphers, &hello.intent).await? {
             return Ok(());
         }
         loop {
@@ -227,6 +236,16 @@ impl Connection {
         let id = attr(node, "id").unwrap_or_default().into_owned();
         let kind = attr(node, "type").unwrap_or_default();
         match kind.as_ref() {
+            "set" if attr(node, "xmlns").as_deref() == Some("md") => {
+                match node.get_optional_child("link_code_companion_reg") {
+                    Some(registration) => self.on_link_code(ciphers, &id, registration).await?,
+                    None => {
+                        self.send(ciphers, &stanza::iq_result(&id, SERVER_JID))
+                            .await?
+                    }
+                }
+                Ok(Flow::Continue)
+            }
             "get" | "set" => {
                 let from = attr(node, "to").unwrap_or(SERVER_JID.into()).into_owned();
                 let namespace = attr(node, "xmlns").unwrap_or_default().into_owned();
@@ -252,8 +271,177 @@ impl Connection {
                     }
                 }
             }
+            // The client refused the identity in `pair-success`.
+            "error"
+                if self
+                    .pairing
+                    .as_ref()
+                    .is_some_and(|(pair_id, _)| *pair_id == id) =>
+            {
+                self.pairing = None;
+                let error = node.get_optional_child("error");
+                let code = error.and_then(|e| attr(e, "code")).unwrap_or_default();
+                let text = error.and_then(|e| attr(e, "text")).unwrap_or_default();
+                self.shared.problem(format!(
+                    "the client refused the pairing (pair-success {id}): {code} {text}"
+                ));
+                Ok(Flow::Continue)
+            }
             _ => Ok(Flow::Continue),
         }
+    }
+
+    /// `<iq xmlns="md" type="set"><link_code_companion_reg stage=…>`: the
+    /// steps of linking with a code.
+    async fn on_link_code(
+        &mut self,
+        ciphers: &mut Ciphers,
+        id: &str,
+        registration: &Node,
+    ) -> Result<(), ProtocolError> {
+        match attr(registration, "stage").as_deref() {
+            Some("companion_hello") => {
+                let answer = self.companion_hello(id, registration);
+                self.send(ciphers, &answer).await
+            }
+            Some("companion_finish") => {
+                let (answer, paired) = self.companion_finish(id, registration);
+                self.send(ciphers, &answer).await?;
+                match paired {
+                    Some((device, identity)) => {
+                        self.send_pair_success(ciphers, device, identity, None)
+                            .await
+                    }
+                    None => Ok(()),
+                }
+            }
+            other => {
+                self.shared
+                    .problem(format!("link_code_companion_reg stage {other:?} in {id}"));
+                self.send(ciphers, &iq::error(id, 400, "bad-request")).await
+            }
+        }
+    }
+
+    /// The client asks for a code for a number: the answer is the pairing
+    /// ref the phone's hello will name.
+    fn companion_hello(&mut self, id: &str, registration: &Node) -> Node {
+        let number = attr(registration, "jid")
+            .and_then(|jid| jid.parse::<Jid>().ok())
+            .map(|jid| jid.user.to_string())
+            .filter(|user| !user.is_empty());
+        let wrapped = registration
+            .get_optional_child("link_code_pairing_wrapped_companion_ephemeral_pub")
+            .and_then(bytes_of)
+            .filter(|wrapped| wrapped.len() == 80);
+        let (Some(number), Some(wrapped), None) = (number, wrapped, &self.login) else {
+            self.shared.problem(format!(
+                "companion_hello {id}: not from a registering client, or without a \
+                 number and an 80-byte wrapped key"
+            ));
+            return iq::error(id, 400, "bad-request");
+        };
+        self.next_id += 1;
+        let reference = format!("wa-test-server-code.{}.{}", self.index, self.next_id);
+        self.shared.offer_code(
+            number,
+            CodeRequest {
+                connection: self.index,
+                reference: reference.clone().into_bytes(),
+                wrapped_ephemeral: wrapped.to_vec(),
+                commands: self.commands.clone(),
+                hello: None,
+            },
+        );
+        stanza::companion_hello_answer(id, reference.as_bytes())
+    }
+
+    /// The client's key bundle: the answer, and, when the phone could open
+    /// it, the device to link and its signed identity.
+    fn companion_finish(
+        &mut self,
+        id: &str,
+        registration: &Node,
+    ) -> (Node, Option<(LinkedDevice, Vec<u8>)>) {
+        let child = |tag: &str| registration.get_optional_child(tag).and_then(bytes_of);
+        let (Some(reference), Some(bundle)) = (
+            child("link_code_pairing_ref"),
+            child("link_code_pairing_wrapped_key_bundle"),
+        ) else {
+            self.shared.problem(format!(
+                "companion_finish {id} without a ref or a key bundle"
+            ));
+            return (iq::error(id, 400, "bad-request"), None);
+        };
+        let found = {
+            let mut state = self.shared.lock();
+            let hello = state
+                .code_requests
+                .iter_mut()
+                .find(|(_, request)| {
+                    request.connection == self.index && request.reference == reference
+                })
+                .and_then(|(number, request)| Some((number.clone(), request.hello.take()?)));
+            hello.and_then(|(number, hello)| {
+                let account = state.accounts.get(&number)?;
+                Some((number, hello, account.identity.clone(), account.raw_id))
+            })
+        };
+        let Some((number, hello, primary, raw_id)) = found else {
+            self.shared.problem(format!(
+                "companion_finish {id}: no code typed for this connection's ref"
+            ));
+            return (iq::error(id, 400, "bad-request"), None);
+        };
+        // The server takes the bundle; whether the phone opens it is the
+        // phone's business.
+        let answer = stanza::iq_result(id, SERVER_JID);
+        let signed = hello.open(&primary, bundle).and_then(|opened| {
+            if child("companion_identity_public") != Some(&opened.companion_identity[..]) {
+                return Err("the bundle's identity key is not the one the client sent".into());
+            }
+            let device = NewDevice {
+                identity_key: &opened.companion_identity,
+                adv_secret: &opened.adv_secret,
+            };
+            phone::signed_device_identity(
+                &primary,
+                &device,
+                AccountKind::Ordinary,
+                raw_id,
+                u32::from(hello.device.device),
+            )
+            .map_err(|e| e.to_string())
+        });
+        match signed {
+            Ok(identity) => {
+                // The code is spent.
+                self.shared.lock().code_requests.remove(&number);
+                (answer, Some((hello.device, identity)))
+            }
+            Err(problem) => {
+                self.shared
+                    .problem(format!("companion_finish {id}: {problem}"));
+                (answer, None)
+            }
+        }
+    }
+
+    async fn send_pair_success(
+        &mut self,
+        ciphers: &mut Ciphers,
+        device: LinkedDevice,
+        identity: Vec<u8>,
+        business: Option<&str>,
+    ) -> Result<(), ProtocolError> {
+        let id = self.new_id();
+        self.send(
+            ciphers,
+            &stanza::pair_success(&id, &device, identity, business),
+        )
+        .await?;
+        self.pairing = Some((id, device));
+        Ok(())
     }
 
     /// The answer to a query; an empty result when the server knows no
@@ -293,11 +481,13 @@ impl Connection {
         command: Command,
     ) -> Result<Flow, ProtocolError> {
         match command {
-            Command::Pair { device, identity } => {
-                let id = self.new_id();
-                self.send(ciphers, &stanza::pair_success(&id, &device, identity))
+            Command::Pair {
+                device,
+                identity,
+                business,
+            } => {
+                self.send_pair_success(ciphers, device, identity, business.as_deref())
                     .await?;
-                self.pairing = Some((id, device));
                 Ok(Flow::Continue)
             }
             Command::Push(node) => {
@@ -330,10 +520,43 @@ impl Connection {
     }
 }
 
-/// What the client's handshake payload asks for.
-fn intent(payload: &[u8]) -> Result<Intent, ProtocolError> {
+/// What a client's handshake payload says.
+pub(crate) struct Hello {
+    pub(crate) intent: Intent,
+    /// The user agent's app version.
+    pub(crate) version: Option<(u32, u32, u32)>,
+    /// Registering: the device props' `os` and `platform_type`.
+    pub(crate) device_os: Option<String>,
+    pub(crate) device_platform: Option<i32>,
+}
+
+/// Reads the client's handshake payload.
+fn read_hello(payload: &[u8]) -> Result<Hello, ProtocolError> {
     let payload = ClientPayload::decode_from_slice(payload)
         .map_err(|e| ProtocolError::decode("the ClientPayload", e))?;
+    let version = payload
+        .user_agent
+        .as_option()
+        .and_then(|agent| agent.app_version.as_option())
+        .and_then(|version| Some((version.primary?, version.secondary?, version.tertiary?)));
+    let props = payload
+        .device_pairing_data
+        .as_option()
+        .and_then(|data| data.device_props.as_deref())
+        .and_then(|props| DeviceProps::decode_from_slice(props).ok());
+    Ok(Hello {
+        intent: intent(&payload)?,
+        version,
+        device_os: props.as_ref().and_then(|props| props.os.clone()),
+        device_platform: props
+            .as_ref()
+            .and_then(|props| props.platform_type)
+            .map(|platform| platform as i32),
+    })
+}
+
+/// What the client's handshake payload asks for.
+fn intent(payload: &ClientPayload) -> Result<Intent, ProtocolError> {
     if payload.device_pairing_data.is_set() {
         return Ok(Intent::Register);
     }

@@ -4,7 +4,9 @@
 //!
 //! It speaks just enough of the protocol for that: the Noise XX handshake,
 //! the encrypted binary-node frames, the pairing exchange (`pair-device`,
-//! `pair-success`, the 515 restart), the login (`success`, the end of the
+//! `pair-success`, the 515 restart) with a QR code, with a code typed on the
+//! phone ([`TestServer::enter_code`]) or for a hosted business account
+//! ([`TestServer::scan_hosted`]), the login (`success`, the end of the
 //! offline queue), and then:
 //!
 //! - people: customers ([`TestServer::add_customer`]) are on WhatsApp with
@@ -33,6 +35,7 @@
 //!   the transport ciphers;
 //! - `phone`: the simulated phone: it reads the QR code and signs the new
 //!   device's identity ([`TestServer::scan`]);
+//! - `link_code`: the phone's half of linking with a code;
 //! - `signal`: the customers' (and the account phone's) Signal keys and
 //!   sessions, on the library's libsignal;
 //! - `iq`: the answers to `usync`, `encrypt` and `media_conn`;
@@ -46,6 +49,7 @@
 
 mod connection;
 mod iq;
+mod link_code;
 mod media;
 mod memory;
 mod messages;
@@ -65,6 +69,7 @@ use whatsapp_rust::wacore_binary::Node;
 use whatsapp_rust::waproto::whatsapp as wa;
 
 use crate::connection::Command;
+use crate::phone::{AccountKind, NewDevice};
 use crate::signal::{Party, UploadedKeys};
 
 pub use crate::media::{Upload, WebClient};
@@ -89,6 +94,17 @@ pub enum Intent {
 pub struct ConnectionRecord {
     /// What the client asked for; `None` until its handshake is complete.
     pub intent: Option<Intent>,
+    /// The WhatsApp Web version the client announced in its handshake
+    /// (the user agent's app version: primary, secondary, tertiary);
+    /// `None` until the handshake is complete or when it announced none.
+    pub version: Option<(u32, u32, u32)>,
+    /// A registering client's device name: the `os` of the device props it
+    /// registers with (what the phone lists under Linked devices). `None`
+    /// on a login, which sends no device props.
+    pub device_os: Option<String>,
+    /// A registering client's device props `platform_type`
+    /// (`DeviceProps.PlatformType`: 1 Chrome, 7 Desktop…).
+    pub device_platform: Option<i32>,
     /// Why the server gave up on the connection, if it did (a bad
     /// handshake, a frame it could not read); `None` while it is open or
     /// when it ended normally.
@@ -123,6 +139,10 @@ pub enum ScanError {
     InvalidPhone(String),
     #[error("no open connection showed this QR code")]
     UnknownRef,
+    #[error("not a pairing code: {0:?}")]
+    InvalidCode(String),
+    #[error("no open connection asked for a pairing code for this number")]
+    NoCodeRequest,
     #[error("the connection that showed this QR code has closed")]
     ConnectionClosed,
     #[error("cannot sign the device identity: {0}")]
@@ -225,6 +245,10 @@ struct State {
     /// The media uploads, by path.
     media: media::Uploads,
     next_message: u64,
+    /// The open registering connections that asked for a pairing code, by
+    /// the number they asked for (digits only).
+    code_requests: HashMap<String, link_code::CodeRequest>,
+    next_notification: u64,
 }
 
 /// An account on the server: its primary phone's identity and the devices
@@ -283,6 +307,34 @@ impl TestServer {
     /// server asks it to restart (stream error 515), and it logs in on a new
     /// connection.
     pub fn scan(&self, qr_code: &str, phone: &str) -> Result<LinkedDevice, ScanError> {
+        self.scan_as(qr_code, phone, AccountKind::Ordinary, None)
+    }
+
+    /// [`scan`](Self::scan) by the phone of a hosted WhatsApp Business
+    /// account (one also on the Cloud API): `pair-success` carries
+    /// `<biz name=business_name>` and the phone's platform `smba`, and the
+    /// identity is signed as WhatsApp signs a hosted account's devices (see
+    /// `phone`). whatsapp-rust 0.7.0 checks the account signature with the
+    /// hosted prefix whenever the account is hosted, so it refuses this
+    /// pairing (`Event::PairError`, 401 signature-mismatch; upstream
+    /// oxidezap/whatsapp-rust#1439), and the server records the refusal in
+    /// [`problems`](Self::problems).
+    pub fn scan_hosted(
+        &self,
+        qr_code: &str,
+        phone: &str,
+        business_name: &str,
+    ) -> Result<LinkedDevice, ScanError> {
+        self.scan_as(qr_code, phone, AccountKind::Hosted, Some(business_name))
+    }
+
+    fn scan_as(
+        &self,
+        qr_code: &str,
+        phone: &str,
+        kind: AccountKind,
+        business: Option<&str>,
+    ) -> Result<LinkedDevice, ScanError> {
         let qr = phone::QrCode::parse(qr_code)?;
         let number = phone::digits(phone)?;
         let mut state = self.shared.lock();
@@ -291,27 +343,16 @@ impl TestServer {
             .get(&qr.reference)
             .cloned()
             .ok_or(ScanError::UnknownRef)?;
-        if !state.accounts.contains_key(&number) {
-            let next_lid = 100_000_000_000_001 + state.accounts.len() as u64;
-            let account = Account {
-                identity: generate_curve_key_pair(),
-                lid: next_lid.to_string(),
-                raw_id: (next_lid % 1_000_000) as u32,
-                next_device: 1,
-                linked: BTreeSet::new(),
-                phone: Party::generate().map_err(|e| ScanError::Signature(e.to_string()))?,
-                uploads: HashMap::new(),
-            };
-            state.accounts.insert(number.clone(), account);
-        }
-        let account = state
-            .accounts
-            .get_mut(&number)
-            .ok_or(ScanError::UnknownRef)?;
+        let account = state.account(&number)?;
         let device = account.next_device;
+        let new_device = NewDevice {
+            identity_key: &qr.identity_key,
+            adv_secret: &qr.adv_secret,
+        };
         let identity = phone::signed_device_identity(
             &account.identity,
-            &qr,
+            &new_device,
+            kind,
             account.raw_id,
             u32::from(device),
         )?;
@@ -324,10 +365,93 @@ impl TestServer {
             .try_send(Command::Pair {
                 device: linked.clone(),
                 identity,
+                business: business.map(str::to_owned),
             })
             .map_err(|_| ScanError::ConnectionClosed)?;
         account.next_device += 1;
         Ok(linked)
+    }
+
+    /// Someone types `code` (`Event::PairingCode`'s code) into `phone`'s
+    /// WhatsApp, under Linked devices, "link with phone number instead":
+    /// the server sends the phone's `primary_hello` to the connection that
+    /// asked for a code for this number, and returns the device it will
+    /// link there. The client answers with its key bundle
+    /// (`companion_finish`); the phone opens it, derives the new ADV secret
+    /// as the client does, and the server sends `pair-success` keyed with
+    /// it; then as after a [`scan`](Self::scan), the confirmation and the
+    /// 515.
+    ///
+    /// A wrong code is not refused here (the phone cannot know it): the
+    /// phone cannot open the bundle, the server records that in
+    /// [`problems`](Self::problems), and the client gives the code up after
+    /// a minute (`Event::PairingCodeRefresh`).
+    ///
+    /// Slow: the code's key derivation (2^17 PBKDF2 rounds) runs twice.
+    pub fn enter_code(&self, code: &str, phone: &str) -> Result<LinkedDevice, ScanError> {
+        let code = link_code::normalize(code)?;
+        let number = phone::digits(phone)?;
+        let (reference, wrapped) = {
+            let state = self.shared.lock();
+            let request = state
+                .code_requests
+                .get(&number)
+                .ok_or(ScanError::NoCodeRequest)?;
+            (request.reference.clone(), request.wrapped_ephemeral.clone())
+        };
+        let device = {
+            let mut state = self.shared.lock();
+            let account = state.account(&number)?;
+            let device = LinkedDevice {
+                phone: number.clone(),
+                device: account.next_device,
+                lid: account.lid.clone(),
+            };
+            account.next_device += 1;
+            device
+        };
+        // The derivations run without the lock: the connections go on.
+        let (hello, wrapped_primary) = link_code::primary_hello(&code, &wrapped, device.clone())?;
+        let mut state = self.shared.lock();
+        let identity = state
+            .accounts
+            .get(&number)
+            .map(|account| account.identity.public_key.public_key_bytes().to_vec())
+            .ok_or(ScanError::NoCodeRequest)?;
+        state.next_notification += 1;
+        let id = format!("wa-test-server.code.{}", state.next_notification);
+        let request = state
+            .code_requests
+            .get_mut(&number)
+            .filter(|request| request.reference == reference)
+            .ok_or(ScanError::ConnectionClosed)?;
+        let node = stanza::primary_hello(&id, &reference, &wrapped_primary, &identity, now_secs());
+        request
+            .commands
+            .try_send(Command::Push(node))
+            .map_err(|_| ScanError::ConnectionClosed)?;
+        request.hello = Some(hello);
+        Ok(device)
+    }
+
+    /// The server asks the client that is showing a code for `phone` to
+    /// replace it (`refresh_code`, with `force_manual_refresh` when
+    /// `force_manual`): the client reports `Event::PairingCodeRefresh` and
+    /// may ask again. The code it showed is withdrawn.
+    pub fn refresh_pair_code(&self, phone: &str, force_manual: bool) -> Result<(), ScanError> {
+        let number = phone::digits(phone)?;
+        let mut state = self.shared.lock();
+        state.next_notification += 1;
+        let id = format!("wa-test-server.code.{}", state.next_notification);
+        let request = state
+            .code_requests
+            .remove(&number)
+            .ok_or(ScanError::NoCodeRequest)?;
+        let node = stanza::refresh_code(&id, &request.reference, force_manual, now_secs());
+        request
+            .commands
+            .try_send(Command::Push(node))
+            .map_err(|_| ScanError::ConnectionClosed)
     }
 
     /// Every connection clients made, in order.
@@ -471,7 +595,8 @@ impl TestServer {
     }
 
     /// What the server could not make sense of so far (a message it could
-    /// not decrypt, a query it could not answer), for a test to show.
+    /// not decrypt, a query it could not answer, a key bundle the phone
+    /// could not open), and pairings the client refused, for a test to show.
     pub fn problems(&self) -> Vec<String> {
         self.shared.lock().problems.clone()
     }
@@ -535,6 +660,26 @@ pub(crate) fn now_secs() -> u64 {
         .map_or(0, |elapsed| elapsed.as_secs())
 }
 
+impl State {
+    /// `number`'s account, created on first use.
+    fn account(&mut self, number: &str) -> Result<&mut Account, ScanError> {
+        if !self.accounts.contains_key(number) {
+            let next_lid = 100_000_000_000_001 + self.accounts.len() as u64;
+            let account = Account {
+                identity: generate_curve_key_pair(),
+                lid: next_lid.to_string(),
+                raw_id: (next_lid % 1_000_000) as u32,
+                next_device: 1,
+                linked: BTreeSet::new(),
+                phone: Party::generate().map_err(|e| ScanError::Signature(e.to_string()))?,
+                uploads: HashMap::new(),
+            };
+            self.accounts.insert(number.to_owned(), account);
+        }
+        self.accounts.get_mut(number).ok_or(ScanError::UnknownRef)
+    }
+}
+
 impl Default for TestServer {
     fn default() -> TestServer {
         TestServer::new()
@@ -553,9 +698,13 @@ impl Shared {
         state.connections.len() - 1
     }
 
-    fn set_intent(&self, connection: usize, intent: Intent) {
+    /// What the client's handshake said.
+    fn record_hello(&self, connection: usize, hello: &connection::Hello) {
         if let Some(record) = self.lock().connections.get_mut(connection) {
-            record.intent = Some(intent);
+            record.intent = Some(hello.intent.clone());
+            record.version = hello.version;
+            record.device_os.clone_from(&hello.device_os);
+            record.device_platform = hello.device_platform;
         }
     }
 
@@ -584,6 +733,19 @@ impl Shared {
         for reference in refs {
             state.refs.remove(reference);
         }
+    }
+
+    /// A registering connection asked for a code for `number`: it replaces
+    /// any earlier request for the number.
+    fn offer_code(&self, number: String, request: link_code::CodeRequest) {
+        self.lock().code_requests.insert(number, request);
+    }
+
+    /// The code requests of a connection that closed.
+    fn withdraw_codes(&self, connection: usize) {
+        self.lock()
+            .code_requests
+            .retain(|_, request| request.connection != connection);
     }
 
     /// The client confirmed the pairing of `device`.

@@ -9,6 +9,8 @@ use crate::{Failure, LinkedDevice, ReceiptKind};
 
 /// The platform the simulated phone reports in `pair-success`.
 pub(crate) const PHONE_PLATFORM: &str = "android";
+/// The platform a hosted account's phone reports: the WhatsApp Business app.
+pub(crate) const HOSTED_PHONE_PLATFORM: &str = "smba";
 
 /// A node's attribute as text.
 pub(crate) fn attr<'a>(node: &'a Node, key: &str) -> Option<Cow<'a, str>> {
@@ -34,25 +36,105 @@ pub(crate) fn pair_device(id: &str, refs: &[String]) -> Node {
 
 /// `<iq type="set" xmlns="md"><pair-success>…</pair-success></iq>`: the
 /// phone scanned the code; the device's identity, numbers and the phone's
-/// platform.
-pub(crate) fn pair_success(id: &str, device: &LinkedDevice, identity: Vec<u8>) -> Node {
+/// platform, and for a business, `<biz name=…>` (which the client takes as
+/// its push name).
+pub(crate) fn pair_success(
+    id: &str,
+    device: &LinkedDevice,
+    identity: Vec<u8>,
+    business: Option<&str>,
+) -> Node {
     let jid = format!("{}:{}@s.whatsapp.net", device.phone, device.device);
     let lid = format!("{}:{}@lid", device.lid, device.device);
+    let platform = if business.is_some() {
+        HOSTED_PHONE_PLATFORM
+    } else {
+        PHONE_PLATFORM
+    };
+    let mut children = vec![
+        NodeBuilder::new("device-identity").bytes(identity).build(),
+        NodeBuilder::new("device")
+            .attr("jid", jid)
+            .attr("lid", lid)
+            .build(),
+        NodeBuilder::new("platform").attr("name", platform).build(),
+    ];
+    if let Some(name) = business {
+        children.push(NodeBuilder::new("biz").attr("name", name).build());
+    }
     md_iq(
         id,
-        NodeBuilder::new("pair-success")
+        NodeBuilder::new("pair-success").children(children).build(),
+    )
+}
+
+/// The answer to `companion_hello`:
+/// `<link_code_companion_reg><link_code_pairing_ref>…`.
+pub(crate) fn companion_hello_answer(id: &str, reference: &[u8]) -> Node {
+    result_builder(id, SERVER_JID)
+        .children([NodeBuilder::new("link_code_companion_reg")
+            .children([NodeBuilder::new("link_code_pairing_ref")
+                .bytes(reference.to_vec())
+                .build()])
+            .build()])
+        .build()
+}
+
+/// `<notification type="link_code_companion_reg"><link_code_companion_reg
+/// stage="primary_hello">`: someone typed the code on the phone; its
+/// ephemeral key wrapped with the code, its identity key, the ref.
+pub(crate) fn primary_hello(
+    id: &str,
+    reference: &[u8],
+    wrapped_ephemeral: &[u8],
+    identity: &[u8],
+    now_secs: u64,
+) -> Node {
+    link_code_notification(
+        id,
+        NodeBuilder::new("link_code_companion_reg")
+            .attr("stage", "primary_hello")
             .children([
-                NodeBuilder::new("device-identity").bytes(identity).build(),
-                NodeBuilder::new("device")
-                    .attr("jid", jid)
-                    .attr("lid", lid)
+                NodeBuilder::new("link_code_pairing_wrapped_primary_ephemeral_pub")
+                    .bytes(wrapped_ephemeral.to_vec())
                     .build(),
-                NodeBuilder::new("platform")
-                    .attr("name", PHONE_PLATFORM)
+                NodeBuilder::new("primary_identity_pub")
+                    .bytes(identity.to_vec())
+                    .build(),
+                NodeBuilder::new("link_code_pairing_ref")
+                    .bytes(reference.to_vec())
                     .build(),
             ])
             .build(),
+        now_secs,
     )
+}
+
+/// `<notification type="link_code_companion_reg"><link_code_companion_reg
+/// stage="refresh_code" force_manual_refresh=…>`: the server asks for a new
+/// code.
+pub(crate) fn refresh_code(id: &str, reference: &[u8], force_manual: bool, now_secs: u64) -> Node {
+    link_code_notification(
+        id,
+        NodeBuilder::new("link_code_companion_reg")
+            .attr("stage", "refresh_code")
+            .attr("force_manual_refresh", force_manual.to_string())
+            .children([NodeBuilder::new("link_code_pairing_ref")
+                .bytes(reference.to_vec())
+                .build()])
+            .build(),
+        now_secs,
+    )
+}
+
+fn link_code_notification(id: &str, registration: Node, now_secs: u64) -> Node {
+    NodeBuilder::new("notification")
+        .attr("type", "link_code_companion_reg")
+        .attr("from", SERVER_JID)
+        .attr("id", id)
+        .attr("t", now_secs.to_string())
+        .children([registration])
+        .build()
 }
 
 fn md_iq(id: &str, child: Node) -> Node {

@@ -254,6 +254,8 @@ pub struct Session {
     client: Mutex<Option<Arc<Client>>>,
     /// Told when a client has ended and let go of the session store.
     client_closed: tokio::sync::Notify,
+    /// Told when the next attempt's time changes.
+    attempt_moved: tokio::sync::Notify,
     /// Set while Blastdesk itself logs out, to tell that logout from the phone's.
     logging_out: AtomicBool,
     /// The client must not be started again (logout, ban, takeover, ...).
@@ -310,6 +312,7 @@ impl Session {
         Arc::new(Session {
             status_seen: tokio::sync::watch::Sender::new(status.clone()),
             client_closed: tokio::sync::Notify::new(),
+            attempt_moved: tokio::sync::Notify::new(),
             // Each account's reconnections spread differently.
             machine: Mutex::new(
                 AccountMachine::new(status)
@@ -377,10 +380,8 @@ impl Session {
 
     async fn supervise(self: Arc<Self>) {
         // Started during a temporary ban: connect when it ends, not before.
-        let banned_until = *lock(&self.reconnect_at);
-        if let Some(at) = banned_until
-            && !self.wait_until(at).await
-        {
+        let banned = lock(&self.reconnect_at).is_some();
+        if banned && !self.wait_for_attempt().await {
             return;
         }
         loop {
@@ -430,23 +431,38 @@ impl Session {
                     reached,
                 });
             }
-            let Some(at) = *lock(&self.reconnect_at) else {
-                return;
-            };
-            if !self.wait_until(at).await {
+            if lock(&self.reconnect_at).is_none() || !self.wait_for_attempt().await {
                 return;
             }
         }
     }
 
-    /// Waits until `at` or a stop; whether the session goes on.
-    async fn wait_until(&self, at: Millis) -> bool {
-        let wait = (at - self.config.clock.now_ms()).max(0);
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
-            () = self.woken.notified() => {}
+    /// Waits until the next attempt's time, read again whenever it changes
+    /// (a ban that arrives during the wait moves it to the ban's end), or a
+    /// stop; whether the session goes on.
+    async fn wait_for_attempt(&self) -> bool {
+        loop {
+            let woken = self.woken.notified();
+            let moved = self.attempt_moved.notified();
+            tokio::pin!(woken, moved);
+            woken.as_mut().enable();
+            moved.as_mut().enable();
+            if self.stopped.load(Ordering::SeqCst) {
+                return false;
+            }
+            let Some(at) = *lock(&self.reconnect_at) else {
+                return true;
+            };
+            let wait = at - self.config.clock.now_ms();
+            if wait <= 0 {
+                return true;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(wait as u64)) => return !self.stopped.load(Ordering::SeqCst),
+                () = woken => {}
+                () = moved => {}
+            }
         }
-        !self.stopped.load(Ordering::SeqCst)
     }
 
     /// One client, from connect until its connection ends.
@@ -472,13 +488,9 @@ impl Session {
                     .with_platform_type(wa::device_props::PlatformType::DESKTOP),
             )
             .skip_history_sync()
-            .on_event(move |event: Arc<Event>, client| {
-                let session = Arc::clone(&session);
-                async move {
-                    if session.generation.load(Ordering::SeqCst) == generation {
-                        session.on_event(&event, &client).await;
-                    }
-                }
+            .with_event_handler(Events {
+                session,
+                generation,
             });
         // The named version, else one fetched after WhatsApp said "outdated",
         // else the library's own (fetched daily).
@@ -513,7 +525,10 @@ impl Session {
         forgotten
     }
 
-    async fn on_event(&self, event: &Event, client: &Client) {
+    /// Handles one of the library's events, inline on its dispatch path
+    /// (see [`Events`]): what an event changes is done before the library
+    /// goes on, so a client's last events are heard before its run ends.
+    fn on_event(self: &Arc<Self>, event: &Event) {
         let logging_out = self.logging_out.load(Ordering::SeqCst);
         match signals::map_event(event, logging_out) {
             Some(Mapped::Account(LinkSignal::ClientOutdated))
@@ -544,23 +559,33 @@ impl Session {
                 }
             }
             Some(Mapped::Ack { message_id, nack }) => self.on_ack(message_id, nack),
-            Some(Mapped::Replies {
-                mut replies,
-                by_lid,
-            }) => {
-                // A sender known only by LID: the library knows its number
-                // once it has seen the mapping (a STOP is never dropped for it).
-                for (lid, text) in by_lid {
-                    match client.get_lid_pn_entry(&lid).await {
-                        Ok(Some(entry)) => replies.push(Reply {
-                            phone: format!("+{}", entry.phone_number),
-                            text,
-                        }),
-                        Ok(None) => tracing::warn!("a reply from a LID with no known number"),
-                        Err(error) => tracing::warn!("cannot look up a LID's number: {error}"),
-                    }
-                }
+            Some(Mapped::Replies { replies, by_lid }) => {
                 self.on_replies(replies);
+                // A sender known only by LID: the library knows its number
+                // once it has seen the mapping (a STOP is never dropped for
+                // it). The lookup may read the store, so it is not inline.
+                let client = lock(&self.client).clone();
+                if let (false, Some(client)) = (by_lid.is_empty(), client) {
+                    let session = Arc::clone(self);
+                    tokio::spawn(async move {
+                        let mut found = Vec::new();
+                        for (lid, text) in by_lid {
+                            match client.get_lid_pn_entry(&lid).await {
+                                Ok(Some(entry)) => found.push(Reply {
+                                    phone: format!("+{}", entry.phone_number),
+                                    text,
+                                }),
+                                Ok(None) => {
+                                    tracing::warn!("a reply from a LID with no known number")
+                                }
+                                Err(error) => {
+                                    tracing::warn!("cannot look up a LID's number: {error}")
+                                }
+                            }
+                        }
+                        session.on_replies(found);
+                    });
+                }
             }
             None => {}
         }
@@ -709,6 +734,8 @@ impl Session {
             Effect::Reconnect { at_ms } => {
                 if !self.stopped.load(Ordering::SeqCst) {
                     *lock(&self.reconnect_at) = Some(at_ms);
+                    // A wait already under way reads the new time.
+                    self.attempt_moved.notify_waiters();
                 }
                 Ok(())
             }
@@ -1014,6 +1041,23 @@ impl Messenger for Session {
             })
             .collect();
         Ok(signals::on_whatsapp(phones, &answers))
+    }
+}
+
+/// The library's events for one client of a session, handled inline on the
+/// library's dispatch path (not on tasks of their own, which could run
+/// after the client's run has ended and the session has decided what comes
+/// next), and only while that client is the session's current one.
+struct Events {
+    session: Arc<Session>,
+    generation: u64,
+}
+
+impl whatsapp_rust::types::events::EventHandler for Events {
+    fn handle_event(&self, event: Arc<Event>) {
+        if self.session.generation.load(Ordering::SeqCst) == self.generation {
+            self.session.on_event(&event);
+        }
     }
 }
 

@@ -528,3 +528,61 @@ async fn a_number_without_whatsapp_fails_instead_of_being_sent_to_no_one() -> Te
     tokio::time::timeout(STEP, running).await??;
     Ok(())
 }
+
+/// The code on screen while linking by pairing code.
+async fn pair_code(account: &mut Account) -> TestResult<String> {
+    account
+        .wait_for("a pairing code", |event| match event {
+            SessionEvent::Status {
+                status: AccountStatus::AwaitingPairCode { code, .. },
+                ..
+            } => Some(code.clone()),
+            _ => None,
+        })
+        .await
+}
+
+/// Linking by pairing code through Blastdesk's session: the code stays on
+/// screen while the library rotates QR codes past their end (the attempt is
+/// not ended at ~160 s while the code is valid for 180 s); WhatsApp's
+/// request for a new code gets one, which the phone types; the account
+/// connects, and the phone lists it as "Blastdesk", a desktop app.
+#[tokio::test(start_paused = true)]
+async fn a_pairing_code_survives_the_qr_rotation_and_a_refresh_and_links() -> TestResult {
+    let server = TestServer::new();
+    let mut account = account(&server)?;
+    let running = tokio::spawn(account.session.run(Start::LinkWithCode {
+        phone: PHONE.into(),
+    }));
+    let first = pair_code(&mut account).await?;
+    // Past every QR code's end: the code is still what the window shows.
+    tokio::time::sleep(Duration::from_secs(170)).await;
+    assert!(matches!(
+        account.store.account(account.id)?.status,
+        AccountStatus::AwaitingPairCode { ref code, .. } if *code == first
+    ));
+    server.refresh_pair_code(PHONE, true)?;
+    let second = pair_code(&mut account).await?;
+    assert_ne!(first, second, "a new code");
+    server.enter_code(&second, PHONE)?;
+    account
+        .status("connected", |s| *s == AccountStatus::Connected)
+        .await?;
+    assert_eq!(
+        account.store.account(account.id)?.phone.as_deref(),
+        Some(PHONE)
+    );
+    let registered = server
+        .connections()
+        .into_iter()
+        .next()
+        .ok_or("no connection")?;
+    assert_eq!(
+        (registered.device_os.as_deref(), registered.device_platform),
+        (Some("Blastdesk"), Some(7)),
+        "the phone lists a desktop app named Blastdesk"
+    );
+    account.session.stop();
+    tokio::time::timeout(STEP, running).await??;
+    Ok(())
+}

@@ -170,6 +170,12 @@ pub enum LinkSignal {
     Locked {
         message: Option<String>,
     },
+    /// WhatsApp ended the connection because the account sends too much (a
+    /// 429 stream error): the backoff jumps by `steps` (the library's own
+    /// penalty).
+    SlowedDown {
+        steps: u32,
+    },
     /// WhatsApp refused the connection with a code that trying again does
     /// not change (400, 409, 413-418, 501, a 402 without its end): the
     /// library stops there, and so does the account.
@@ -440,6 +446,25 @@ impl AccountMachine {
                     reason: "WhatsApp has locked this number (a ban). Open WhatsApp on the phone to request a review; linking again will not work until WhatsApp unlocks it.".into(),
                 });
                 AccountStatus::Locked { message }
+            }
+            LinkSignal::SlowedDown { steps } => {
+                let AccountStatus::Disconnected { .. } = self.status else {
+                    return effects;
+                };
+                self.failures = self.failures.saturating_add(steps);
+                let next_attempt_at_ms = now + self.next_wait();
+                effects.push(Effect::PauseBlasts {
+                    code: PauseCode::RateLimited,
+                    reason: "WhatsApp asked this account to slow down and ended its connection (429). Wait before resuming, and send more slowly.".into(),
+                });
+                effects.push(Effect::Reconnect {
+                    at_ms: next_attempt_at_ms,
+                });
+                AccountStatus::Disconnected {
+                    reason: "WhatsApp asked this account to slow down".into(),
+                    next_attempt_at_ms,
+                    offline: false,
+                }
             }
             LinkSignal::Refused { code } => {
                 effects.push(Effect::StopClient);

@@ -509,6 +509,12 @@ impl Session {
         *lock(&self.client) = Some(Arc::clone(&client));
         bot.run().await;
         *lock(&self.client) = None;
+        // A 429 stream error has no event in whatsapp-rust 0.7.0; the library
+        // only raises its own backoff count (by five). Ours follows.
+        let penalty = client.stats().reconnect_errors;
+        if penalty > 0 {
+            self.signal(LinkSignal::SlowedDown { steps: penalty });
+        }
         // The library saves in the background: what it learnt (the paired
         // device after the restart WhatsApp asks for) is on disk before the
         // next client reads the store, or that client would pair again.

@@ -536,21 +536,31 @@ async fn a_rate_limited_connection_reconnects_by_itself_after_a_wait() -> TestRe
 /// docs say the adapter follows ("with the library's own policy"), not the
 /// 1 s of an ordinary first drop.
 #[tokio::test(start_paused = true)]
-#[ignore = "adapter defect: a 429 stream error waits 1 s like any drop, not the library's extended rate-limit backoff"]
+
 async fn a_rate_limited_connection_waits_the_library_s_rate_limit_backoff() -> TestResult {
     let server = TestServer::new();
     let (mut account, running) = linked(&server).await?;
     server.stream_error(StreamError::Code(429))?;
+    let clock = account.clock;
+    let connections = server.connections().len();
     let next_attempt_at_ms = account
-        .status("disconnected", |s| match s {
+        .status("disconnected, slowed down", |s| match s {
             AccountStatus::Disconnected {
-                next_attempt_at_ms, ..
-            } => Some(*next_attempt_at_ms),
+                next_attempt_at_ms,
+                reason,
+                ..
+            } if reason.contains("slow down") => Some(*next_attempt_at_ms),
             _ => None,
         })
         .await?;
-    let wait = next_attempt_at_ms - account.clock.now_ms();
+    let wait = next_attempt_at_ms - clock.now_ms();
     assert!(wait >= 7_200, "waits {wait} ms after a rate limit");
+    tokio::time::sleep(Duration::from_millis(5_000)).await;
+    assert_eq!(
+        server.connections().len(),
+        connections,
+        "no attempt before the wait ends"
+    );
     account.session.stop();
     tokio::time::timeout(STEP, running).await??;
     Ok(())

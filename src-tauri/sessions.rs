@@ -32,6 +32,8 @@ pub enum AccountEvent {
     Qr {
         account_id: i64,
         svg: String,
+        /// What the code encodes (the window's tests scan it from here).
+        payload: String,
         expires_at_ms: i64,
     },
     /// A customer replied with an opt-out word and is now on the do-not-contact list.
@@ -194,11 +196,12 @@ impl Inner {
             SessionEvent::Qr {
                 account_id,
                 svg,
+                payload,
                 expires_at_ms,
-                ..
             } => AccountEvent::Qr {
                 account_id,
                 svg,
+                payload,
                 expires_at_ms,
             },
             SessionEvent::OptOut {

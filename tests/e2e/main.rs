@@ -13,6 +13,7 @@ mod import;
 mod owner;
 mod schedules;
 mod shell;
+mod whatsapp;
 
 #[path = "../../crates/core/tests/support/mod.rs"]
 mod fixtures;

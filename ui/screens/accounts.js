@@ -55,7 +55,7 @@ function statusDetail(account) {
 api.on("account", (event) => {
   const account = accounts.find((a) => a.id === event.accountId);
   if (event.kind === "qr") {
-    if (linking?.accountId === event.accountId) linking.qr = { svg: event.svg, expiresAtMs: event.expiresAtMs };
+    if (linking?.accountId === event.accountId) linking.qr = { svg: event.svg, payload: event.payload, expiresAtMs: event.expiresAtMs };
   } else if (account) {
     account.status = event.status;
     account.needsAttention = ["link_failed", "disconnected", "logged_out", "replaced", "temporarily_banned", "locked", "outdated"].includes(event.status.status);
@@ -143,7 +143,8 @@ function linkPanel(account) {
       { class: "qr" },
       h("img", {
         attrs: { src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(linking.qr.svg)}`, alt: t("QR code to scan with WhatsApp on your phone"), width: "256", height: "256" },
-        dataset: { testid: "qr" },
+        // What the image encodes, as the image shows it (tests scan it).
+        dataset: { testid: "qr", payload: linking.qr.payload ?? "" },
       }),
       h("p", { class: "muted", dataset: { testid: "qr-countdown", expires: String(linking.qr.expiresAtMs) }, text: t("This code changes in {n} s.", { n: secondsLeft(linking.qr.expiresAtMs) }) }),
     );

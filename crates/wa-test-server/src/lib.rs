@@ -28,6 +28,8 @@
 //!   accounts linked on it, the customers, and what each connection saw;
 //! - [`TestServer::factory`] (`memory`): the client's transport, one new
 //!   in-memory connection per `create_transport`;
+//! - [`TestServer::listen`] (`websocket`): a loopback WebSocket listener,
+//!   for a client in another process;
 //! - `connection`: one client connection, from the first byte to the
 //!   close, over a `Link` (bytes in, bytes out), so a socket
 //!   listener could serve it as well;
@@ -57,6 +59,7 @@ mod noise;
 mod phone;
 mod signal;
 mod stanza;
+mod websocket;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -222,6 +225,27 @@ pub enum Failure {
 struct Shared {
     identity: noise::ServerIdentity,
     state: Mutex<State>,
+    listeners: Listeners,
+}
+
+/// The accept loops of [`TestServer::listen`]: aborted when the server is
+/// dropped.
+#[derive(Default)]
+struct Listeners(Mutex<Vec<tokio::task::AbortHandle>>);
+
+impl Listeners {
+    fn stop(&self) {
+        let handles = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
+        for handle in handles {
+            handle.abort();
+        }
+    }
+}
+
+impl Drop for Listeners {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 #[derive(Default)]
@@ -290,6 +314,7 @@ impl TestServer {
             shared: Arc::new(Shared {
                 identity: noise::ServerIdentity::generate(),
                 state: Mutex::new(State::default()),
+                listeners: Listeners::default(),
             }),
         }
     }
@@ -298,6 +323,26 @@ impl TestServer {
     /// connection to this server, in memory. Needs a Tokio runtime.
     pub fn factory(&self) -> impl TransportFactory + use<> {
         memory::MemoryFactory::new(Arc::clone(&self.shared))
+    }
+
+    /// Listens for clients in other processes: binds a free port on
+    /// 127.0.0.1 (loopback only) and returns its address. Each TCP
+    /// connection is upgraded to a WebSocket (`ws://`, no TLS, any path)
+    /// and served as a new connection to this server, as the in-memory ones
+    /// are: whatsapp-rust's `TokioWebSocketTransportFactory` connects with
+    /// `.with_url(format!("ws://{addr}/ws/chat"))`. Needs a Tokio runtime.
+    ///
+    /// The listener stops when the server (its last clone) is dropped, or
+    /// on [`stop_listening`](Self::stop_listening); connections already
+    /// accepted go on until either side closes them.
+    pub async fn listen(&self) -> std::io::Result<std::net::SocketAddr> {
+        websocket::listen(&self.shared).await
+    }
+
+    /// Stops every listener [`listen`](Self::listen) started (the
+    /// connections already accepted stay open).
+    pub fn stop_listening(&self) {
+        self.shared.listeners.stop();
     }
 
     /// The phone scans the QR code a client showed
@@ -687,6 +732,14 @@ impl Default for TestServer {
 }
 
 impl Shared {
+    fn add_listener(&self, handle: tokio::task::AbortHandle) {
+        self.listeners
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(handle);
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }

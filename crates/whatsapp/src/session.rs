@@ -129,17 +129,37 @@ impl Network {
 }
 
 /// Scripts the network for automated runs: `offline` makes every
-/// connection fail as on a computer without a network (debug builds only:
-/// see [`blastdesk_core::hooks`]).
+/// connection fail as on a computer without a network; `scripted` plays a
+/// simulated link; `ws://127.0.0.1:PORT/...` connects to a test server on
+/// this computer (debug builds only: see [`blastdesk_core::hooks`]).
 pub const NETWORK_ENV: &str = "BLASTDESK_NETWORK";
+
+/// How [`NETWORK_ENV`] names a test server: on the loopback address only.
+const TEST_SERVER_PREFIX: &str = "ws://127.0.0.1:";
 
 impl Network {
     /// The real network, unless [`NETWORK_ENV`] scripts another.
     pub fn from_env() -> Network {
-        match blastdesk_core::hooks::test_env(NETWORK_ENV) {
-            Some(value) if value == "offline" => Network::custom(Offline),
-            _ => Network::real(),
+        let Some(value) = blastdesk_core::hooks::test_env(NETWORK_ENV) else {
+            return Network::real();
+        };
+        let value = value.to_string_lossy();
+        if value == "offline" {
+            return Network::custom(Offline);
         }
+        // A test server on this computer (`wa-test-server`'s listener): the
+        // loopback address only, never anywhere else.
+        if let Some(rest) = value.strip_prefix(TEST_SERVER_PREFIX)
+            && rest
+                .split('/')
+                .next()
+                .is_some_and(|port| port.parse::<u16>().is_ok())
+        {
+            return Network::custom(
+                TokioWebSocketTransportFactory::new().with_url(value.into_owned()),
+            );
+        }
+        Network::real()
     }
 
     /// [`NETWORK_ENV`] asks for scripted links ([`Session::play`]).

@@ -31,6 +31,7 @@ use wa_test_server::{Addressing, Failure, Intent, ReceiptKind, StreamError, Test
 use whatsapp_rust::download::{DownloadUtils, MediaType};
 use whatsapp_rust::pair_code::PairCodeOptions;
 use whatsapp_rust::prelude::{Bot, Event, SqliteStore};
+use whatsapp_rust::transport::{TokioWebSocketTransportFactory, TransportFactory};
 use whatsapp_rust::wacore::store::DevicePropsOverride;
 use whatsapp_rust::wacore::types::presence::ReceiptType;
 use whatsapp_rust::wacore_binary::Node;
@@ -76,11 +77,21 @@ async fn start(server: &TestServer, file: &Path) -> TestResult<Running> {
 
 /// [`start`], with what `setup` adds.
 async fn start_with(server: &TestServer, file: &Path, setup: Setup) -> TestResult<Running> {
+    start_on(server, file, setup, server.factory()).await
+}
+
+/// [`start_with`], on the transport `factory` makes.
+async fn start_on(
+    server: &TestServer,
+    file: &Path,
+    setup: Setup,
+    factory: impl TransportFactory + 'static,
+) -> TestResult<Running> {
     let backend = SqliteStore::new(&file.to_string_lossy()).await?;
     let (sender, events) = unbounded_channel();
     let mut builder = Bot::builder()
         .with_backend(backend)
-        .with_transport_factory(server.factory())
+        .with_transport_factory(factory)
         .with_http_client(server.web())
         .with_version(version::PINNED.tuple())
         .skip_history_sync()
@@ -226,6 +237,57 @@ async fn a_new_device_links_with_the_qr_code_and_logs_in() -> TestResult {
         .get("xmlns")
         .is_some_and(|xmlns| xmlns.as_str() == "w:sync:app:state")));
     client.stop().await
+}
+
+/// whatsapp-rust's own WebSocket transport, to the server's loopback
+/// listener at `addr`.
+fn websocket(addr: std::net::SocketAddr) -> TokioWebSocketTransportFactory {
+    TokioWebSocketTransportFactory::new().with_url(format!("ws://{addr}/ws/chat"))
+}
+
+/// Over a real socket, as the desktop app in another process connects: the
+/// clock is real, so this takes the client's 10 s wait after pairing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_device_links_over_the_loopback_websocket() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("session.db");
+    let server = TestServer::new();
+    let addr = server.listen().await?;
+    assert!(addr.ip().is_loopback());
+    let linking = async {
+        let mut client = start_on(&server, &file, Setup::default(), websocket(addr)).await?;
+        let qr = client
+            .wait_for(&server, "QR code", |event| match event {
+                Event::PairingQrCode(qr) => Some(qr.code.clone()),
+                _ => None,
+            })
+            .await?;
+        server.scan(&qr, PHONE)?;
+        client
+            .wait_for(&server, "pair success", |event| {
+                matches!(event, Event::PairSuccess(_)).then_some(())
+            })
+            .await?;
+        client.ended().await?;
+
+        let mut client = start_on(&server, &file, Setup::default(), websocket(addr)).await?;
+        client
+            .wait_for(&server, "Connected", |event| {
+                matches!(event, Event::Connected(_)).then_some(())
+            })
+            .await?;
+        client.stop().await
+    };
+    tokio::time::timeout(Duration::from_secs(60), linking).await??;
+
+    let login = Intent::Login {
+        phone: "6281234567890".into(),
+        device: 1,
+    };
+    assert_eq!(intents(&server), [Some(Intent::Register), Some(login)]);
+    assert!(server.connections().iter().all(|c| c.error.is_none()));
+    server.stop_listening();
+    Ok(())
 }
 
 #[tokio::test(start_paused = true)]

@@ -1,4 +1,5 @@
-//! The window linking an account through the real whatsapp-rust client
+//! The window linking an account, and sending a blast from it, through the
+//! real whatsapp-rust client
 //! against the fake WhatsApp server (`wa-test-server`), over a WebSocket on
 //! the loopback address: the QR code the window shows is what the
 //! simulated phone scans, and the account connects after WhatsApp's
@@ -8,8 +9,13 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use blastdesk_core::Store;
 use blastdesk_core::account::AccountStatus;
+use blastdesk_core::audience::{Fields, Recipient, Source};
+use blastdesk_core::pacing::Pacing;
+use blastdesk_core::phone::Phone;
 use wa_test_server::{Intent, TestServer};
 
 use crate::harness::{App, Result, bounded, step, wait_until};
@@ -17,7 +23,7 @@ use crate::harness::{App, Result, bounded, step, wait_until};
 const PHONE: &str = "+6281234567890";
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_window_links_an_account_through_the_whatsapp_test_server() -> Result {
+async fn the_window_links_an_account_and_sends_a_blast_through_the_whatsapp_test_server() -> Result {
     bounded(link_through_the_server()).await
 }
 
@@ -26,9 +32,21 @@ async fn link_through_the_server() -> Result {
     let address = server.listen().await?;
     assert!(address.ip().is_loopback(), "{address}");
     let dir = tempfile::tempdir()?;
+    let customers = [("Dewi", "+6281311110001"), ("Budi", "+6281311110002")];
     {
         let store = Store::open_in(dir.path())?;
         store.set_setting_text("welcome_done", Some("yes"), 0)?;
+        let list: Vec<Recipient> = customers
+            .iter()
+            .map(|(name, phone)| Recipient {
+                phone: Phone::from_e164_unchecked((*phone).into()),
+                fields: Fields::new(vec![(Arc::from("Nama"), (*name).into())]),
+                source: Source::Audience {
+                    audience: Arc::from("Pelanggan"),
+                },
+            })
+            .collect();
+        store.save_audience("Pelanggan", &list, false, 0)?;
         let version = blastdesk_whatsapp::version::PINNED.to_string();
         store.set_setting_text(blastdesk_whatsapp::version::SETTING, Some(&version), 0)?;
     }
@@ -40,6 +58,10 @@ async fn link_through_the_server() -> Result {
         )],
     )
     .await?;
+    app.accept_confirmations().await?;
+    for (_, phone) in customers {
+        server.add_customer(phone)?;
+    }
 
     step("add an account and link it: the window shows the server's QR code");
     app.click("#nav a[data-screen=accounts]").await?;
@@ -84,6 +106,56 @@ async fn link_through_the_server() -> Result {
                     .is_some_and(|a| a.status == AccountStatus::Connected)
             })
     })?;
+
+    step("send a blast from it: each customer's phone decrypts their own message");
+    Store::open_in(dir.path())?.set_account_pacing(
+        1,
+        &Pacing {
+            enabled: false,
+            ..Pacing::default()
+        },
+    )?;
+    app.click("#nav a[data-screen=new-blast]").await?;
+    app.click("[data-testid=blast-audiences] input[value=Pelanggan]")
+        .await?;
+    app.element("#blast-name")
+        .await?
+        .send_keys("Stok baru")
+        .await?;
+    app.element("#template").await?.send_keys("Halo ").await?;
+    app.click("[data-placeholder=Nama]").await?;
+    app.element("#template")
+        .await?
+        .send_keys(", stok baru sudah datang")
+        .await?;
+    app.element("[data-testid=send-from]")
+        .await?
+        .select_by_value("1")
+        .await?;
+    app.click("[data-testid=send-now]").await?;
+    let received = |phone: &str| -> Vec<String> {
+        server
+            .received(phone)
+            .map(|r| {
+                r.into_iter()
+                    .filter_map(|m| m.message.conversation.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    wait_until(Duration::from_secs(60), "both customers' messages", || {
+        customers
+            .iter()
+            .all(|(_, phone)| !received(phone).is_empty())
+    })?;
+    for (name, phone) in customers {
+        assert_eq!(
+            received(phone),
+            [format!("Halo {name}, stok baru sudah datang")]
+        );
+    }
+    app.element("[data-testid=blast-card][data-state=completed]")
+        .await?;
     assert!(server.problems().is_empty(), "{:?}", server.problems());
     app.close().await
 }

@@ -23,7 +23,8 @@ use crate::harness::{App, Result, bounded, step, wait_until};
 const PHONE: &str = "+6281234567890";
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_window_links_an_account_and_sends_a_blast_through_the_whatsapp_test_server() -> Result {
+async fn the_window_links_an_account_and_sends_a_blast_through_the_whatsapp_test_server() -> Result
+{
     bounded(link_through_the_server()).await
 }
 

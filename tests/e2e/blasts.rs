@@ -119,6 +119,11 @@ async fn rehearsal_blast() -> Result {
 
     step("send, then pause while it runs");
     app.click("[data-testid=send-now]").await?;
+    app.element("[data-testid=send-confirmation][data-kind=rehearsal]")
+        .await?;
+    let said = app.text("[data-testid=confirmation-text]").await?;
+    assert!(said.contains("nothing reaches WhatsApp"), "{said}");
+    app.click("[data-testid=confirm-send]").await?;
     let card = "[data-testid=blast-card]";
     app.element(&format!("{card}[data-state=running]")).await?;
     app.click(&format!("{card} [data-testid=pause]")).await?;

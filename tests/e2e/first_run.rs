@@ -119,6 +119,7 @@ async fn first_run_rehearsal(language: &Language) -> Result {
 
     step("send now: the rehearsal completes and nothing went to WhatsApp");
     app.click("[data-testid=send-now]").await?;
+    app.click("[data-testid=confirm-send]").await?;
     let card = "[data-testid=blast-card]";
     app.element(&format!("{card}[data-state=completed]"))
         .await?;

@@ -193,6 +193,7 @@ async fn attachment_and_draft() -> Result {
     app.wait_for_text("[data-testid=review-attachment]", "promo.png")
         .await?;
     app.click("[data-testid=send-now]").await?;
+    app.click("[data-testid=confirm-send]").await?;
     app.element("[data-testid=blast-card][data-state=completed]")
         .await?;
     let ledger = read_ledger(&dir.path().join("rehearsal-ledger.jsonl"))?;
@@ -546,6 +547,7 @@ async fn list_on_new_blast() -> Result {
 
     step("sent from the rehearsal account to exactly those two");
     app.click("[data-testid=send-now]").await?;
+    app.click("[data-testid=confirm-send]").await?;
     app.element("[data-testid=blast-card][data-state=completed]")
         .await?;
     let ledger = read_ledger(&dir.path().join("rehearsal-ledger.jsonl"))?;

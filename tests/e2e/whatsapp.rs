@@ -134,6 +134,19 @@ async fn link_through_the_server() -> Result {
         .select_by_value("1")
         .await?;
     app.click("[data-testid=send-now]").await?;
+    // The last word names how many, from which number and until when.
+    app.element("[data-testid=send-confirmation][data-kind=real]")
+        .await?;
+    let said = app.text("[data-testid=confirmation-text]").await?;
+    assert!(
+        said.starts_with("To 2 recipients from Toko Pusat (+6281234567890)"),
+        "{said}"
+    );
+    assert!(
+        server.received(customers[0].1)?.is_empty(),
+        "nothing before the confirmation"
+    );
+    app.click("[data-testid=confirm-send]").await?;
     let received = |phone: &str| -> Vec<String> {
         server
             .received(phone)

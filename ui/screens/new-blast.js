@@ -225,6 +225,48 @@ async function send() {
   }
 }
 
+/**
+ * The last word before anything is sent: how many, from which number and
+ * until when; a rehearsal says plainly that it sends nothing. The app's own
+ * dialog, not the browser's.
+ */
+function confirmSend() {
+  const plan = draft.plan;
+  const n = draft.preview?.counts?.recipients ?? 0;
+  const rehearsal = draft.accountId === null;
+  const account = accounts.find((a) => a.id === plan?.accountId);
+  const from = account ? `${account.name}${account.phone ? ` (${account.phone})` : ""}` : "—";
+  const finish = plan ? formatTime(plan.finishEstimateMs, plan.timeZone) : "—";
+  const name = draft.name.trim() || t("Blast");
+  const close = () => {
+    dialog.close();
+    dialog.remove();
+  };
+  const dialog = h(
+    "dialog",
+    { class: `card stack confirm-send ${rehearsal ? "rehearsal" : "real"}`, dataset: { testid: "send-confirmation", kind: rehearsal ? "rehearsal" : "real" } },
+    h("h2", { text: rehearsal ? t("Start the rehearsal?") : t("Send “{name}” now?", { name }) }),
+    h("p", {
+      dataset: { testid: "confirmation-text" },
+      text: rehearsal
+        ? t("{count}, made up on the rehearsal account: nothing reaches WhatsApp or any customer.", { count: plural(n, "recipient") })
+        : t("To {count} from {from}, one by one; the last one about {finish}. A message that went out cannot be taken back.", { count: plural(n, "recipient"), from, finish }),
+    }),
+    h(
+      "div",
+      { class: "row" },
+      h("button", { class: "button", attrs: { type: "button" }, dataset: { testid: "cancel-send" }, on: { click: close } }, t("Cancel")),
+      h(
+        "button",
+        { class: "button primary", attrs: { type: "button" }, dataset: { testid: "confirm-send" }, on: { click: () => { close(); send(); } } },
+        rehearsal ? t("Start the rehearsal") : t("Send to {count}", { count: plural(n, "recipient") }),
+      ),
+    ),
+  );
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
 /** The files chosen for this blast, each removable, and a way to add more. */
 function filePicker() {
   const choose = async () => {
@@ -663,7 +705,7 @@ function render(saved) {
                 class: "button primary",
                 attrs: { type: "button", disabled: draft.busy || !draft.template.trim() ? "disabled" : undefined },
                 dataset: { testid: "send-now" },
-                on: { click: send },
+                on: { click: confirmSend },
               },
               t("Send now"),
             ),

@@ -129,10 +129,19 @@ async fn link_through_the_server() -> Result {
         .await?
         .send_keys(", stok baru sudah datang")
         .await?;
-    app.element("[data-testid=send-from]")
-        .await?
-        .select_by_value("1")
+    // A new blast goes from the connected number, not the rehearsal.
+    let from = app
+        .client
+        .execute(
+            "return document.querySelector('[data-testid=send-from]')?.value ?? ''",
+            vec![],
+        )
         .await?;
+    assert_eq!(
+        from.as_str(),
+        Some("1"),
+        "Send from defaults to the connected number"
+    );
     app.click("[data-testid=send-now]").await?;
     // The last word names how many, from which number and until when.
     app.element("[data-testid=send-confirmation][data-kind=real]")

@@ -82,6 +82,8 @@ function restore(text) {
     draft.fallback = saved.fallback ?? "";
     draft.checkNumbers = Boolean(saved.checkNumbers);
     draft.accountId = Number.isInteger(saved.accountId) ? saved.accountId : null;
+    // A saved draft keeps the sender it had, rehearsal included.
+    draft.accountChosen = true;
   } catch {
     // A draft that cannot be read is dropped, not shown half.
   }
@@ -100,6 +102,7 @@ export function prepareRehearsal(rehearsal, name) {
   draft.template = rehearsal.template;
   draft.name = name;
   draft.accountId = null;
+  draft.accountChosen = true;
   draft.preview = null;
   draft.attachment = null;
   draft.files = [];
@@ -520,6 +523,7 @@ function messageEditor() {
 
 async function chooseAccount(value) {
   draft.accountId = value === "" ? null : Number(value);
+  draft.accountChosen = true;
   draft.editingPacing = false;
   keep();
   try {
@@ -792,6 +796,12 @@ export default {
       accounts = await api.listAccounts();
     } catch (error) {
       return errorPanel(ApiError.from(error));
+    }
+    // A new blast goes from a connected number when there is one; a
+    // rehearsal is chosen on purpose (or by the welcome's rehearsal).
+    if (!draft.accountChosen && draft.accountId === null) {
+      const connected = accounts.find((a) => a.kind === "whatsapp" && a.status.status === "connected");
+      if (connected) draft.accountId = connected.id;
     }
     for (const name of [...draft.audiences]) {
       if (!saved.some((a) => a.name === name)) draft.audiences.delete(name);

@@ -4,107 +4,23 @@
 //! sees and what is recorded at each step of a link, and the account's
 //! life after it.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use blastdesk_core::Store;
 use blastdesk_core::account::AccountStatus;
-use blastdesk_core::audience::{Fields, Recipient, Source};
-use blastdesk_core::blast::{self, BlastOptions, NewBlast, Sender};
-use blastdesk_core::clock::TokioClock;
-use blastdesk_core::engine::{Control, Engine, RetryPolicy, RunEnd};
+use blastdesk_core::audience::Recipient;
+use blastdesk_core::engine::{Engine, RetryPolicy, RunEnd};
 use blastdesk_core::pacing::Pacing;
-use blastdesk_core::phone::Phone;
 use blastdesk_core::reason::{DeliveryCode, PauseCode};
 use blastdesk_core::report::Report;
-use blastdesk_core::store::AccountKind;
-use blastdesk_whatsapp::session::{Network, Session, SessionConfig, SessionEvent, Start};
-use blastdesk_whatsapp::version;
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use blastdesk_whatsapp::session::{SessionEvent, Start};
 use wa_test_server::{Intent, ReceiptKind, TestServer};
 
-type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
-
-const PHONE: &str = "+6281234567890";
-/// How long any one step may take, on the paused clock.
-const STEP: Duration = Duration::from_secs(300);
-
-/// The clock of the sessions and engines here: Tokio's, paused.
-fn clock() -> TokioClock {
-    TokioClock::starting_at(1_800_000_000_000)
-}
-
-/// An account's session on the test server, and what it told the window.
-struct Account {
-    id: i64,
-    store: Store,
-    session: Arc<Session>,
-    events: UnboundedReceiver<SessionEvent>,
-    told: Arc<Mutex<Vec<SessionEvent>>>,
-    _dir: tempfile::TempDir,
-}
-
-fn account(server: &TestServer) -> TestResult<Account> {
-    let dir = tempfile::tempdir()?;
-    let store = Store::open_in(dir.path())?;
-    let id = store.add_account("Toko", AccountKind::Whatsapp, "Asia/Jakarta", 0)?;
-    let (sender, events) = unbounded_channel();
-    let told = Arc::new(Mutex::new(Vec::new()));
-    let kept = Arc::clone(&told);
-    let session = Session::new(SessionConfig {
-        account_id: id,
-        data_dir: dir.path().to_path_buf(),
-        store: store.clone(),
-        control: Control::new(store.clone()),
-        // The test server's web is nowhere: the version is named.
-        version: Some(version::PINNED),
-        clock: Arc::new(clock()),
-        notify: Arc::new(move |event: SessionEvent| {
-            kept.lock().map(|mut t| t.push(event.clone())).ok();
-            sender.send(event).ok();
-        }),
-        network: Network::custom(server.factory()).with_web(server.web()),
-    });
-    Ok(Account {
-        id,
-        store,
-        session,
-        events,
-        told,
-        _dir: dir,
-    })
-}
-
-impl Account {
-    /// The first event `pick` accepts, skipping the others.
-    async fn wait_for<T>(
-        &mut self,
-        what: &str,
-        pick: impl Fn(&SessionEvent) -> Option<T>,
-    ) -> TestResult<T> {
-        let found = tokio::time::timeout(STEP, async {
-            while let Some(event) = self.events.recv().await {
-                if let Some(found) = pick(&event) {
-                    return Some(found);
-                }
-            }
-            None
-        })
-        .await;
-        match found {
-            Ok(Some(found)) => Ok(found),
-            _ => Err(format!("no {what}; told: {:#?}", self.told.lock().map(|t| t.len())).into()),
-        }
-    }
-
-    async fn status(&mut self, what: &str, wanted: impl Fn(&AccountStatus) -> bool) -> TestResult {
-        self.wait_for(what, |event| match event {
-            SessionEvent::Status { status, .. } if wanted(status) => Some(()),
-            _ => None,
-        })
-        .await
-    }
-}
+mod support;
+use support::{
+    Account, PHONE, STEP, TestResult, account, connected, create_blast, linked, recipient,
+};
 
 /// The person links a new account with the QR code the window shows: the
 /// phone scans it, the account connects after WhatsApp's restart, its
@@ -122,9 +38,7 @@ async fn a_qr_link_through_the_adapter_ends_connected_with_the_number_recorded()
         })
         .await?;
     server.scan(&qr, PHONE)?;
-    account
-        .status("connected", |s| *s == AccountStatus::Connected)
-        .await?;
+    account.status("connected", connected).await?;
     let stored = account.store.account(account.id)?;
     assert_eq!(stored.status, AccountStatus::Connected);
     assert_eq!(stored.phone.as_deref(), Some(PHONE));
@@ -141,19 +55,11 @@ async fn a_qr_link_through_the_adapter_ends_connected_with_the_number_recorded()
     );
     // Nothing on the way was a failure the person would have been shown.
     let failures: Vec<String> = account
-        .told
-        .lock()
-        .map(|told| {
-            told.iter()
-                .filter_map(|event| match event {
-                    SessionEvent::Status { status, .. } if status.needs_attention() => {
-                        Some(format!("{status:?}"))
-                    }
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+        .statuses()
+        .into_iter()
+        .filter(AccountStatus::needs_attention)
+        .map(|status| format!("{status:?}"))
+        .collect();
     assert!(failures.is_empty(), "{failures:?}");
 
     // Stopped and started again (the app restarts): it logs in with its
@@ -161,30 +67,11 @@ async fn a_qr_link_through_the_adapter_ends_connected_with_the_number_recorded()
     account.session.stop();
     tokio::time::timeout(STEP, running).await??;
     let again = tokio::spawn(account.session.run(Start::Resume));
-    account
-        .status("connected again", |s| *s == AccountStatus::Connected)
-        .await?;
+    account.status("connected again", connected).await?;
     assert_eq!(server.connections().len(), 3);
     account.session.stop();
     tokio::time::timeout(STEP, again).await??;
     Ok(())
-}
-
-/// Links an account on `server` and waits until it is connected.
-async fn linked(server: &TestServer) -> TestResult<(Account, tokio::task::JoinHandle<()>)> {
-    let mut account = account(server)?;
-    let running = tokio::spawn(account.session.run(Start::LinkWithQr));
-    let qr = account
-        .wait_for("a QR code", |event| match event {
-            SessionEvent::Qr { payload, .. } => Some(payload.clone()),
-            _ => None,
-        })
-        .await?;
-    server.scan(&qr, PHONE)?;
-    account
-        .status("connected", |s| *s == AccountStatus::Connected)
-        .await?;
-    Ok((account, running))
 }
 
 /// Logging out (and removing, which logs out first) tells WhatsApp even
@@ -198,7 +85,7 @@ async fn a_logout_of_an_account_not_connected_connects_tells_whatsapp_and_then_f
     let (account, running) = linked(&server).await?;
     account.session.stop();
     tokio::time::timeout(STEP, running).await??;
-    let keys = blastdesk_core::data_dir::session_file(account._dir.path(), account.id);
+    let keys = account.keys();
     assert!(keys.exists(), "a stopped account keeps its keys");
 
     let told = tokio::time::timeout(STEP, account.session.logout()).await?;
@@ -237,13 +124,7 @@ fn blast_to(
     attach: Option<&std::path::Path>,
 ) -> TestResult<i64> {
     let recipients: Vec<Recipient> = (0..n)
-        .map(|i| Recipient {
-            phone: Phone::from_e164_unchecked(customer(i)),
-            fields: Fields::new(vec![(Arc::from("nama"), format!("Pelanggan {i}"))]),
-            source: Source::Audience {
-                audience: Arc::from("Pelanggan"),
-            },
-        })
+        .map(|i| recipient(&customer(i), &format!("Pelanggan {i}")))
         .collect();
     for i in 0..n {
         server.add_customer(&customer(i))?;
@@ -255,19 +136,7 @@ fn blast_to(
             ..Pacing::default()
         },
     )?;
-    let created = blast::create(
-        &account.store,
-        &NewBlast {
-            name: "Stok baru",
-            template,
-            sender: Sender::Account(account.id),
-            recipients: &recipients,
-            options: BlastOptions::default(),
-            attach,
-        },
-        1_800_000_000_000,
-    )?;
-    Ok(created.blast_id)
+    create_blast(account, "Stok baru", template, &recipients, attach)
 }
 
 /// Runs a blast through the engine and the account's session.
@@ -275,7 +144,7 @@ async fn send(account: &Account, blast: i64) -> TestResult<RunEnd> {
     let engine = Engine::new(
         account.store.clone(),
         Arc::clone(&account.session),
-        clock(),
+        account.clock,
         RetryPolicy::default(),
     );
     Ok(tokio::time::timeout(STEP, engine.run_blast(blast, &mut |_| {})).await??)
@@ -456,27 +325,14 @@ async fn a_media_blast_uploads_once_and_audio_comes_after_its_text() -> TestResu
 
     let voice = files.path().join("pesan.ogg");
     std::fs::write(&voice, b"OggS\0fake opus voice note")?;
-    let recipients = [Recipient {
-        phone: Phone::from_e164_unchecked(customer(5)),
-        fields: Fields::new(vec![(Arc::from("nama"), "Dewi".into())]),
-        source: Source::Audience {
-            audience: Arc::from("Pelanggan"),
-        },
-    }];
     server.add_customer(&customer(5))?;
-    let voice_blast = blast::create(
-        &account.store,
-        &NewBlast {
-            name: "Pesan suara",
-            template: "Halo {nama}, dengarkan ini",
-            sender: Sender::Account(account.id),
-            recipients: &recipients,
-            options: BlastOptions::default(),
-            attach: Some(&voice),
-        },
-        1_800_000_000_000,
-    )?
-    .blast_id;
+    let voice_blast = create_blast(
+        &account,
+        "Pesan suara",
+        "Halo {nama}, dengarkan ini",
+        &[recipient(&customer(5), "Dewi")],
+        Some(&voice),
+    )?;
     assert_eq!(send(&account, voice_blast).await?, RunEnd::Completed);
     assert_eq!(
         texts(&server, &customer(5))?,
@@ -497,26 +353,8 @@ async fn a_number_without_whatsapp_fails_instead_of_being_sent_to_no_one() -> Te
     let (account, running) = linked(&server).await?;
     let blast = blast_to(&account, &server, 2, "Halo {nama}", None)?;
     // A third recipient the server does not know.
-    let stranger = Recipient {
-        phone: Phone::from_e164_unchecked("+6281399999999".into()),
-        fields: Fields::new(vec![(Arc::from("nama"), "Orang".into())]),
-        source: Source::Audience {
-            audience: Arc::from("Pelanggan"),
-        },
-    };
-    let mixed = blast::create(
-        &account.store,
-        &NewBlast {
-            name: "Campur",
-            template: "Halo {nama}",
-            sender: Sender::Account(account.id),
-            recipients: &[stranger],
-            options: BlastOptions::default(),
-            attach: None,
-        },
-        1_800_000_000_000,
-    )?
-    .blast_id;
+    let stranger = recipient("+6281399999999", "Orang");
+    let mixed = create_blast(&account, "Campur", "Halo {nama}", &[stranger], None)?;
     assert_eq!(send(&account, blast).await?, RunEnd::Completed);
     assert_eq!(send(&account, mixed).await?, RunEnd::Completed);
     let counts = account.store.delivery_counts(mixed)?;
@@ -565,9 +403,7 @@ async fn a_pairing_code_survives_the_qr_rotation_and_a_refresh_and_links() -> Te
     let second = pair_code(&mut account).await?;
     assert_ne!(first, second, "a new code");
     server.enter_code(&second, PHONE)?;
-    account
-        .status("connected", |s| *s == AccountStatus::Connected)
-        .await?;
+    account.status("connected", connected).await?;
     assert_eq!(
         account.store.account(account.id)?.phone.as_deref(),
         Some(PHONE)

@@ -4,193 +4,36 @@
 //! ban, an outdated client, a rate limit), and opt-out replies from
 //! customers addressed by LID.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use blastdesk_core::Store;
 use blastdesk_core::account::AccountStatus;
-use blastdesk_core::audience::{Fields, Recipient, Source};
-use blastdesk_core::blast::{self, BlastOptions, NewBlast, Sender};
-use blastdesk_core::clock::{Clock, Millis, TokioClock};
-use blastdesk_core::engine::Control;
+use blastdesk_core::audience::Recipient;
+use blastdesk_core::clock::Clock;
 use blastdesk_core::messenger::{Messenger, Outgoing};
 use blastdesk_core::phone::Phone;
 use blastdesk_core::reason::PauseCode;
-use blastdesk_core::store::AccountKind;
 use blastdesk_core::store::runs::BlastState;
-use blastdesk_whatsapp::session::{Network, Session, SessionConfig, SessionEvent, Start};
-use blastdesk_whatsapp::version::{self, WebVersion};
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
-use tokio::task::JoinHandle;
+use blastdesk_whatsapp::session::SessionEvent;
+use blastdesk_whatsapp::version;
 use wa_test_server::{Addressing, Failure, Intent, StreamError, TestServer, WebClient};
 use whatsapp_rust::http::{HttpClient, HttpRequest, HttpResponse};
 
-type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+mod support;
+use support::{
+    Account, PHONE, STEP, TestResult, connected, create_blast, linked, linked_with, recipient,
+};
 
-const PHONE: &str = "+6281234567890";
-/// How long any one step may take, on the paused clock.
-const STEP: Duration = Duration::from_secs(300);
 const HOUR: Duration = Duration::from_secs(3_600);
-const START_MS: Millis = 1_800_000_000_000;
-
-/// An account's session on the test server, and what it told the window.
-struct Account {
-    id: i64,
-    store: Store,
-    session: Arc<Session>,
-    clock: TokioClock,
-    events: UnboundedReceiver<SessionEvent>,
-    told: Arc<Mutex<Vec<SessionEvent>>>,
-    dir: tempfile::TempDir,
-}
-
-/// An account announcing `version` (`None`: the library's current one,
-/// fetched from `web`).
-fn account_with(
-    server: &TestServer,
-    version: Option<WebVersion>,
-    web: impl HttpClient + 'static,
-) -> TestResult<Account> {
-    let dir = tempfile::tempdir()?;
-    let store = Store::open_in(dir.path())?;
-    let id = store.add_account("Toko", AccountKind::Whatsapp, "Asia/Jakarta", 0)?;
-    let (sender, events) = unbounded_channel();
-    let told = Arc::new(Mutex::new(Vec::new()));
-    let kept = Arc::clone(&told);
-    let clock = TokioClock::starting_at(START_MS);
-    let session = Session::new(SessionConfig {
-        account_id: id,
-        data_dir: dir.path().to_path_buf(),
-        store: store.clone(),
-        control: Control::new(store.clone()),
-        version,
-        clock: Arc::new(clock),
-        notify: Arc::new(move |event: SessionEvent| {
-            kept.lock().map(|mut t| t.push(event.clone())).ok();
-            sender.send(event).ok();
-        }),
-        network: Network::custom(server.factory()).with_web(web),
-    });
-    Ok(Account {
-        id,
-        store,
-        session,
-        clock,
-        events,
-        told,
-        dir,
-    })
-}
-
-impl Account {
-    /// The first event `pick` accepts, skipping the others.
-    async fn wait_for<T>(
-        &mut self,
-        what: &str,
-        pick: impl Fn(&SessionEvent) -> Option<T>,
-    ) -> TestResult<T> {
-        let found = tokio::time::timeout(STEP, async {
-            while let Some(event) = self.events.recv().await {
-                if let Some(found) = pick(&event) {
-                    return Some(found);
-                }
-            }
-            None
-        })
-        .await;
-        match found {
-            Ok(Some(found)) => Ok(found),
-            _ => Err(format!("no {what}; statuses told: {:#?}", self.statuses()).into()),
-        }
-    }
-
-    /// The first status `wanted` accepts.
-    async fn status<T>(
-        &mut self,
-        what: &str,
-        wanted: impl Fn(&AccountStatus) -> Option<T>,
-    ) -> TestResult<T> {
-        self.wait_for(what, |event| match event {
-            SessionEvent::Status { status, .. } => wanted(status),
-            _ => None,
-        })
-        .await
-    }
-
-    /// Every status told so far, in order.
-    fn statuses(&self) -> Vec<AccountStatus> {
-        self.told
-            .lock()
-            .map(|told| {
-                told.iter()
-                    .filter_map(|event| match event {
-                        SessionEvent::Status { status, .. } => Some(status.clone()),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    fn keys(&self) -> std::path::PathBuf {
-        blastdesk_core::data_dir::session_file(self.dir.path(), self.id)
-    }
-}
-
-fn connected(status: &AccountStatus) -> Option<()> {
-    (*status == AccountStatus::Connected).then_some(())
-}
-
-/// Links an account with the QR code and waits until it is connected.
-async fn linked_with(
-    server: &TestServer,
-    version: Option<WebVersion>,
-    web: impl HttpClient + 'static,
-) -> TestResult<(Account, JoinHandle<()>)> {
-    let mut account = account_with(server, version, web)?;
-    let running = tokio::spawn(account.session.run(Start::LinkWithQr));
-    let qr = account
-        .wait_for("a QR code", |event| match event {
-            SessionEvent::Qr { payload, .. } => Some(payload.clone()),
-            _ => None,
-        })
-        .await?;
-    server.scan(&qr, PHONE)?;
-    account.status("connected", connected).await?;
-    Ok((account, running))
-}
-
-/// Links an account announcing the pinned version.
-async fn linked(server: &TestServer) -> TestResult<(Account, JoinHandle<()>)> {
-    linked_with(server, Some(version::PINNED), server.web()).await
-}
 
 /// A waiting blast of `account` to `phones`.
 fn waiting_blast(account: &Account, phones: &[&str]) -> TestResult<i64> {
     let recipients: Vec<Recipient> = phones
         .iter()
-        .map(|phone| Recipient {
-            phone: Phone::from_e164_unchecked((*phone).to_owned()),
-            fields: Fields::new(vec![(Arc::from("nama"), "Budi".to_owned())]),
-            source: Source::Audience {
-                audience: Arc::from("Regulars"),
-            },
-        })
+        .map(|phone| recipient(phone, "Budi"))
         .collect();
-    let created = blast::create(
-        &account.store,
-        &NewBlast {
-            name: "Promo",
-            template: "Hi {nama}!",
-            sender: Sender::Account(account.id),
-            recipients: &recipients,
-            options: BlastOptions::default(),
-            attach: None,
-        },
-        account.clock.now_ms(),
-    )?;
-    Ok(created.blast_id)
+    create_blast(account, "Promo", "Hi {nama}!", &recipients, None)
 }
 
 /// WhatsApp locks the number: the next login is refused with a 403 and

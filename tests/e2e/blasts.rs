@@ -8,12 +8,11 @@ use std::sync::Arc;
 use blastdesk_core::Store;
 use blastdesk_core::audience::{Fields, Recipient, Source};
 use blastdesk_core::messenger::read_ledger;
-use blastdesk_core::pacing::Pacing;
 use blastdesk_core::phone::Phone;
 use blastdesk_core::store::AccountKind;
 use fantoccini::Locator;
 
-use crate::harness::{App, Result, bounded, step};
+use crate::harness::{App, Result, bounded, one_message_a_second, step};
 
 const SAVE_FILE: &str = "BLASTDESK_SAVE_FILE";
 const CUSTOMERS: usize = 6;
@@ -38,22 +37,7 @@ fn prepare(dir: &std::path::Path) -> Result {
         .collect();
     store.save_audience("Pelanggan", &recipients, false, 0)?;
     let account = store.ensure_account("Rehearsal", AccountKind::Simulated, "Asia/Jakarta", 0)?;
-    store.set_account_pacing(
-        account,
-        &Pacing {
-            enabled: true,
-            min_delay_s: 1,
-            max_delay_s: 1,
-            batch_min: 100,
-            batch_max: 100,
-            per_minute: 60,
-            hourly_cap: 0,
-            daily_cap: 0,
-            warm_up_days: 0,
-            window: None,
-            ..Pacing::default()
-        },
-    )?;
+    store.set_account_pacing(account, &one_message_a_second())?;
     Ok(())
 }
 

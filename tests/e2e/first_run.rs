@@ -11,13 +11,12 @@ use blastdesk_core::Store;
 use blastdesk_core::audience::{Fields, Recipient, Source};
 use blastdesk_core::blast::{self, BlastOptions, NewBlast, Sender};
 use blastdesk_core::messenger::read_ledger;
-use blastdesk_core::pacing::Pacing;
 use blastdesk_core::phone::{Country, Phone};
 use blastdesk_core::reason::PauseCode;
 use blastdesk_core::store::AccountKind;
 use blastdesk_core::store::runs::BlastState;
 
-use crate::harness::{App, Result, bounded, step, wait_until};
+use crate::harness::{App, Result, bounded, one_message_a_second, step, wait_until};
 
 /// What each language says at the points the test checks.
 struct Language {
@@ -354,22 +353,7 @@ async fn backup_and_restore() -> Result {
 fn sending_rehearsal(dir: &std::path::Path) -> Result<i64> {
     let store = Store::open_in(dir)?;
     let account = blast::rehearsal_account(&store, 0)?;
-    store.set_account_pacing(
-        account,
-        &Pacing {
-            enabled: true,
-            min_delay_s: 1,
-            max_delay_s: 1,
-            batch_min: 100,
-            batch_max: 100,
-            per_minute: 60,
-            hourly_cap: 0,
-            daily_cap: 0,
-            warm_up_days: 0,
-            window: None,
-            ..Pacing::default()
-        },
-    )?;
+    store.set_account_pacing(account, &one_message_a_second())?;
     let recipients: Vec<Recipient> = (0..40)
         .map(|i| Recipient {
             phone: Phone::from_e164_unchecked(format!("+6281300000{i:03}")),

@@ -515,3 +515,21 @@ fn start_session_bus() -> Result<(String, Guarded)> {
     }
     Ok((address, child))
 }
+
+/// Pacing slow enough to watch and to pause a blast in the window, fast
+/// enough for a test: one message a second, no rests, caps or window.
+pub fn one_message_a_second() -> blastdesk_core::pacing::Pacing {
+    blastdesk_core::pacing::Pacing {
+        enabled: true,
+        min_delay_s: 1,
+        max_delay_s: 1,
+        batch_min: 100,
+        batch_max: 100,
+        per_minute: 60,
+        hourly_cap: 0,
+        daily_cap: 0,
+        warm_up_days: 0,
+        window: None,
+        ..blastdesk_core::pacing::Pacing::default()
+    }
+}

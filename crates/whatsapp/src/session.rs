@@ -321,7 +321,7 @@ pub const DEVICE_NAME: &str = "Blastdesk";
 
 /// How long a logout waits to connect (to tell WhatsApp), and for the
 /// client to close afterwards.
-pub const LOGOUT_CONNECT_WAIT: Duration = Duration::from_secs(30);
+const LOGOUT_CONNECT_WAIT: Duration = Duration::from_secs(30);
 
 impl Session {
     pub fn new(config: SessionConfig) -> Arc<Session> {

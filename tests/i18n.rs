@@ -1,7 +1,8 @@
 //! Every text the window shows has a Bahasa Indonesia translation with the
 //! same placeholders. Texts are written as `t("English")` (or marked with
 //! `N_("English")` where defined, or given to `plural(n, "noun", "nouns")`);
-//! the translations are in `ui/locales/id.js`.
+//! the translations are in `ui/locales/id*.js` (one catalog per area of the
+//! window, each text in exactly one).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -99,6 +100,36 @@ fn catalog(path: &Path) -> BTreeMap<String, String> {
         .unwrap_or_else(|e| panic!("{} is not a JSON object: {e}", path.display()))
 }
 
+/// Every `id*.js` catalog merged; a text translated in two of them fails.
+fn catalogs(dir: &Path) -> BTreeMap<String, String> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("id") && n.ends_with(".js"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    paths.sort();
+    assert!(!paths.is_empty(), "no catalog in {}", dir.display());
+    let mut all = BTreeMap::new();
+    for path in paths {
+        for (key, value) in catalog(&path) {
+            assert!(
+                all.insert(key.clone(), value).is_none(),
+                "{key:?} is translated twice (again in {})",
+                path.display()
+            );
+        }
+    }
+    all
+}
+
 fn placeholders(text: &str) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
     let mut rest = text;
@@ -125,7 +156,7 @@ fn every_text_shown_has_an_indonesian_translation_with_the_same_placeholders() {
         "the UI sources were not found in {}",
         root.display()
     );
-    let id = catalog(&root.join("locales/id.js"));
+    let id = catalogs(&root.join("locales"));
     let mut missing = BTreeSet::new();
     let mut used = BTreeSet::new();
     for file in &files {

@@ -5,9 +5,15 @@
 // Every text shown is written as t(englishText, vars); a test checks
 // that each one has an Indonesian translation with the same {placeholders}.
 
-import id from "./locales/id.js";
+import idCommon from "./locales/id.js";
+import idLinking from "./locales/id-linking.js";
+import idEditor from "./locales/id-editor.js";
+import idProgress from "./locales/id-progress.js";
+import idTidy from "./locales/id-tidy.js";
+import idFormat from "./locales/id-format.js";
 
-const CATALOGS = { id };
+// One catalog per area of the window, merged; a text is in exactly one of them.
+const CATALOGS = { id: { ...idCommon, ...idLinking, ...idEditor, ...idProgress, ...idTidy, ...idFormat } };
 const LOCALES = { en: "en-GB", id: "id-ID" };
 
 let language = "en";

@@ -369,6 +369,15 @@ impl App {
         self.type_into(css, text).await
     }
 
+    /// Answers "yes" to the app's own question of `kind` (ui/components/dialog.js)
+    /// once it is shown.
+    pub async fn confirm_dialog(&self, kind: &str) -> Result {
+        self.click(&format!(
+            "[data-testid=dialog][data-kind={kind}] [data-testid=dialog-confirm]"
+        ))
+        .await
+    }
+
     /// Answers "yes" to the window's confirmation questions from now on.
     pub async fn accept_confirmations(&self) -> Result {
         self.client

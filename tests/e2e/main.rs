@@ -6,13 +6,17 @@
 
 mod accounts;
 mod blasts;
+mod editor;
 mod first_run;
 mod harness;
 mod idle;
 mod import;
+mod linking;
 mod owner;
+mod progress;
 mod schedules;
 mod shell;
+mod tidy;
 mod whatsapp;
 
 #[path = "../../crates/core/tests/support/mod.rs"]

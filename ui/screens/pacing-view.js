@@ -1,22 +1,10 @@
 // Pieces shared by the screens that talk about pacing and time.
 
-import { N_, locale, t } from "../i18n.js";
+import { N_, t } from "../i18n.js";
 import { h } from "../view.js";
 
-/** An instant in a time zone, in the person's locale, with the zone's name. */
-export function formatTime(ms, timeZone) {
-  if (ms === null || ms === undefined) return "—";
-  try {
-    const text = new Intl.DateTimeFormat(locale(), {
-      dateStyle: "medium",
-      timeStyle: "short",
-      timeZone,
-    }).format(new Date(ms));
-    return timeZone ? `${text} (${timeZone})` : text;
-  } catch {
-    return new Date(ms).toLocaleString();
-  }
-}
+/** An instant in a time zone (kept here for the screens that import it from here). */
+export { formatTime } from "../format.js";
 
 /** The core's risk warnings by code, so they can be shown translated. */
 const RISKS = {

@@ -1,0 +1,1 @@
+//! End-to-end tests of the editor part of the window (issue 14).

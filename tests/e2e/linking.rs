@@ -1,0 +1,1 @@
+//! End-to-end tests of the linking part of the window (issue 14).

@@ -1,0 +1,3 @@
+// Bahasa Indonesia for the window's progress texts (see i18n.js and tests/i18n.rs).
+export default {
+};

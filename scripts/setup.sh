@@ -21,6 +21,9 @@ packages=(
 )
 if [ "$purpose" = test ]; then
   packages+=(webkit2gtk-driver xvfb xauth dbus)
+  # Node runs the JavaScript formatter and linter; a Node installed another
+  # way (nodesource, nvm) brings its own npm and is used as it is.
+  command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 fi
 
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -54,5 +57,10 @@ if [ "$purpose" = test ]; then
   if ! command -v tauri-driver >/dev/null 2>&1; then
     say "Installing tauri-driver (WebDriver for the end-to-end tests)"
     cargo install tauri-driver --locked
+  fi
+  tools="$(dirname "$0")/js-tools"
+  if [ ! -x "$tools/node_modules/.bin/biome" ]; then
+    say "Installing Biome (formatter and linter of the window's JavaScript)"
+    npm ci --prefix "$tools" --no-audit --no-fund --silent
   fi
 fi

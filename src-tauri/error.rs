@@ -1,8 +1,11 @@
-//! The one error type of the IPC boundary: `{code, message}`.
+//! The one error type of the IPC boundary: `{code, message, details}`.
 //!
-//! `code` is a stable [`ErrorCode`] the UI switches on; `message` is for people.
-//! The UI never inspects the message.
+//! `code` is a stable [`ErrorCode`] the UI switches on; `details`, where the
+//! core has them, say the same as `message` as data ([`Details`]), which the
+//! window puts into words in its own language; `message` is the core's
+//! English. The UI never inspects the message.
 
+use blastdesk_core::error::Details;
 use blastdesk_core::{ErrorCode, store};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
@@ -10,14 +13,21 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 pub struct Error {
     pub code: ErrorCode,
     pub message: String,
+    pub details: Option<Details>,
 }
 
 impl Error {
-    pub fn internal(message: impl std::fmt::Display) -> Error {
+    /// An error with no details beyond its code.
+    pub fn new(code: ErrorCode, message: impl std::fmt::Display) -> Error {
         Error {
-            code: ErrorCode::Internal,
+            code,
             message: message.to_string(),
+            details: None,
         }
+    }
+
+    pub fn internal(message: impl std::fmt::Display) -> Error {
+        Error::new(ErrorCode::Internal, message)
     }
 }
 
@@ -31,9 +41,10 @@ impl std::error::Error for Error {}
 
 impl Serialize for Error {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Error", 2)?;
+        let mut out = serializer.serialize_struct("Error", 3)?;
         out.serialize_field("code", &self.code)?;
         out.serialize_field("message", &self.message)?;
+        out.serialize_field("details", &self.details)?;
         out.end()
     }
 }
@@ -43,6 +54,7 @@ impl From<store::Error> for Error {
         Error {
             code: error.code(),
             message: error.to_string(),
+            details: error.details(),
         }
     }
 }
@@ -52,6 +64,7 @@ impl From<blastdesk_core::audience::PreviewError> for Error {
         Error {
             code: error.code(),
             message: error.to_string(),
+            details: error.details(),
         }
     }
 }
@@ -61,6 +74,7 @@ impl From<blastdesk_core::blast::CreateError> for Error {
         Error {
             code: error.code(),
             message: error.to_string(),
+            details: error.details(),
         }
     }
 }
@@ -70,6 +84,7 @@ impl From<blastdesk_core::owner::OwnerError> for Error {
         Error {
             code: error.code(),
             message: error.to_string(),
+            details: error.details(),
         }
     }
 }

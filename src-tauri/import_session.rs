@@ -58,6 +58,7 @@ impl ImportSession {
         let granted = self.granted.lock().unwrap_or_else(PoisonError::into_inner);
         granted.paths.get(&id).cloned().ok_or_else(|| Error {
             code: ErrorCode::InvalidInput,
+            details: None,
             message: "That file was not chosen in this session; choose it again.".into(),
         })
     }

@@ -83,6 +83,7 @@ pub fn run() {
             commands::settings::set_start_at_login,
             commands::settings::whatsapp_version,
             commands::settings::set_whatsapp_version,
+            commands::settings::pacing_presets,
             commands::blasts::list_blasts,
             commands::accounts::list_accounts,
             commands::schedules::list_schedules,
@@ -96,6 +97,7 @@ pub fn run() {
             commands::accounts::link_account,
             commands::accounts::logout_account,
             commands::accounts::reconnect_account,
+            commands::accounts::cancel_link,
             commands::accounts::rename_account,
             commands::accounts::remove_account,
             commands::blasts::blast_plan,
@@ -107,6 +109,7 @@ pub fn run() {
             commands::blasts::cancel_blast,
             commands::blasts::decide_unknown,
             commands::blasts::blast_report,
+            commands::blasts::blast_timeline,
             commands::blasts::export_report,
         ])
         .build(tauri::generate_context!());

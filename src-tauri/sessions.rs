@@ -43,6 +43,10 @@ pub enum AccountEvent {
         phone: String,
         word: String,
     },
+    /// The account's WhatsApp profile name, which the window suggests as
+    /// its name after linking.
+    #[serde(rename_all = "camelCase")]
+    ProfileName { account_id: i64, name: String },
 }
 
 /// What to do when an account connects.
@@ -94,9 +98,18 @@ impl Sessions {
             }
         };
         for account in accounts {
-            if account.kind == AccountKind::Whatsapp && account.status.is_linked() {
+            if account.kind != AccountKind::Whatsapp {
+                continue;
+            }
+            if account.status.is_linked() {
                 let session = self.fresh(account.id);
                 tauri::async_runtime::spawn(session.run(Start::Resume));
+            } else if matches!(
+                account.status,
+                AccountStatus::AwaitingQr { .. } | AccountStatus::AwaitingPairCode { .. }
+            ) {
+                // A link the app closed in the middle of: ready to link again.
+                self.cancel_link(account.id);
             }
         }
     }
@@ -120,6 +133,19 @@ impl Sessions {
             });
         } else {
             tauri::async_runtime::spawn(session.run(start));
+        }
+    }
+
+    /// Gives up an account's link attempt (the person closed the code): it
+    /// is unlinked again, ready to link. One the phone already accepted
+    /// goes on.
+    pub fn cancel_link(&self, account_id: i64) {
+        let session = self
+            .session(account_id)
+            .unwrap_or_else(|| self.fresh(account_id));
+        session.cancel_link();
+        if session.status() == AccountStatus::Unlinked {
+            lock(&self.inner.live).remove(&account_id);
         }
     }
 
@@ -204,6 +230,9 @@ impl Inner {
                 payload,
                 expires_at_ms,
             },
+            SessionEvent::ProfileName { account_id, name } => {
+                AccountEvent::ProfileName { account_id, name }
+            }
             SessionEvent::OptOut {
                 account_id,
                 phone,

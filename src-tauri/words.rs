@@ -163,7 +163,7 @@ impl Words<'_> {
                 format!("{sent} terkirim, {failed} gagal, {skipped} dilewati.")
             }
             (Words::BlastPaused { name }, En) => format!("{name} paused"),
-            (Words::BlastPaused { name }, Id) => format!("{name} dijeda"),
+            (Words::BlastPaused { name }, Id) => format!("{name} dihentikan sementara"),
             (Words::NeedsDecision { name }, En) => format!("{name} needs your decision"),
             (Words::NeedsDecision { name }, Id) => format!("{name} perlu keputusan Anda"),
             (Words::MaybeSent { unknown }, En) => {

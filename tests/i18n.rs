@@ -46,7 +46,7 @@ fn literal(s: &str) -> Option<(String, &str)> {
 /// The texts marked for translation in one source file.
 fn keys_in(source: &str) -> Vec<String> {
     let mut keys = Vec::new();
-    for marker in ["t(\"", "N_(\""] {
+    for marker in ["t(", "N_("] {
         let mut rest = source;
         while let Some(at) = rest.find(marker) {
             let before = rest[..at].chars().last();
@@ -54,7 +54,11 @@ fn keys_in(source: &str) -> Vec<String> {
             if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
                 continue; // another function whose name ends in t
             }
-            if let Some((key, after)) = literal(rest) {
+            // The formatter may put the text on the next line: `t(\n  "...")`.
+            let Some(text) = rest.trim_start().strip_prefix('"') else {
+                continue;
+            };
+            if let Some((key, after)) = literal(text) {
                 keys.push(key);
                 rest = after;
             }
@@ -193,12 +197,14 @@ fn every_text_shown_has_an_indonesian_translation_with_the_same_placeholders() {
 
 #[test]
 fn the_extractor_finds_each_form() {
-    let source = r#"t("Send now"); N_("Paused"); plural(n, "contact"); plural(n, "unknown one", "unknown ones"); sort("no"); t("Say \"hi\"")"#;
+    let source = r#"t("Send now"); N_("Paused"); plural(n, "contact"); plural(n, "unknown one", "unknown ones"); sort("no"); t("Say \"hi\""); t(
+        "Wrapped by the formatter", vars); t(name)"#;
     assert_eq!(
         keys_in(source),
         [
             "Send now",
             "Say \"hi\"",
+            "Wrapped by the formatter",
             "Paused",
             "contact",
             "contacts",

@@ -2,6 +2,7 @@
 // of the backend; every failure arrives as an ApiError with a stable `code`.
 
 import { N_, currentLanguage, t } from "./i18n.js";
+import { detailsText } from "./reasons.js";
 
 const tauri = window.__TAURI__;
 
@@ -25,18 +26,33 @@ const MEANINGS = {
   invalid_input: N_("This cannot be done as asked."),
 };
 
+/**
+ * The error in the window's language: from its details when the core sent
+ * them (reasons.js), else what its code means with the core's English after
+ * it, else the core's English.
+ */
+function words(code, message, details) {
+  const said = detailsText(details);
+  if (said) return said;
+  return currentLanguage() !== "en" && MEANINGS[code] ? `${t(MEANINGS[code])} (${message})` : message;
+}
+
 export class ApiError extends Error {
-  constructor(code, message) {
-    super(currentLanguage() !== "en" && MEANINGS[code] ? `${t(MEANINGS[code])} (${message})` : message);
+  constructor(code, message, details = null) {
+    super(words(code, message, details));
     this.name = "ApiError";
     this.code = code;
+    /** {kind, reason, ...values} from the core, or null. */
+    this.details = details;
+    /** The core's own English, for support and logs. */
+    this.english = message;
   }
 
   /** Normalises whatever a command rejected with into an ApiError. */
   static from(raw) {
     if (raw instanceof ApiError) return raw;
     if (raw && typeof raw === "object" && typeof raw.code === "string") {
-      return new ApiError(raw.code, String(raw.message ?? raw.code));
+      return new ApiError(raw.code, String(raw.message ?? raw.code), raw.details ?? null);
     }
     return new ApiError("internal", String(raw?.message ?? raw));
   }
@@ -91,12 +107,15 @@ export const api = {
   linkAccount: (accountId, phone = null) => call("link_account", { accountId, phone }),
   logoutAccount: (accountId) => call("logout_account", { accountId }),
   reconnectAccount: (accountId) => call("reconnect_account", { accountId }),
+  cancelLink: (accountId) => call("cancel_link", { accountId }),
   renameAccount: (accountId, name, businessUnit) => call("rename_account", { accountId, name, businessUnit }),
   removeAccount: (accountId) => call("remove_account", { accountId }),
   /** What sending to the loaded recipients would look like: pacing, risks, estimated finish. */
   blastPlan: (accountId) => call("blast_plan", { accountId }),
   /** Changes an account's pacing; resolves to the risks of the new settings. */
   setAccountPacing: (accountId, pacing) => call("set_account_pacing", { accountId, pacing }),
+  /** The pacing presets from the core, slowest first: [{preset, pacing, perHour}]. */
+  pacingPresets: () => call("pacing_presets"),
   /** One loaded recipient's message: {index, phone, text} or {index, phone, skipped}. */
   renderMessage: (template, missing, index) => call("render_message", { template, missing, index }),
   /** Creates a blast for the loaded recipients and starts it: {blastId, recipients}. */
@@ -108,14 +127,15 @@ export const api = {
   decideUnknown: (blastId, resend) => call("decide_unknown", { blastId, resend }),
   /** {blast, total, rows}: the per-recipient report (first rows). */
   blastReport: (blastId) => call("blast_report", { blastId }),
+  /** {blastId, minutes: [{minuteMs, sent, failed}]}: sends minute by minute, for the chart. */
+  blastTimeline: (blastId) => call("blast_timeline", { blastId }),
   /** Asks where to save the report and writes it; resolves to the path, or null if cancelled. */
   exportReport: (blastId) => call("export_report", { blastId }),
   /** Schedules: [{id, name, rule, timeZone, graceSeconds, blast, refresh, enabled, nextRunAt}]. */
   listSchedules: () => call("list_schedules"),
   scheduleRuns: (scheduleId) => call("schedule_runs", { scheduleId }),
   /** Adds a schedule; `refreshFileId`: a chosen file to read again before each run. */
-  addSchedule: (spec, refreshFileId = null, attachmentId = null) =>
-    call("add_schedule", { spec, refreshFileId, attachmentId }),
+  addSchedule: (spec, refreshFileId = null, attachmentId = null) => call("add_schedule", { spec, refreshFileId, attachmentId }),
   updateSchedule: (scheduleId, spec, refreshFileId = null, keepRefresh = true) =>
     call("update_schedule", { scheduleId, spec, refreshFileId, keepRefresh }),
   setScheduleEnabled: (scheduleId, enabled) => call("set_schedule_enabled", { scheduleId, enabled }),
@@ -134,8 +154,8 @@ export const api = {
   startRehearsal: (language) => call("start_rehearsal", { language }),
   /** Asks where to and writes a backup; resolves to the path, or null if cancelled. */
   backupDatabase: () => call("backup_database"),
-  /** Asks for a backup and restores it (Blastdesk then restarts); the path, or null. */
-  restoreDatabase: () => call("restore_database"),
+  /** Restores a backup (a granted file's id, or else one asked for; Blastdesk then restarts); the path, or null. */
+  restoreDatabase: (fileId = null) => call("restore_database", { fileId }),
   openDataFolder: () => call("open_data_folder"),
   /** [{phone, reason, note, addedAt}], newest first. */
   listDoNotContact: () => call("list_do_not_contact"),

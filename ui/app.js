@@ -1,15 +1,16 @@
 // The app's frame: navigation, routing between screens, the database status.
 
 import { api, ApiError } from "./api.js";
-import { setLanguage, systemLanguage, t } from "./i18n.js";
+import { N_, setLanguage, systemLanguage, t } from "./i18n.js";
 import { errorPanel, h, present } from "./view.js";
+import { accountStates } from "./components/account-status.js";
 import accounts from "./screens/accounts.js";
 import audiences, { addFiles } from "./screens/audiences.js";
 import newBlast, { addFiles as addBlastFiles } from "./screens/new-blast.js";
 import blasts from "./screens/blasts.js";
 import schedules from "./screens/schedules.js";
-import settings from "./screens/settings.js";
-import doNotContact from "./screens/do-not-contact.js";
+import settings, { dropFiles as dropOnSettings } from "./screens/settings.js";
+import doNotContact, { addFiles as addOptOutFiles } from "./screens/do-not-contact.js";
 import welcome from "./screens/welcome.js";
 
 const SCREENS = [welcome, accounts, audiences, newBlast, blasts, schedules, doNotContact, settings];
@@ -73,15 +74,37 @@ function renderStatus() {
   const problem = state.error ?? state.info?.storeError;
   footer.replaceChildren(
     ...present(
-    problem
-      ? h("span", { class: "status status-bad", dataset: { testid: "store-status" } }, t("Database unavailable"))
-      : state.summary
-        ? h("span", { class: "status status-ok", dataset: { testid: "store-status" } }, t("Ready"))
-        : h("span", { class: "status", dataset: { testid: "store-status" } }, t("Starting…")),
-    state.info ? h("span", { class: "version", text: `v${state.info.version}` }) : null,
+      problem
+        ? h("span", { class: "status status-bad", dataset: { testid: "store-status" } }, t("Database unavailable"))
+        : state.summary
+          ? h("span", { class: "status status-ok", dataset: { testid: "store-status" } }, t("Ready"))
+          : h("span", { class: "status", dataset: { testid: "store-status" } }, t("Starting…")),
+      state.info ? h("span", { class: "version", text: `v${state.info.version}` }) : null,
     ),
   );
 }
+
+// The sidebar's WhatsApp numbers and their states, always in view.
+let accountsShown = 0;
+async function renderAccountStates() {
+  const section = document.getElementById("account-states");
+  if (!section) return;
+  const current = ++accountsShown;
+  let list;
+  try {
+    list = await api.listAccounts();
+  } catch {
+    return; // the database status in the footer says why
+  }
+  if (current !== accountsShown) return; // a newer read is under way
+  section.setAttribute("aria-label", t("WhatsApp numbers"));
+  section.replaceChildren(accountStates(list));
+}
+// Statuses arrive as "account" events; the Accounts screen says when it changed one.
+api.on("account", (event) => {
+  if (event?.kind === "status") renderAccountStates();
+});
+window.addEventListener("blastdesk:accounts", () => renderAccountStates());
 
 function currentScreenId() {
   const id = location.hash.replace(/^#\//, "");
@@ -115,6 +138,7 @@ async function show({ focus }) {
   const id = currentScreenId();
   const screen = SCREENS.find((s) => s.id === id);
   renderStatus();
+  if (!(state.error ?? state.info?.storeError)) renderAccountStates();
   const main = document.getElementById("screen");
   const problem = state.error ?? state.info?.storeError;
   renderNav(id);
@@ -122,25 +146,61 @@ async function show({ focus }) {
   const content = await screen.render({ info: state.info, summary: state.summary, prefs: state.prefs });
   if (current !== navigation) return; // the person has moved on meanwhile
   main.dataset.screen = id;
-  main.replaceChildren(
-    ...present(problem ? errorPanel(problem, t("Blastdesk cannot open its database")) : null, content),
-  );
+  main.replaceChildren(...present(problem ? errorPanel(problem, t("Blastdesk cannot open its database")) : null, content));
   document.title = `${screen.title} · Blastdesk`;
   if (focus) main.querySelector("h1")?.focus();
 }
 
-// Files dropped anywhere on the window go to the import on the Audiences screen.
-api.on("drag-hover", (hovering) => document.body.classList.toggle("drag-hover", Boolean(hovering)));
-// On New blast they become that blast's recipients.
-api.on("files-dropped", async (files) => {
+// A dropped file goes where the screen shown needs it: New blast's
+// recipients, the Audiences import, Do not contact's opt-outs, a backup to
+// restore on Settings. Elsewhere nothing is imported: the window says where
+// to drop. While a drag hovers, the overlay says what will happen here (its
+// words are the body's data-drop-hint, so they are translated).
+const DROP_HINTS = {
+  "new-blast": N_("Drop to add these customers to this blast"),
+  audiences: N_("Drop to import these customers"),
+  "do-not-contact": N_("Drop to add these numbers to Do not contact"),
+  settings: N_("Drop a backup to restore it"),
+};
+const NOWHERE = N_(
+  "Nothing is imported here. Drop a customer list on New blast or Audiences, opt-outs on Do not contact, a backup on Settings.",
+);
+function dragHover(hovering) {
+  document.body.dataset.dropHint = t(DROP_HINTS[currentScreenId()] ?? NOWHERE);
+  document.body.classList.toggle("drag-hover", Boolean(hovering));
+}
+api.on("drag-hover", dragHover);
+
+/** Says, above the screen, why a drop did nothing. */
+function dropNotice(text) {
+  document.querySelector("[data-testid=drop-notice]")?.remove();
+  if (!text) return;
+  document
+    .getElementById("screen")
+    .prepend(h("p", { class: "notice notice-error drop-notice", attrs: { role: "alert" }, dataset: { testid: "drop-notice" }, text }));
+}
+
+async function filesDropped(files) {
   if (!files?.length) return;
-  if (currentScreenId() === "new-blast") return addBlastFiles(files);
-  if (currentScreenId() !== "audiences") {
-    location.hash = "#/audiences";
-    await show({ focus: true });
+  dropNotice(null);
+  switch (currentScreenId()) {
+    case "new-blast":
+      return addBlastFiles(files);
+    case "audiences":
+      return addFiles(files);
+    case "do-not-contact":
+      return addOptOutFiles(files);
+    case "settings":
+      return dropNotice(await dropOnSettings(files));
+    default:
+      return dropNotice(t(NOWHERE));
   }
-  await addFiles(files);
-});
+}
+api.on("files-dropped", filesDropped);
+// The same paths for the window tests, which cannot drag a file from a file
+// manager: a hover, and the files they were granted (pick_files) as a drop.
+window.addEventListener("blastdesk:drag-hover", (event) => dragHover(event.detail));
+window.addEventListener("blastdesk:files-dropped", (event) => filesDropped(event.detail));
 
 window.addEventListener("hashchange", () => show({ focus: true }));
 // The language changed (Settings, the welcome) or a screen asks: draw again.

@@ -51,7 +51,8 @@ export function formatTime(ms, timeZone) {
 export function formatWhen(ms, timeZone, nowMs = Date.now()) {
   if (ms === null || ms === undefined) return "—";
   return safely(() => {
-    const day = (at) => new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(at));
+    const day = (at) =>
+      new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(at));
     const time = new Intl.DateTimeFormat(locale(), { timeStyle: "short", timeZone, ...clock() }).format(new Date(ms));
     const zone = timeZone ? ` ${zoneName(timeZone)}` : "";
     if (day(ms) === day(nowMs)) return t("today {time}", { time: `${time}${zone}` });

@@ -11,9 +11,10 @@ import idEditor from "./locales/id-editor.js";
 import idProgress from "./locales/id-progress.js";
 import idTidy from "./locales/id-tidy.js";
 import idFormat from "./locales/id-format.js";
+import idReasons from "./locales/id-reasons.js";
 
 // One catalog per area of the window, merged; a text is in exactly one of them.
-const CATALOGS = { id: { ...idCommon, ...idLinking, ...idEditor, ...idProgress, ...idTidy, ...idFormat } };
+const CATALOGS = { id: { ...idCommon, ...idLinking, ...idEditor, ...idProgress, ...idTidy, ...idFormat, ...idReasons } };
 const LOCALES = { en: "en-GB", id: "id-ID" };
 
 let language = "en";
@@ -58,3 +59,8 @@ export function t(text, vars) {
 
 /** Marks a text for translation where it is defined; `t(value)` translates it where shown. */
 export const N_ = (text) => text;
+
+/** The whole catalog of a language (the tests read it to find English left in the window). */
+export function catalog(code) {
+  return { ...(CATALOGS[code] ?? {}) };
+}

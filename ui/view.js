@@ -1,6 +1,7 @@
 // Building DOM without HTML strings: every value, above all anything that came
 // from a spreadsheet, is set as text and can never be interpreted as markup.
 
+import { ApiError } from "./api.js";
 import { N_, locale, t } from "./i18n.js";
 
 /**
@@ -48,25 +49,37 @@ export function emptyState({ title, body, points = [] }) {
     { class: "empty-state", dataset: { testid: "empty-state" } },
     h("h2", { text: title }),
     h("p", { text: body }),
-    points.length ? h("ul", { class: "points" }, points.map((p) => h("li", { text: p }))) : null,
+    points.length
+      ? h(
+          "ul",
+          { class: "points" },
+          points.map((p) => h("li", { text: p })),
+        )
+      : null,
   );
 }
 
 /** What a person can do about an error, by its stable code. */
 const ADVICE = {
-  not_a_database: N_("Move that file out of the data folder (Blastdesk then starts with a new, empty database), or put a Blastdesk backup in its place. Then restart Blastdesk."),
+  not_a_database: N_(
+    "Move that file out of the data folder (Blastdesk then starts with a new, empty database), or put a Blastdesk backup in its place. Then restart Blastdesk.",
+  ),
   foreign_database: N_("Move that file out of the data folder, or put a Blastdesk backup in its place. Then restart Blastdesk."),
   database_too_new: N_("Install the newest Blastdesk. Your data is safe: this version does not change the file."),
   database_corrupt: N_("Restore a backup of the database into the data folder, then restart Blastdesk."),
   database_busy: N_("Close any other program using Blastdesk's database, then restart Blastdesk."),
-  data_folder_in_use: N_("A Blastdesk command is sending from this computer's data right now. Wait for it to finish (or stop it), then restart Blastdesk. Nothing was changed."),
+  data_folder_in_use: N_(
+    "A Blastdesk command is sending from this computer's data right now. Wait for it to finish (or stop it), then restart Blastdesk. Nothing was changed.",
+  ),
 };
 
 /** Database errors a backup can mend from Settings. */
 const RESTORABLE = new Set(["not_a_database", "foreign_database", "database_corrupt"]);
 
 /** An error shown in place, with advice and its stable code for support. */
-export function errorPanel(error, title = t("Something needs your attention")) {
+export function errorPanel(raw, title = t("Something needs your attention")) {
+  // A command's rejection, or an error the backend reported as data (the database's).
+  const error = ApiError.from(raw);
   return h(
     "section",
     { class: "error-panel", attrs: { role: "alert" }, dataset: { testid: "error", code: error.code } },
@@ -74,7 +87,15 @@ export function errorPanel(error, title = t("Something needs your attention")) {
     h("p", { text: error.message }),
     ADVICE[error.code] ? h("p", { class: "advice", text: t(ADVICE[error.code]) }) : null,
     RESTORABLE.has(error.code)
-      ? h("p", { class: "advice" }, h("a", { attrs: { href: "#/settings" }, dataset: { testid: "restore-hint" } }, t("Or restore a backup in Settings: the file that cannot be opened is kept beside it.")))
+      ? h(
+          "p",
+          { class: "advice" },
+          h(
+            "a",
+            { attrs: { href: "#/settings" }, dataset: { testid: "restore-hint" } },
+            t("Or restore a backup in Settings: the file that cannot be opened is kept beside it."),
+          ),
+        )
       : null,
     h("p", { class: "muted" }, t("Error code:"), " ", h("code", { text: error.code })),
   );

@@ -20,20 +20,37 @@ pub async fn list_accounts(state: State<'_, AppState>) -> Result<Vec<AccountInfo
 }
 
 /// Adds a WhatsApp account in the computer's time zone; returns it.
+/// Without a name it is "WhatsApp 1", "WhatsApp 2", ... (the window
+/// suggests the WhatsApp profile name once it is linked).
 #[tauri::command]
 pub async fn add_account(
     state: State<'_, AppState>,
-    name: String,
-    business_unit: String,
+    name: Option<String>,
+    business_unit: Option<String>,
 ) -> Result<AccountInfo, Error> {
     let store = state.store()?;
     blocking(move || {
+        let name = match name.filter(|n| !n.trim().is_empty()) {
+            Some(name) => name,
+            None => {
+                let taken = store.list_accounts()?;
+                blastdesk_core::account::default_name(taken.iter().map(|a| a.name.as_str()))
+            }
+        };
         let zone = blastdesk_core::zone::computer();
         let id = store.add_account(&name, AccountKind::Whatsapp, zone.name(), now_ms())?;
-        store.set_account_details(id, &name, &business_unit)?;
+        store.set_account_details(id, &name, business_unit.as_deref().unwrap_or_default())?;
         Ok(store.account(id)?)
     })
     .await
+}
+
+/// Gives up a link attempt the phone has not accepted yet (the person
+/// closed the code): the account is unlinked again, ready to link.
+#[tauri::command]
+pub async fn cancel_link(sessions: State<'_, Sessions>, account_id: i64) -> Result<(), Error> {
+    sessions.cancel_link(account_id);
+    Ok(())
 }
 
 /// Starts linking: QR codes, or with `phone`, a pairing code.
@@ -55,6 +72,7 @@ pub async fn link_account(
             .await?;
             let number = phone::normalize(&raw, country).map_err(|e| Error {
                 code: ErrorCode::InvalidInput,
+                details: None,
                 message: format!("{raw:?} cannot be used for a pairing code: {e}."),
             })?;
             Some(number.as_str().to_owned())
@@ -64,6 +82,7 @@ pub async fn link_account(
     if account.kind != AccountKind::Whatsapp {
         return Err(Error {
             code: ErrorCode::InvalidInput,
+            details: None,
             message: "A rehearsal account has nothing to link.".into(),
         });
     }
@@ -90,6 +109,7 @@ pub async fn reconnect_account(
         }
         _ => Err(Error {
             code: ErrorCode::InvalidInput,
+            details: None,
             message: format!(
                 "\"{}\" cannot be reconnected now ({}): link it instead.",
                 account.name,
@@ -147,6 +167,7 @@ pub async fn remove_account(
         store.remove_account(account_id, now_ms())?;
         blastdesk_core::data_dir::forget_session(&data_dir, account_id).map_err(|e| Error {
             code: ErrorCode::Io,
+            details: None,
             message: format!("The account is removed, but its keys could not be deleted: {e}."),
         })?;
         Ok(())

@@ -78,6 +78,7 @@ fn language(code: Option<&str>) -> Result<Option<Lang>, Error> {
     code.map(|code| {
         Lang::from_code(code).ok_or_else(|| Error {
             code: blastdesk_core::ErrorCode::InvalidInput,
+            details: None,
             message: format!("Blastdesk is not translated into \"{code}\"; choose en or id."),
         })
     })
@@ -146,6 +147,7 @@ pub async fn save_draft(state: State<'_, AppState>, draft: Option<String>) -> Re
     if let Some(text) = &draft {
         let invalid = |message: &str| Error {
             code: blastdesk_core::ErrorCode::InvalidInput,
+            details: None,
             message: message.to_owned(),
         };
         if text.len() > MAX_DRAFT_BYTES {
@@ -175,16 +177,16 @@ pub async fn start_rehearsal(
 ) -> Result<Rehearsal, Error> {
     use blastdesk_core::sample;
     let store = state.store()?;
-    let template = match self::language(language.as_deref())? {
-        Some(Lang::Id) => sample::TEMPLATE_ID,
-        Some(Lang::En) | None => sample::TEMPLATE,
+    let sample_language = match self::language(language.as_deref())? {
+        Some(Lang::Id) => sample::Language::Indonesian,
+        Some(Lang::En) | None => sample::Language::English,
     };
     blocking(move || {
-        let info = sample::save(&store, now_ms())?;
+        let info = sample::save_in(&store, sample_language, now_ms())?;
         Ok(Rehearsal {
             audience: info.name,
             contacts: info.contacts,
-            template,
+            template: sample_language.template(),
         })
     })
     .await

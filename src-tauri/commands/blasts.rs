@@ -9,7 +9,7 @@ use blastdesk_core::blast::{self, BlastOptions, Created, NewBlast, Sender};
 use blastdesk_core::engine;
 use blastdesk_core::messenger::{Media, MediaKind};
 use blastdesk_core::pacing::Pacing;
-use blastdesk_core::report::{Report, ReportError, ReportRow};
+use blastdesk_core::report::{Report, ReportError, ReportRow, Timeline};
 use blastdesk_core::store::runs::{BlastSummary, Resent, UnknownDecision};
 use blastdesk_core::template::{self, MissingValue, Template, TemplateError};
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,7 @@ const SHOWN_ROWS: usize = 1000;
 fn template_error(error: TemplateError) -> Error {
     Error {
         code: ErrorCode::TemplateInvalid,
+        details: None,
         message: format!("The message cannot be used: {error}."),
     }
 }
@@ -38,6 +39,7 @@ fn template_error(error: TemplateError) -> Error {
 fn report_error(error: ReportError) -> Error {
     Error {
         code: error.code(),
+        details: None,
         message: error.to_string(),
     }
 }
@@ -45,6 +47,7 @@ fn report_error(error: ReportError) -> Error {
 fn no_preview() -> Error {
     Error {
         code: ErrorCode::InvalidInput,
+        details: None,
         message: "Choose the recipients first: no list is loaded.".into(),
     }
 }
@@ -235,6 +238,48 @@ pub struct AttachmentView {
     name: String,
     kind: MediaKind,
     bytes: u64,
+    /// A photo as a `data:` URL for the window's preview (small photos only).
+    thumbnail: Option<String>,
+}
+
+/// The largest photo the preview shows from its own bytes.
+const THUMBNAIL_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A photo as a `data:` URL (the window cannot read the file itself).
+fn thumbnail(path: &std::path::Path, kind: MediaKind, bytes: u64) -> Option<String> {
+    if kind != MediaKind::Image || bytes > THUMBNAIL_BYTES {
+        return None;
+    }
+    let extension = path.extension()?.to_string_lossy().to_ascii_lowercase();
+    let mime = match extension.as_str() {
+        "png" => "image/png",
+        "webp" => "image/webp",
+        _ => "image/jpeg",
+    };
+    let data = std::fs::read(path).ok()?;
+    Some(format!("data:{mime};base64,{}", base64(&data)))
+}
+
+/// Standard base64 with padding.
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// Opens the file dialog for an attachment; nothing if cancelled.
@@ -256,9 +301,11 @@ pub async fn pick_attachment(
     let Some(path) = path else { return Ok(None) };
     let media = Media::from_file(&path).map_err(|reason| Error {
         code: ErrorCode::InvalidInput,
+        details: None,
         message: format!("The attachment: {reason}."),
     })?;
     let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let thumbnail = thumbnail(&path, media.kind, bytes);
     let Some(granted) = session.grant([path]).into_iter().next() else {
         return Ok(None);
     };
@@ -267,6 +314,7 @@ pub async fn pick_attachment(
         name: granted.name,
         kind: media.kind,
         bytes,
+        thumbnail,
     }))
 }
 
@@ -368,6 +416,13 @@ pub async fn blast_report(state: State<'_, AppState>, blast_id: i64) -> Result<R
     .await
 }
 
+/// A blast's sends minute by minute, for the chart of its progress.
+#[tauri::command]
+pub async fn blast_timeline(state: State<'_, AppState>, blast_id: i64) -> Result<Timeline, Error> {
+    let store = state.store()?;
+    blocking(move || Timeline::load(&store, blast_id).map_err(report_error)).await
+}
+
 /// Asks where to save the report (xlsx or CSV) and writes it there. Returns
 /// the file written, or nothing if the person cancelled.
 #[tauri::command]
@@ -408,4 +463,22 @@ pub async fn export_report(
         Ok(Some(path.display().to_string()))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_photo_is_encoded_as_standard_base64() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"", ""),
+            (b"f", "Zg=="),
+            (b"fo", "Zm8="),
+            (b"foo", "Zm9v"),
+            (b"foobar", "Zm9vYmFy"),
+            (&[0xff, 0xfe, 0xfd], "//79"),
+        ];
+        for (data, expected) in cases {
+            assert_eq!(super::base64(data), *expected, "{data:?}");
+        }
+    }
 }

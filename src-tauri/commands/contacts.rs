@@ -3,6 +3,7 @@
 use std::str::FromStr;
 
 use blastdesk_core::ErrorCode;
+use blastdesk_core::error::{Details, PhoneProblem};
 use blastdesk_core::import::{self, ImportOptions};
 use blastdesk_core::optout::Words;
 use blastdesk_core::phone::{self, Country};
@@ -16,9 +17,14 @@ use crate::import_session::ImportSession;
 use crate::state::AppState;
 
 fn invalid(message: String) -> Error {
+    Error::new(ErrorCode::InvalidInput, message)
+}
+
+/// A typed number refused, with what the window needs to say why.
+fn unusable(message: String, problem: PhoneProblem) -> Error {
     Error {
-        code: ErrorCode::InvalidInput,
-        message,
+        details: Some(Details::Phone(problem)),
+        ..invalid(message)
     }
 }
 
@@ -45,14 +51,21 @@ pub async fn add_do_not_contact(
             .filter(|s| !s.is_empty())
         {
             let phone = phone::normalize(raw, country).map_err(|e| {
-                invalid(format!(
-                    "\"{raw}\" is not a usable number: {e}. Nothing was added."
-                ))
+                unusable(
+                    format!("\"{raw}\" is not a usable number: {e}. Nothing was added."),
+                    PhoneProblem::Unusable {
+                        value: raw.to_owned(),
+                        problem: e.code(),
+                    },
+                )
             })?;
             phones.push(phone);
         }
         if phones.is_empty() {
-            return Err(invalid("Type at least one number.".into()));
+            return Err(unusable(
+                "Type at least one number.".into(),
+                PhoneProblem::NoneGiven,
+            ));
         }
         let now = now_ms();
         let mut added = 0;
@@ -93,6 +106,7 @@ pub async fn add_do_not_contact_file(
         };
         let file = import::read(&path, &options).map_err(|e| Error {
             code: e.code(),
+            details: None,
             message: e.to_string(),
         })?;
         let note = format!("From {}", file.file);

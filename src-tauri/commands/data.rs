@@ -8,6 +8,7 @@ use tauri::{AppHandle, Manager, State, WebviewWindow};
 use super::blasts::SAVE_FILE_ENV;
 use super::blocking;
 use super::import::PICK_FILES_ENV;
+use crate::import_session::ImportSession;
 use crate::runner::Runner;
 use crate::{error::Error, state::AppState};
 
@@ -39,7 +40,8 @@ pub async fn backup_database(
     .await
 }
 
-/// Asks for a backup and restores it, then restarts Blastdesk so that every
+/// Restores a backup (the granted file `file_id`, e.g. one dropped on
+/// Settings, or else one asked for), then restarts Blastdesk so that every
 /// part (accounts, workers, schedules) starts from the restored data. A file
 /// that is not a Blastdesk backup is refused before anything stops or
 /// changes. Otherwise the workers and the scheduler stop first (each worker
@@ -53,11 +55,15 @@ pub async fn restore_database(
     app: AppHandle,
     window: WebviewWindow,
     state: State<'_, AppState>,
+    session: State<'_, ImportSession>,
+    file_id: Option<u64>,
 ) -> Result<Option<String>, Error> {
     let store = state.store().ok();
-    let path: Option<PathBuf> = match blastdesk_core::hooks::test_env(PICK_FILES_ENV) {
-        Some(list) => std::env::split_paths(&list).next(),
-        None => rfd::AsyncFileDialog::new()
+    let granted = file_id.map(|id| session.path(id)).transpose()?;
+    let path: Option<PathBuf> = match (granted, blastdesk_core::hooks::test_env(PICK_FILES_ENV)) {
+        (Some(path), _) => Some(path),
+        (None, Some(list)) => std::env::split_paths(&list).next(),
+        (None, None) => rfd::AsyncFileDialog::new()
             .set_title("Restore a Blastdesk backup")
             .add_filter("Blastdesk backup", &["blastdesk", "sqlite3", "db"])
             .set_parent(&window)
@@ -116,6 +122,7 @@ pub fn open_data_folder(state: State<'_, AppState>) -> Result<(), Error> {
         .map(drop)
         .map_err(|e| Error {
             code: ErrorCode::Io,
+            details: None,
             message: format!("Cannot open {}: {e}.", folder.display()),
         })
 }

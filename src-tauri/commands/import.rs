@@ -114,6 +114,7 @@ pub async fn import_preview(
     let country = match &args.country {
         Some(code) => Some(Country::from_str(code).map_err(|e| Error {
             code: ErrorCode::InvalidInput,
+            details: None,
             message: e.to_string(),
         })?),
         None => None,
@@ -219,6 +220,7 @@ pub async fn save_audience(
     let recipients = session.with_last_preview(|preview| preview.map(|p| p.recipients.clone()));
     let recipients = recipients.ok_or_else(|| Error {
         code: ErrorCode::InvalidInput,
+        details: None,
         message: "there is no preview to save; import a file first".into(),
     })?;
     blocking(move || Ok(store.save_audience(&name, &recipients, replace, super::now_ms())?)).await

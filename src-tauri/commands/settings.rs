@@ -24,6 +24,7 @@ pub async fn set_default_country(
     let store = state.store()?;
     let country = Country::from_str(&code).map_err(|e| Error {
         code: ErrorCode::InvalidInput,
+        details: None,
         message: e.to_string(),
     })?;
     blocking(move || {
@@ -71,6 +72,7 @@ pub async fn set_whatsapp_version(
     } else {
         Some(text.parse::<WebVersion>().map_err(|e| Error {
             code: ErrorCode::InvalidInput,
+            details: None,
             message: e.to_string(),
         })?)
     };
@@ -88,6 +90,7 @@ pub fn start_at_login(app: tauri::AppHandle) -> Result<bool, Error> {
     use tauri_plugin_autostart::ManagerExt;
     app.autolaunch().is_enabled().map_err(|e| Error {
         code: ErrorCode::Io,
+        details: None,
         message: format!("Cannot tell whether Blastdesk starts at login: {e}."),
     })
 }
@@ -103,8 +106,35 @@ pub fn set_start_at_login(app: tauri::AppHandle, enabled: bool) -> Result<bool, 
     };
     result.map_err(|e| Error {
         code: ErrorCode::Io,
+        details: None,
         message: format!("Cannot change whether Blastdesk starts at login: {e}."),
     })?;
     tracing::info!(enabled, "start at login changed");
     start_at_login(app)
+}
+
+/// A pacing preset, its settings and about how many messages an hour it sends.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PacingPreset {
+    preset: blastdesk_core::pacing::Preset,
+    pacing: blastdesk_core::pacing::Pacing,
+    per_hour: Option<u32>,
+}
+
+/// The pacing presets (the core defines them), slowest first.
+#[tauri::command]
+pub fn pacing_presets() -> Vec<PacingPreset> {
+    use blastdesk_core::pacing::{Pacing, Preset};
+    Preset::ALL
+        .into_iter()
+        .map(|preset| {
+            let pacing = Pacing::preset(preset);
+            PacingPreset {
+                preset,
+                per_hour: pacing.typical_per_hour(),
+                pacing,
+            }
+        })
+        .collect()
 }

@@ -13,12 +13,10 @@ use crate::harness::{App, Result, bounded, step, wait_until};
 
 const NETWORK: &str = "BLASTDESK_NETWORK";
 
-async fn add_and_link(app: &App, name: &str) -> Result {
+/// One click links: no name is asked (the account is "WhatsApp 1").
+async fn add_and_link(app: &App) -> Result {
     app.click("#nav a[data-screen=accounts]").await?;
-    app.type_into("#account-name", name).await?;
-    app.type_into("#account-unit", "Pusat").await?;
-    app.click("[data-testid=add-account] button[type=submit]")
-        .await?;
+    app.click("[data-testid=link-whatsapp]").await?;
     app.element("[data-testid=link-panel]").await?;
     Ok(())
 }
@@ -36,7 +34,7 @@ async fn scripted_link() -> Result {
     )
     .await?;
     step("add an account and link it");
-    add_and_link(&app, "Toko Pusat").await?;
+    add_and_link(&app).await?;
     // The screen is redrawn as codes rotate: read what it shows in one step.
     app.element("[data-testid=qr]").await?;
     let src = app
@@ -52,27 +50,38 @@ async fn scripted_link() -> Result {
         "{}",
         &src[..src.len().min(40)]
     );
-    app.wait_for_text_that(
-        "[data-testid=qr-countdown]",
-        "a countdown to the next code",
-        |t| t.starts_with("This code changes in"),
-    )
-    .await?;
     app.screenshot("account-link-qr").await?;
     // The codes rotate; the phone scans one; the app restarts the connection
     // after pairing and does not take it for a logout.
+    app.wait_for_text("[data-testid=link-success] h2", "Linked: +6281234567890")
+        .await?;
     let card = "[data-testid=account-card]";
     app.element(&format!("{card}[data-status=connected]"))
         .await?;
     app.wait_for_text(&format!("{card} [data-testid=account-status]"), "Connected")
         .await?;
-    app.wait_for_text_that(&format!("{card} .muted"), "the linked number", |t| {
-        t.starts_with("+6281234567890")
-    })
+    app.wait_for_text_that(
+        &format!("{card} [data-testid=account-where]"),
+        "the linked number",
+        |t| t.starts_with("+6281234567890"),
+    )
     .await?;
+    step("named after linking, with its business unit");
+    app.click("[data-testid=link-success] [data-testid=rename]")
+        .await?;
+    app.replace_text("[data-testid=rename-name]", "Toko Pusat")
+        .await?;
+    app.type_into("[data-testid=rename-unit]", "Pusat").await?;
+    app.click("[data-testid=rename-save]").await?;
+    app.wait_for_text(&format!("{card} h2"), "Toko Pusat")
+        .await?;
     app.screenshot("account-connected").await?;
     let store = Store::open_in(dir.path())?;
-    let account = &store.list_accounts()?[0];
+    let accounts = store.list_accounts()?;
+    let account = accounts
+        .iter()
+        .find(|a| a.kind == blastdesk_core::store::AccountKind::Whatsapp)
+        .ok_or("no WhatsApp account")?;
     assert_eq!(
         (
             account.name.as_str(),
@@ -101,6 +110,8 @@ async fn scripted_link() -> Result {
 
     step("override the WhatsApp Web version, and refuse a bad one");
     app.click("#nav a[data-screen=settings]").await?;
+    // Behind "Advanced".
+    app.click("[data-testid=advanced] summary").await?;
     app.type_into("#whatsapp-version", "2.3001.5").await?;
     app.click("[data-testid=save-version]").await?;
     app.wait_for_text_that("[data-testid=version-status]", "the new version", |t| {
@@ -137,19 +148,16 @@ async fn offline_link() -> Result {
     )
     .await?;
     step("add an account and link it, offline");
-    add_and_link(&app, "Toko Cabang").await?;
-    let card = "[data-testid=account-card]";
-    app.element(&format!("{card}[data-status=disconnected]"))
-        .await?;
+    add_and_link(&app).await?;
     app.wait_for_text_that(
-        &format!("{card} [role=status]"),
+        "[data-testid=link-panel] [role=status]",
         "that WhatsApp cannot be reached, and when the next attempt is",
         |t| t.starts_with("Cannot reach WhatsApp. Next attempt "),
     )
     .await?;
     app.screenshot("account-offline").await?;
 
-    step("\"Reconnect now\" tries at once instead of waiting for the next attempt");
+    step("\"Try again\" tries at once instead of waiting for the next attempt");
     let next_attempt = || -> Option<i64> {
         let store = Store::open_in(dir.path()).ok()?;
         match store.list_accounts().ok()?.first()?.status {
@@ -160,11 +168,16 @@ async fn offline_link() -> Result {
         }
     };
     let before = next_attempt().ok_or("not disconnected")?;
-    app.click("[data-testid=reconnect]").await?;
+    app.click("[data-testid=link-panel] [data-testid=relink]")
+        .await?;
     wait_until(Duration::from_secs(20), "a new attempt", || {
         next_attempt().is_some_and(|at| at != before)
     })?;
-    app.element(&format!("{card}[data-status=disconnected]"))
+    app.element("[data-testid=link-panel] [data-testid=relink]")
+        .await?;
+    step("Cancel: the card offers Link again");
+    app.click("[data-testid=cancel-link]").await?;
+    app.element("[data-testid=account-card][data-status=unlinked] [data-testid=link]")
         .await?;
     app.close().await
 }

@@ -68,7 +68,7 @@ async fn import_and_save() -> Result {
     app.click("[data-tab=invalid]").await?;
     app.wait_for_text(
         "[data-testid=preview] tbody tr:nth-child(1) td:nth-child(3)",
-        "not a phone number: it contains letters or symbols",
+        "Not a phone number: it contains letters or symbols.",
     )
     .await?;
     app.click("[data-tab=overridden]").await?;

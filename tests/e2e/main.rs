@@ -11,6 +11,7 @@ mod first_run;
 mod harness;
 mod idle;
 mod import;
+mod language;
 mod linking;
 mod owner;
 mod progress;

@@ -1,6 +1,7 @@
-//! Scheduling through the real app: a weekly blast in Asia/Jakarta (its next
-//! run shown in the schedule's zone, edited, paused and resumed), a blast
-//! scheduled from New blast, and starting at login.
+//! Scheduling through the real app: a weekly blast in Asia/Jakarta (only the
+//! fields a weekly rule needs, its next run shown in the schedule's zone as
+//! WIB, edited, paused, resumed and deleted), a blast scheduled from New
+//! blast, and starting at login.
 
 use std::sync::Arc;
 
@@ -37,9 +38,14 @@ async fn weekly_schedule() -> Result {
     prepare(dir.path())?;
     let list = dir.path().join("pelanggan-minggu-ini.csv");
     std::fs::write(&list, "Nama,HP\nDewi,0812 1111 0001\n")?;
+    // The first schedule switches Start at login on: under this home.
+    let home = tempfile::tempdir()?;
     let app = App::launch_with(
         dir.path(),
-        vec![("BLASTDESK_PICK_FILES".into(), list.as_os_str().to_owned())],
+        vec![
+            ("BLASTDESK_PICK_FILES".into(), list.as_os_str().to_owned()),
+            ("HOME".into(), home.path().as_os_str().to_owned()),
+        ],
     )
     .await?;
     app.click("#nav a[data-screen=schedules]").await?;
@@ -53,30 +59,46 @@ async fn weekly_schedule() -> Result {
         .await?
         .send_keys("Halo {Nama}")
         .await?;
+    // Only the fields a repeat needs: a weekly one has days and a time.
     app.element("#schedule-repeat")
         .await?
-        .send_keys("Every week")
+        .select_by_value("weekly")
         .await?;
+    app.element("[data-testid=schedule-form] [data-testid=rule-fields][data-repeat=weekly]")
+        .await?;
+    assert!(
+        app.client
+            .find(fantoccini::Locator::Css(
+                "[data-testid=schedule-form] #schedule-date"
+            ))
+            .await
+            .is_err(),
+        "no date for a weekly schedule"
+    );
     app.click("[data-testid=schedule-form] input[data-weekday='1']")
         .await?;
     app.click("[data-testid=schedule-form] input[data-weekday='4']")
         .await?;
-    let zone = app.element("#schedule-zone").await?;
-    zone.clear().await?;
-    zone.send_keys("Asia/Jakarta").await?;
+    // A 24-hour time, written either way; the zone picked from a list.
+    app.replace_text("#schedule-time", "09.00").await?;
+    app.element("#schedule-zone")
+        .await?
+        .select_by_value("Asia/Jakarta")
+        .await?;
     app.click("[data-testid=save-schedule]").await?;
 
     let card = "[data-testid=schedule-card]";
     app.wait_for_text(
-        &format!("{card} p"),
-        "Every Mon, Thu at 09:00 (Asia/Jakarta)",
+        &format!("{card} [data-testid=schedule-rule]"),
+        "Every Mon, Thu at 09:00 WIB",
     )
     .await?;
     let next = app.text(&format!("{card} [data-testid=next-run]")).await?;
     assert!(
-        next.starts_with("Next run: ") && next.contains("(Asia/Jakarta)"),
+        next.starts_with("Next run: ") && next.contains("WIB"),
         "{next}"
     );
+    app.element("[data-testid=login-notice]").await?;
     app.screenshot("schedules").await?;
 
     let store = Store::open_in(dir.path())?;
@@ -108,8 +130,8 @@ async fn weekly_schedule() -> Result {
     .await?;
     app.click("[data-testid=save-schedule]").await?;
     app.wait_for_text(
-        &format!("{card} p"),
-        "Every Mon, Thu at 10:30 (Asia/Jakarta)",
+        &format!("{card} [data-testid=schedule-rule]"),
+        "Every Mon, Thu at 10:30 WIB",
     )
     .await?;
     let edited = &store.list_schedules()?[0];
@@ -124,6 +146,14 @@ async fn weekly_schedule() -> Result {
     app.click(&format!("{card} [data-testid=resume-schedule]"))
         .await?;
     app.element(&format!("{card}[data-enabled=true]")).await?;
+
+    // Deleting asks first, in the app's own dialog.
+    app.click(&format!("{card} [data-testid=delete-schedule]"))
+        .await?;
+    app.confirm_dialog("delete-schedule").await?;
+    app.element("main[data-screen=schedules] [data-testid=empty-state]")
+        .await?;
+    assert!(store.list_schedules()?.is_empty());
     app.close().await
 }
 
@@ -135,7 +165,12 @@ async fn new_blast_can_be_scheduled_instead_of_sent_now() -> Result {
 async fn schedule_from_new_blast() -> Result {
     let dir = tempfile::tempdir()?;
     prepare(dir.path())?;
-    let app = App::launch(dir.path()).await?;
+    let home = tempfile::tempdir()?;
+    let app = App::launch_with(
+        dir.path(),
+        vec![("HOME".into(), home.path().as_os_str().to_owned())],
+    )
+    .await?;
     app.click("#nav a[data-screen=new-blast]").await?;
     app.click("[data-testid=blast-audiences] input[value=Pelanggan]")
         .await?;
@@ -144,18 +179,20 @@ async fn schedule_from_new_blast() -> Result {
     let day = (chrono::Utc::now() + chrono::Duration::days(2))
         .format("%Y-%m-%d")
         .to_string();
+    app.click("[data-testid=when-schedule]").await?;
     // Date inputs take their value from script: WebDriver typing into them is locale-bound.
     app.client
         .execute(
-            "const input = document.querySelector('[data-testid=schedule-date]'); input.value = arguments[0];",
+            "document.querySelector('[data-testid=schedule-date]').value = arguments[0];",
             vec![serde_json::Value::from(day.clone())],
         )
         .await?;
+    app.replace_text("[data-testid=schedule-time]", "09:00")
+        .await?;
     app.click("[data-testid=schedule-blast]").await?;
-    app.wait_for_text(
-        "[data-testid=schedule-card] p",
-        &format!("Once, on {day} at 09:00 (Asia/Jakarta)"),
-    )
+    app.wait_for_text_that("[data-testid=schedule-rule]", "the rule in words", |t| {
+        t.starts_with("Once, on ") && t.ends_with(" at 09:00 WIB")
+    })
     .await?;
     let store = Store::open_in(dir.path())?;
     let schedule = &store.list_schedules()?[0];

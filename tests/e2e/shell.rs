@@ -35,7 +35,7 @@ const SCREENS: &[(&str, &str, &str, &str)] = &[
         "accounts",
         "Accounts",
         "[data-testid=empty-state] h2",
-        "No WhatsApp account linked yet",
+        "Link your WhatsApp",
     ),
     (
         "audiences",
@@ -63,7 +63,13 @@ const SCREENS: &[(&str, &str, &str, &str)] = &[
         "[data-testid=empty-state] h2",
         "Nothing scheduled",
     ),
-    ("settings", "Settings", "[data-testid=count-dnc]", "3"),
+    // What is stored is behind Advanced (opened below).
+    (
+        "settings",
+        "Settings",
+        "[data-testid=advanced] .advanced-title",
+        "Advanced",
+    ),
 ];
 
 #[tokio::test(flavor = "multi_thread")]
@@ -92,7 +98,9 @@ async fn navigation() -> Result {
         app.screenshot(id).await?;
     }
 
-    // The Settings screen shows what the Rust commands returned.
+    // The Settings screen shows what the Rust commands returned, under Advanced.
+    app.click("[data-testid=advanced] summary").await?;
+    app.wait_for_text("[data-testid=count-dnc]", "3").await?;
     assert_eq!(
         app.text("[data-testid=data-dir]").await?,
         dir.path().display().to_string()

@@ -64,11 +64,9 @@ async fn link_through_the_server() -> Result {
         server.add_customer(phone)?;
     }
 
-    step("add an account and link it: the window shows the server's QR code");
+    step("link WhatsApp in one click: the window shows the server's QR code");
     app.click("#nav a[data-screen=accounts]").await?;
-    app.type_into("#account-name", "Toko Pusat").await?;
-    app.click("[data-testid=add-account] button[type=submit]")
-        .await?;
+    app.click("[data-testid=link-whatsapp]").await?;
     app.element("[data-testid=qr]").await?;
     let payload = app
         .client
@@ -81,14 +79,22 @@ async fn link_through_the_server() -> Result {
     assert!(payload.split(',').count() >= 4, "a QR payload: {payload:?}");
 
     step("the phone scans it: the account connects after the restart");
+    server.set_profile_name(PHONE, "Toko Pusat")?;
     server.scan(&payload, PHONE)?;
     let card = "[data-testid=account-card]";
     app.element(&format!("{card}[data-status=connected]"))
         .await?;
-    app.wait_for_text_that(&format!("{card} .muted"), "the linked number", |t| {
-        t.starts_with(PHONE)
-    })
+    app.wait_for_text_that(
+        &format!("{card} [data-testid=account-where]"),
+        "the linked number",
+        |t| t.starts_with(PHONE),
+    )
     .await?;
+    step("named as on the phone, in one click");
+    app.click("[data-testid=link-success] [data-testid=accept-name][data-name='Toko Pusat']")
+        .await?;
+    app.wait_for_text(&format!("{card} h2"), "Toko Pusat")
+        .await?;
     let intents: Vec<Option<Intent>> = server.connections().into_iter().map(|c| c.intent).collect();
     assert_eq!(intents.first(), Some(&Some(Intent::Register)));
     assert!(

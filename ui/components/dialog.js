@@ -18,7 +18,11 @@ export function ask({ title, body, confirm, cancel = t("Cancel"), danger = false
       dialog.remove();
       resolve(answer);
     };
-    const cancelButton = h("button", { class: "button", attrs: { type: "button" }, dataset: { testid: "dialog-cancel" }, on: { click: () => finish(false) } }, cancel);
+    const cancelButton = h(
+      "button",
+      { class: "button", attrs: { type: "button" }, dataset: { testid: "dialog-cancel" }, on: { click: () => finish(false) } },
+      cancel,
+    );
     const dialog = h(
       "dialog",
       { class: "card stack app-dialog", attrs: { "aria-labelledby": "app-dialog-title" }, dataset: { testid: "dialog", kind } },
@@ -28,7 +32,16 @@ export function ask({ title, body, confirm, cancel = t("Cancel"), danger = false
         "div",
         { class: "row dialog-actions" },
         cancelButton,
-        h("button", { class: danger ? "button danger" : "button primary", attrs: { type: "button" }, dataset: { testid: "dialog-confirm" }, on: { click: () => finish(true) } }, confirm),
+        h(
+          "button",
+          {
+            class: danger ? "button danger" : "button primary",
+            attrs: { type: "button" },
+            dataset: { testid: "dialog-confirm" },
+            on: { click: () => finish(true) },
+          },
+          confirm,
+        ),
       ),
     );
     // Escape closes the dialog: that is a "no".

@@ -1,3 +1,28 @@
 // Bahasa Indonesia for the window's linking texts (see i18n.js and tests/i18n.rs).
 export default {
-};
+  "Link WhatsApp": "Tautkan WhatsApp",
+  "Link your WhatsApp": "Tautkan WhatsApp Anda",
+  "Link another WhatsApp number": "Tautkan nomor WhatsApp lain",
+  "Link": "Tautkan",
+  "Tap Menu ⋮ (Android) or Settings (iPhone).": "Ketuk Menu ⋮ (Android) atau Setelan (iPhone).",
+  "Tap Linked devices.": "Ketuk Perangkat tertaut.",
+  "Tap Link a device.": "Ketuk Tautkan perangkat.",
+  "Point your phone at this screen to scan the code.": "Arahkan ponsel Anda ke layar ini untuk memindai kodenya.",
+  "Tap Link with phone number instead, then type the code shown here.": "Ketuk Tautkan dengan nomor telepon saja, lalu ketik kode yang tampil di sini.",
+  "Link with phone number instead": "Tautkan dengan nomor telepon saja",
+  "Link with a QR code instead": "Tautkan dengan kode QR saja",
+  "Type this code on your phone:": "Ketik kode ini di ponsel Anda:",
+  "Scanned. Finishing the link…": "Sudah dipindai. Menyelesaikan penautan…",
+  "Try again": "Coba lagi",
+  "Linked: {phone}": "Tertaut: {phone}",
+  "Blastdesk sends from this number now, at a safe pace.": "Blastdesk kini mengirim dari nomor ini, dengan kecepatan yang aman.",
+  "Create your first blast": "Buat blast pertama Anda",
+  "Name it “{name}”": "Beri nama “{name}”",
+  "Done": "Selesai",
+  "Rehearsal (practice, sends nothing)": "Uji coba (latihan, tidak mengirim apa pun)",
+  "Always ready under New blast, to try a blast without sending anything.": "Selalu siap di Blast baru, untuk mencoba blast tanpa mengirim apa pun.",
+  "Linking…": "Menautkan…",
+  "Link failed": "Gagal ditautkan",
+  "WhatsApp numbers": "Nomor WhatsApp",
+  "Scan a QR code with WhatsApp on your phone (Linked devices › Link a device), or use a pairing code. Your messages go from your own number.": "Pindai kode QR dengan WhatsApp di ponsel Anda (Perangkat tertaut › Tautkan perangkat), atau pakai kode penautan. Pesan Anda dikirim dari nomor Anda sendiri."
+}

@@ -2,8 +2,12 @@
 // audiences), preview exactly who will be reached, and save the result.
 
 import { api, ApiError } from "../api.js";
-import { N_, locale, t } from "../i18n.js";
+import { N_, t } from "../i18n.js";
 import { count, emptyState, errorPanel, h, plural, present, screenHeader } from "../view.js";
+import { formatTime } from "../format.js";
+import { rowText } from "../reasons.js";
+import { ask } from "../components/dialog.js";
+import { audienceChoice, fileChips } from "../components/recipient-chooser.js";
 
 const TABS = [
   { id: "recipients", label: N_("Recipients") },
@@ -115,59 +119,28 @@ function dropZone() {
 }
 
 function chosenFiles() {
-  if (session.files.length === 0) return null;
-  return h(
-    "ul",
-    { class: "chips", attrs: { "aria-label": t("Chosen files") } },
-    session.files.map((file, index) =>
-      h(
-        "li",
-        { class: "chip" },
-        h("span", { text: `${index + 1}. ${file.name}` }),
-        h(
-          "button",
-          {
-            class: "chip-remove",
-            attrs: { type: "button", "aria-label": t("Remove {file}", { file: file.name }) },
-            on: {
-              click: () => {
-                session.files = session.files.filter((f) => f.id !== file.id);
-                runPreview();
-              },
-            },
-          },
-          "×",
-        ),
-      ),
-    ),
-  );
+  return fileChips({
+    files: session.files,
+    numbered: true,
+    onRemove: (file) => {
+      session.files = session.files.filter((f) => f.id !== file.id);
+      runPreview();
+    },
+  });
 }
 
 function audiencePicker(saved) {
   if (!saved?.length) return null;
-  return h(
-    "fieldset",
-    { class: "audience-picker" },
-    h("legend", { text: t("Include saved audiences (files take precedence over them)") }),
-    saved.map((audience) =>
-      h(
-        "label",
-        { class: "check" },
-        h("input", {
-          attrs: { type: "checkbox", checked: session.audiences.has(audience.name) ? "" : undefined },
-          dataset: { audience: audience.name },
-          on: {
-            change: (event) => {
-              if (event.target.checked) session.audiences.add(audience.name);
-              else session.audiences.delete(audience.name);
-              runPreview();
-            },
-          },
-        }),
-        h("span", { text: `${audience.name} (${plural(audience.contacts, "contact")})` }),
-      ),
-    ),
-  );
+  return audienceChoice({
+    saved,
+    chosen: session.audiences,
+    legend: t("Include saved audiences (files take precedence over them)"),
+    onToggle: (name, checked) => {
+      if (checked) session.audiences.add(name);
+      else session.audiences.delete(name);
+      runPreview();
+    },
+  });
 }
 
 function mappingQuestion(result) {
@@ -221,12 +194,24 @@ function table(headers, rows) {
     h(
       "table",
       {},
-      h("thead", {}, h("tr", {}, headers.map((text) => h("th", { attrs: { scope: "col" }, text })))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          headers.map((text) => h("th", { attrs: { scope: "col" }, text })),
+        ),
+      ),
       h(
         "tbody",
         {},
         rows.map((cells) =>
-          h("tr", {}, cells.map((cell) => (cell instanceof Node ? h("td", {}, cell) : h("td", { text: cell })))),
+          h(
+            "tr",
+            {},
+            cells.map((cell) => (cell instanceof Node ? h("td", {}, cell) : h("td", { text: cell }))),
+          ),
         ),
       ),
     ),
@@ -255,7 +240,7 @@ function tabPanel(view) {
     case "invalid":
       return table(
         [t("Where"), t("Value"), t("Why it cannot be used")],
-        view.invalid.map((row) => [sourceText(row.source), row.value, row.reason]),
+        view.invalid.map((row) => [sourceText(row.source), row.value, rowText(row.code, row.reason)]),
       );
     case "overridden":
       return table(
@@ -312,7 +297,9 @@ function previewView(view) {
     total === 0
       ? h("p", { class: "muted empty-tab", text: t("Nothing here.") })
       : h("div", { attrs: { role: "tabpanel" } }, tabPanel(view)),
-    shown < total ? h("p", { class: "muted", text: t("Showing the first {shown} of {total}.", { shown: count(shown), total: count(total) }) }) : null,
+    shown < total
+      ? h("p", { class: "muted", text: t("Showing the first {shown} of {total}.", { shown: count(shown), total: count(total) }) })
+      : null,
     saveForm(view),
   );
 }
@@ -320,7 +307,10 @@ function previewView(view) {
 /** Which sheet and columns a file was read with; another sheet can be chosen. */
 function fileNote(file, chosen) {
   const text =
-    t("{file}: phone numbers in column {column}", { file: `${file.file}${file.sheet ? ` › ${file.sheet}` : ""}`, column: file.phoneColumn.letter }) +
+    t("{file}: phone numbers in column {column}", {
+      file: `${file.file}${file.sheet ? ` › ${file.sheet}` : ""}`,
+      column: file.phoneColumn.letter,
+    }) +
     (file.phoneColumn.header ? ` (“${file.phoneColumn.header}”)` : "") +
     (file.headerRow ? t(", header on row {row}", { row: file.headerRow }) : t(", no header row")) +
     (file.foundBy === "content" ? t(" — recognised by its values") : "");
@@ -357,7 +347,10 @@ function saveForm(view) {
   const save = async (replace) => {
     try {
       const info = await api.saveAudience(session.saveName, replace);
-      session.saveMessage = { kind: "ok", text: t("Saved “{name}” with {contacts}.", { name: info.name, contacts: plural(info.contacts, "contact") }) };
+      session.saveMessage = {
+        kind: "ok",
+        text: t("Saved “{name}” with {contacts}.", { name: info.name, contacts: plural(info.contacts, "contact") }),
+      };
     } catch (error) {
       const e = ApiError.from(error);
       session.saveMessage = { kind: e.code === "audience_exists" ? "exists" : "error", text: e.message };
@@ -394,11 +387,7 @@ function saveForm(view) {
           { class: `save-message ${session.saveMessage.kind}`, attrs: { role: "status" }, dataset: { testid: "save-message" } },
           session.saveMessage.text,
           session.saveMessage.kind === "exists"
-            ? h(
-                "button",
-                { class: "button link", attrs: { type: "button" }, on: { click: () => save(true) } },
-                t("Replace it"),
-              )
+            ? h("button", { class: "button link", attrs: { type: "button" }, on: { click: () => save(true) } }, t("Replace it"))
             : null,
         )
       : null,
@@ -430,7 +419,9 @@ function savedList(audiences) {
   if (!audiences?.length) {
     return emptyState({
       title: t("No saved audiences yet"),
-      body: t("Import a customer list above to see exactly who can be reached, which rows have problems, and which duplicates were merged. Save it as an audience to reuse it."),
+      body: t(
+        "Import a customer list above to see exactly who can be reached, which rows have problems, and which duplicates were merged. Save it as an audience to reuse it.",
+      ),
       points: [
         t("Phone numbers in any format are tidied into one form"),
         t("Rows that cannot be used are listed with the reason"),
@@ -438,7 +429,6 @@ function savedList(audiences) {
       ],
     });
   }
-  const updated = new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" });
   return h(
     "section",
     { class: "card" },
@@ -449,10 +439,10 @@ function savedList(audiences) {
       audiences.map((audience) =>
         h(
           "li",
-          { class: "list-row" },
+          { class: "list-row audience-row" },
           h("span", { class: "list-title", text: audience.name }),
           h("span", { class: "muted", text: plural(audience.contacts, "contact") }),
-          h("span", { class: "muted", text: t("Updated {time}", { time: updated.format(new Date(audience.updatedAt)) }) }),
+          h("span", { class: "muted", text: t("Updated {time}", { time: formatTime(audience.updatedAt) }) }),
           h(
             "button",
             {
@@ -461,7 +451,17 @@ function savedList(audiences) {
               dataset: { testid: "delete-audience" },
               on: {
                 click: async () => {
-                  if (!confirm(t("Delete the audience “{name}”? Blasts made from it keep their recipients; schedules that send to it will skip their runs.", { name: audience.name }))) return;
+                  const sure = await ask({
+                    title: t("Delete {name}", { name: audience.name }),
+                    body: t(
+                      "Delete the audience “{name}”? Blasts made from it keep their recipients; schedules that send to it will skip their runs.",
+                      { name: audience.name },
+                    ),
+                    confirm: t("Delete"),
+                    danger: true,
+                    kind: "delete-audience",
+                  });
+                  if (!sure) return;
                   try {
                     await api.deleteAudience(audience.name);
                     session.audiences.delete(audience.name);
@@ -493,9 +493,7 @@ async function refreshSaved() {
 
 function update() {
   if (!mounted) return;
-  mounted.root.replaceChildren(
-    ...present(importCard(mounted.saved), resultView(), savedList(mounted.saved)),
-  );
+  mounted.root.replaceChildren(...present(importCard(mounted.saved), resultView(), savedList(mounted.saved)));
 }
 
 export default {

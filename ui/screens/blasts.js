@@ -1,15 +1,27 @@
-// Blasts: every blast with live progress (from the engine's events), pause,
-// resume, cancel, the decision about messages of unknown fate, and the
-// per-recipient report with export.
+// Blasts: every blast with its progress at a glance (a stacked bar, a chart
+// of sends over time, a sentence saying where it is, a countdown to the
+// next message), pause, resume, cancel, the decision about messages of
+// unknown fate, and the per-recipient report with filters and export.
+//
+// The parts live in blasts/: progress-bar.js, chart.js, state-line.js,
+// report.js. Live updates come from the engine's events; the list is read
+// again now and then while something can still change (a missed event, a
+// receipt that arrives after the blast finished).
 
 import { N_, t } from "../i18n.js";
 import { api, ApiError } from "../api.js";
+import { formatTime } from "../format.js";
+import { ask } from "../components/dialog.js";
 import { count, emptyState, errorPanel, h, plural, present, screenHeader } from "../view.js";
-import { WAIT_REASONS, formatTime } from "./pacing-view.js";
+import { progressBar } from "./blasts/progress-bar.js";
+import { sendChart } from "./blasts/chart.js";
+import { countdown, stateLine, tickCountdowns } from "./blasts/state-line.js";
+import { reportView } from "./blasts/report.js";
 
 const live = new Map(); // blastId -> {perHour, finishEstimateMs, waiting: {untilMs, reason}}
+const timelines = new Map(); // blastId -> {minutes, readAt}
 let blasts = [];
-let openReport = null; // {blastId, view} or {blastId, error}
+let openReport = null; // {blastId, view, error, filter}
 let notice = null; // {kind, text}
 let root = null;
 
@@ -19,12 +31,6 @@ const STATE_LABELS = {
   paused: N_("Paused"),
   cancelled: N_("Cancelled"),
   completed: N_("Complete"),
-};
-
-/** Pause reasons without details, by code, so they can be shown translated. */
-const PAUSES = {
-  paused_by_you: N_("Paused by you."),
-  restored: N_("Restored from a backup. Messages may have gone out after the backup was taken that Blastdesk cannot know of: check the blast, then resume it."),
 };
 
 function byId(id) {
@@ -50,23 +56,31 @@ api.on("engine", (event) => {
       break;
     case "delivery":
       info.waiting = null;
+      refreshTimeline(event.blastId);
       break;
     case "blastStarted":
       if (blast) blast.state = "running";
       break;
     case "blastCompleted":
-      if (blast) Object.assign(blast, { state: "completed", counts: event.counts });
+      if (blast) Object.assign(blast, { state: "completed", counts: event.counts, completedAt: blast.completedAt ?? Date.now() });
       info.waiting = null;
+      refreshTimeline(event.blastId, true);
+      // The summary says how many can be sent again.
+      if (root?.isConnected) reload();
       break;
     case "blastCancelled":
       if (blast) Object.assign(blast, { state: "cancelled", counts: event.counts });
+      info.waiting = null;
+      if (root?.isConnected) reload();
       break;
     case "blastPaused":
       if (blast) Object.assign(blast, { state: "paused", pauseCode: event.code, pauseReason: event.reason });
       info.waiting = null;
       break;
     case "needsDecision":
-      if (blast) Object.assign(blast, { state: "paused", pauseCode: "needs_decision" });
+      if (blast)
+        Object.assign(blast, { state: "paused", pauseCode: "needs_decision", counts: { ...blast.counts, unknown: event.unknown } });
+      info.waiting = null;
       break;
   }
   live.set(event.blastId, info);
@@ -83,13 +97,43 @@ async function reload() {
   update();
 }
 
+/** A blast whose chart is drawn: sending, paused, or with its report open. */
+function charted(blast) {
+  return blast.state === "running" || blast.state === "queued" || blast.state === "paused" || openReport?.blastId === blast.id;
+}
+
+/** Reads a blast's per-minute sends again (at most every few seconds unless `now`). */
+const TIMELINE_EVERY_MS = 5_000;
+async function refreshTimeline(blastId, now = false) {
+  const known = timelines.get(blastId);
+  if (known?.loading) return;
+  if (!now && known && Date.now() - known.readAt < TIMELINE_EVERY_MS) return;
+  timelines.set(blastId, { ...(known ?? { minutes: [] }), loading: true });
+  try {
+    const timeline = await api.blastTimeline(blastId);
+    timelines.set(blastId, { minutes: timeline.minutes, readAt: Date.now() });
+  } catch {
+    timelines.set(blastId, { ...(known ?? { minutes: [] }), readAt: Date.now() }); // tried again later
+  }
+  updateCard(blastId);
+}
+
 /**
- * While a blast is sending, the list is also read again now and then, and
- * the cards that changed are redrawn: the live events are the fast path,
- * this makes sure a missed one is caught up.
+ * While a blast can still change, the list is also read again now and then
+ * and the cards that changed are redrawn: the live events are the fast
+ * path, this catches up a missed one, and the receipts (delivered, read)
+ * that WhatsApp sends after a blast has finished.
  */
 const CATCH_UP_MS = 10_000;
+const RECEIPTS_FOR_MS = 24 * 3600 * 1000;
 let catchUp = null;
+let ticker = null;
+
+function changing(blast, nowMs = Date.now()) {
+  if (blast.state === "running" || blast.state === "queued") return true;
+  const finishedLately = blast.completedAt && nowMs - blast.completedAt < RECEIPTS_FOR_MS;
+  return !blast.simulated && blast.counts.sent > (blast.receipts?.read ?? 0) && Boolean(finishedLately);
+}
 
 async function catchUpWithStore() {
   if (!root?.isConnected) {
@@ -97,7 +141,7 @@ async function catchUpWithStore() {
     catchUp = null;
     return;
   }
-  if (!blasts.some((b) => b.state === "running" || b.state === "queued")) return;
+  if (!blasts.some((b) => changing(b))) return;
   let fresh;
   try {
     fresh = await api.listBlasts();
@@ -110,14 +154,16 @@ async function catchUpWithStore() {
   }
   const shown = new Map(blasts.map((b) => [b.id, b]));
   blasts = fresh;
+  const same = (a, b) =>
+    a &&
+    a.state === b.state &&
+    JSON.stringify([a.counts, a.receipts, a.resendable]) === JSON.stringify([b.counts, b.receipts, b.resendable]);
   for (const blast of fresh) {
-    const before = shown.get(blast.id);
-    const same = before && before.state === blast.state && JSON.stringify(before.counts) === JSON.stringify(blast.counts);
-    if (!same) updateCard(blast.id);
+    if (!same(shown.get(blast.id), blast)) updateCard(blast.id);
   }
 }
 
-async function act(blastId, action) {
+async function act(action) {
   notice = null;
   try {
     await action();
@@ -127,67 +173,72 @@ async function act(blastId, action) {
   await reload();
 }
 
-function stat(label, value, key) {
-  return h(
-    "div",
-    { class: "stat" },
-    h("span", { class: "stat-value", dataset: { testid: `count-${key}` }, text: count(value) }),
-    h("span", { class: "stat-label", text: label }),
-  );
+async function cancel(blast) {
+  const c = blast.counts;
+  // Messages of unknown fate are not sent either once it is cancelled.
+  const pending = c.queued + c.sending + c.retryWait + c.unknown;
+  const yes = await ask({
+    kind: "cancel-blast",
+    title: t("Cancel the blast?"),
+    body: t("Cancel “{name}”? The {pending} not sent yet will not be sent.", { name: blast.name, pending: plural(pending, "message") }),
+    confirm: t("Cancel the blast"),
+    cancel: t("Keep sending"),
+    danger: true,
+  });
+  if (yes) await act(() => api.cancelBlast(blast.id));
+}
+
+async function resend(blast) {
+  const n = blast.resendable;
+  const yes = await ask({
+    kind: "resend",
+    title: t("Send “{name}” again?", { name: blast.name }),
+    body: t(
+      "A new blast goes to the {recipients} whose message failed or whose fate is unknown. Those of unknown fate may have received it already.",
+      { recipients: plural(n, "recipient") },
+    ),
+    confirm: t("Send again to {recipients}", { recipients: plural(n, "recipient") }),
+  });
+  if (!yes) return;
+  await act(async () => {
+    const resent = await api.resendBlast(blast.id);
+    notice = {
+      kind: "ok",
+      text: t("Sending again to {recipients} as a new blast.", { recipients: plural(resent.recipients, "recipient") }),
+    };
+  });
+  if (openReport?.blastId === blast.id) openReport = null;
+  update();
 }
 
 function card(blast) {
   const c = blast.counts;
   const info = live.get(blast.id) ?? {};
-  const done = c.sent + c.failed + c.skipped;
-  const pending = c.queued + c.sending + c.retryWait;
-  const percent = c.total ? Math.round((done / c.total) * 100) : 0;
   const active = blast.state === "running" || blast.state === "queued";
   const finished = blast.state === "completed" || blast.state === "cancelled";
-  const again = blast.resendable;
   const button = (text, testid, onClick, extra = "") =>
     h("button", { class: `button ${extra}`.trim(), attrs: { type: "button" }, dataset: { testid }, on: { click: onClick } }, text);
-  const lines = present(
-    active && info.waiting
-      ? h("p", { class: "muted", dataset: { testid: "waiting" }, text: t("Next message at {time}: {reason}.", { time: formatTime(info.waiting.untilMs, blast.timeZone), reason: t(WAIT_REASONS[info.waiting.reason] ?? info.waiting.reason) }) })
-      : null,
-    active && info.finishEstimateMs
-      ? h("p", { class: "muted", dataset: { testid: "finish" }, text: info.perHour ? t("Estimated finish {time} · {n} an hour.", { time: formatTime(info.finishEstimateMs, blast.timeZone), n: count(info.perHour) }) : t("Estimated finish {time}.", { time: formatTime(info.finishEstimateMs, blast.timeZone) }) })
-      : null,
-    blast.state === "paused" && blast.pauseReason
-      ? h("p", { class: "pause-reason", attrs: { role: "status" }, dataset: { testid: "pause-reason", code: blast.pauseCode ?? "" }, text: PAUSES[blast.pauseCode] ? t(PAUSES[blast.pauseCode]) : blast.pauseReason })
-      : null,
-  );
   const actions = present(
-    active ? button(t("Pause"), "pause", () => act(blast.id, () => api.pauseBlast(blast.id))) : null,
+    active ? button(t("Pause"), "pause", () => act(() => api.pauseBlast(blast.id))) : null,
     blast.state === "paused" && blast.pauseCode !== "needs_decision"
-      ? button(t("Resume"), "resume", () => act(blast.id, () => api.resumeBlast(blast.id)), "primary")
+      ? button(t("Resume"), "resume", () => act(() => api.resumeBlast(blast.id)), "primary")
       : null,
     blast.pauseCode === "needs_decision" && blast.state === "paused"
       ? [
-          button(t("Send the {unknown} again", { unknown: plural(c.unknown, "unknown one") }), "resend-unknown", () => act(blast.id, () => api.decideUnknown(blast.id, true))),
-          button(t("Leave them unsent"), "leave-unknown", () => act(blast.id, () => api.decideUnknown(blast.id, false))),
+          button(t("Send the {unknown} again", { unknown: plural(c.unknown, "unknown one") }), "resend-unknown", () =>
+            act(() => api.decideUnknown(blast.id, true)),
+          ),
+          button(t("Leave them unsent"), "leave-unknown", () => act(() => api.decideUnknown(blast.id, false))),
         ]
       : null,
-    active || blast.state === "paused"
-      ? button(t("Cancel"), "cancel", () => {
-          if (confirm(t("Cancel “{name}”? The {pending} not sent yet will not be sent.", { name: blast.name, pending: plural(pending, "message") }))) {
-            act(blast.id, () => api.cancelBlast(blast.id));
-          }
-        }, "danger")
-      : null,
-    finished && again > 0
-      ? button(t("Send again to {n} (failed or unknown)", { n: count(again) }), "resend", () => {
-          if (confirm(t("Send “{name}” again to the {n} whose message failed or whose fate is unknown? It goes as a new blast; some may have received it already.", { name: blast.name, n: count(again) }))) {
-            act(blast.id, async () => {
-              const resent = await api.resendBlast(blast.id);
-              notice = { kind: "ok", text: t("Sending again to {recipients} as a new blast.", { recipients: plural(resent.recipients, "recipient") }) };
-            });
-          }
-        })
+    active || blast.state === "paused" ? button(t("Cancel"), "cancel", () => cancel(blast), "danger") : null,
+    finished && blast.resendable > 0
+      ? button(t("Send again to {n} (failed or unknown)", { n: count(blast.resendable) }), "resend", () => resend(blast))
       : null,
     button(openReport?.blastId === blast.id ? t("Hide report") : t("Report"), "report", () => toggleReport(blast.id)),
   );
+  const timeline = timelines.get(blast.id);
+  if (charted(blast) && !timeline && c.sent + c.failed > 0) queueMicrotask(() => refreshTimeline(blast.id, true));
   return h(
     "article",
     { class: "card blast", dataset: { testid: "blast-card", blastId: String(blast.id), state: blast.state } },
@@ -195,79 +246,35 @@ function card(blast) {
       "header",
       { class: "row" },
       h("h2", { text: blast.name }),
-      h("span", { class: `badge badge-${blast.state}`, dataset: { testid: "blast-state" }, text: t(STATE_LABELS[blast.state] ?? blast.state) }),
+      h("span", {
+        class: `badge badge-${blast.state}`,
+        dataset: { testid: "blast-state" },
+        text: t(STATE_LABELS[blast.state] ?? blast.state),
+      }),
       blast.simulated ? h("span", { class: "badge", text: t("Rehearsal") }) : null,
     ),
-    h("p", { class: "muted", text: t("From {account} · created {time}", { account: blast.accountName, time: formatTime(blast.createdAt) }) }),
-    h("progress", { attrs: { max: "100", value: String(percent), "aria-label": t("{percent}% done", { percent }) } }),
-    h(
-      "div",
-      { class: "stats" },
-      stat(t("sent"), c.sent, "sent"),
-      stat(t("failed"), c.failed, "failed"),
-      stat(t("skipped"), c.skipped, "skipped"),
-      stat(t("waiting"), pending, "pending"),
-      stat(t("unknown"), c.unknown, "unknown"),
-      stat(t("in all"), c.total, "total"),
-    ),
-    // WhatsApp's receipts, for real sends: how many arrived and were read.
-    !blast.simulated && c.sent
-      ? h("p", { class: "muted", dataset: { testid: "receipts" }, text: t("{delivered} of the {sent} sent arrived; {read} read.", { delivered: count(blast.receipts?.delivered ?? 0), sent: count(c.sent), read: count(blast.receipts?.read ?? 0) }) })
-      : null,
-    ...lines,
+    h("p", {
+      class: "muted",
+      text: t("From {account} · created {time}", {
+        account: blast.simulated ? t("Rehearsal") : blast.accountName,
+        time: formatTime(blast.createdAt, blast.timeZone),
+      }),
+    }),
+    stateLine(blast, info),
+    blast.state === "running" && info.waiting ? countdown(info.waiting) : null,
+    progressBar(blast),
+    charted(blast) && timeline ? sendChart(blast, timeline, active ? info.finishEstimateMs : null) : null,
     h("div", { class: "row actions" }, actions),
-    openReport?.blastId === blast.id ? report(blast) : null,
-  );
-}
-
-const OUTCOMES = {
-  pending: N_("Waiting"),
-  sent: N_("Sent"),
-  delivered: N_("Delivered"),
-  read: N_("Read"),
-  failed: N_("Failed"),
-  skipped: N_("Skipped"),
-  unknown: N_("Unknown"),
-};
-
-function report(blast) {
-  if (openReport.error) return errorPanel(openReport.error);
-  const view = openReport.view;
-  if (!view) return h("p", { class: "progress", text: t("Loading the report…") });
-  const when = (ms) => (ms ? formatTime(ms, blast.timeZone) : "");
-  return h(
-    "section",
-    { class: "report stack", dataset: { testid: "report" } },
-    h(
-      "div",
-      { class: "row" },
-      h("p", { class: "muted", text: view.total > view.rows.length ? t("The first {shown} of {total} recipients; the export has them all.", { shown: count(view.rows.length), total: count(view.total) }) : plural(view.total, "recipient") }),
-      h("button", { class: "button", attrs: { type: "button" }, dataset: { testid: "export" }, on: { click: () => exportReport(blast.id) } }, t("Export…")),
-    ),
-    h(
-      "div",
-      { class: "table-wrap" },
-      h(
-        "table",
-        { class: "preview" },
-        h("thead", {}, h("tr", {}, [t("Phone"), t("Outcome"), t("Reason"), t("Sent"), t("Message")].map((text) => h("th", { text })))),
-        h(
-          "tbody",
-          {},
-          view.rows.map((row) =>
-            h(
-              "tr",
-              { dataset: { outcome: row.outcome } },
-              h("td", { text: row.phone }),
-              h("td", { text: t(OUTCOMES[row.outcome] ?? row.outcome) }),
-              h("td", { text: row.errorDetail ?? "" }),
-              h("td", { text: when(row.sentAt) }),
-              h("td", { class: "message-cell", text: row.text ?? "" }),
-            ),
-          ),
-        ),
-      ),
-    ),
+    openReport?.blastId === blast.id
+      ? reportView(blast, openReport, {
+          setFilter: (filter) => {
+            openReport = { ...openReport, filter };
+            updateCard(blast.id);
+          },
+          exportReport: () => exportReport(blast.id),
+          resend: () => resend(blast),
+        })
+      : null,
   );
 }
 
@@ -276,14 +283,15 @@ async function toggleReport(blastId) {
     openReport = null;
     return update();
   }
-  openReport = { blastId, view: null };
+  openReport = { blastId, view: null, filter: "all" };
   update();
+  const opened = openReport;
   try {
-    openReport = { blastId, view: await api.blastReport(blastId) };
+    opened.view = await api.blastReport(blastId);
   } catch (error) {
-    openReport = { blastId, error: ApiError.from(error) };
+    opened.error = ApiError.from(error);
   }
-  update();
+  if (openReport === opened) update();
 }
 
 async function exportReport(blastId) {
@@ -297,10 +305,31 @@ async function exportReport(blastId) {
   update();
 }
 
+/**
+ * Redraws one card. The state line is the screen's one live region: the old
+ * element stays (with the new text), so a screen reader reads a change of
+ * state once, not every redraw.
+ */
 function updateCard(blastId) {
   const old = root?.querySelector(`[data-testid=blast-card][data-blast-id="${blastId}"]`);
   const blast = byId(blastId);
-  if (old && blast) old.replaceWith(card(blast));
+  if (!old || !blast) return;
+  const fresh = card(blast);
+  const oldLine = old.querySelector("[data-testid=state-line]");
+  const newLine = fresh.querySelector("[data-testid=state-line]");
+  if (oldLine && newLine) {
+    if (oldLine.textContent !== newLine.textContent) oldLine.textContent = newLine.textContent;
+    oldLine.className = newLine.className;
+    oldLine.dataset.code = newLine.dataset.code;
+    newLine.replaceWith(oldLine);
+  }
+  // Keep the keyboard where it was (a button of the card, a filter).
+  const active = old.contains(document.activeElement) ? document.activeElement.dataset : null;
+  old.replaceWith(fresh);
+  if (active?.testid) {
+    const filter = active.filter ? `[data-filter="${active.filter}"]` : "";
+    fresh.querySelector(`[data-testid="${active.testid}"]${filter}`)?.focus();
+  }
 }
 
 function render() {
@@ -309,11 +338,20 @@ function render() {
     { class: "stack" },
     screenHeader(t("Blasts"), t("Live progress, history and reports of your sends.")),
     ...present(
-      notice ? h("p", { class: `notice notice-${notice.kind}`, attrs: { role: notice.kind === "error" ? "alert" : "status" }, dataset: { testid: "notice" }, text: notice.text }) : null,
+      notice
+        ? h("p", {
+            class: `notice notice-${notice.kind}`,
+            attrs: { role: notice.kind === "error" ? "alert" : "status" },
+            dataset: { testid: "notice" },
+            text: notice.text,
+          })
+        : null,
       blasts.length === 0
         ? emptyState({
             title: t("No blasts yet"),
-            body: t("When you send a blast, its progress appears here live: sent, failed, skipped and waiting, with the expected finish time."),
+            body: t(
+              "When you send a blast, its progress appears here live: sent, failed, skipped and waiting, with the expected finish time.",
+            ),
             points: [
               t("Pause, resume or cancel at any time"),
               t("A per-customer report you can export to Excel"),
@@ -329,6 +367,15 @@ function update() {
   if (root?.isConnected) root.replaceChildren(render());
 }
 
+function tick() {
+  if (!root?.isConnected) {
+    clearInterval(ticker);
+    ticker = null;
+    return;
+  }
+  tickCountdowns(root);
+}
+
 export default {
   id: "blasts",
   get title() {
@@ -341,6 +388,7 @@ export default {
     } catch (error) {
       return errorPanel(ApiError.from(error));
     }
+    timelines.clear();
     root = h("div", {});
     root.replaceChildren(render());
     // The engine moved on while the list was being read: read it again
@@ -348,6 +396,8 @@ export default {
     if (eventsSeen !== seen) setTimeout(reload, 0);
     clearInterval(catchUp);
     catchUp = setInterval(catchUpWithStore, CATCH_UP_MS);
+    clearInterval(ticker);
+    ticker = setInterval(tick, 1000);
     return root;
   },
 };

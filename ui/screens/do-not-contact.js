@@ -3,6 +3,7 @@
 // words chosen here).
 
 import { api, ApiError } from "../api.js";
+import { ask } from "../components/dialog.js";
 import { N_, t } from "../i18n.js";
 import { count, emptyState, errorPanel, h, present, screenHeader } from "../view.js";
 import { formatTime } from "./pacing-view.js";
@@ -18,6 +19,7 @@ let words = "";
 let notice = null; // {kind, text}
 let typed = ""; // numbers typed and not added yet: kept when they are refused
 let root = null;
+let query = ""; // the search typed over the list
 
 async function reload() {
   try {
@@ -40,7 +42,16 @@ async function act(action, describe) {
 }
 
 const addedText = (r) =>
-  t("{added} added, {already} already on the list, {invalid} unusable.", { added: count(r.added), already: count(r.already), invalid: count(r.invalid) });
+  t("{added} added, {already} already on the list, {invalid} unusable.", {
+    added: count(r.added),
+    already: count(r.already),
+    invalid: count(r.invalid),
+  });
+
+/** Adds dropped or picked files' numbers to the list (opt-outs), one file at a time. */
+export async function addFiles(files) {
+  for (const file of files) await act(() => api.addDoNotContactFile(file.id), addedText);
+}
 
 function addForm() {
   const input = h("textarea", {
@@ -66,8 +77,7 @@ function addForm() {
           dataset: { testid: "dnc-add-file" },
           on: {
             click: async () => {
-              const files = await api.pickFiles().catch(() => []);
-              for (const file of files) await act(() => api.addDoNotContactFile(file.id), addedText);
+              await addFiles(await api.pickFiles().catch(() => []));
             },
           },
         },
@@ -83,7 +93,13 @@ function addForm() {
       return added;
     }, addedText);
   });
-  return h("section", { class: "card" }, h("h2", { text: t("Add numbers") }), form);
+  return h(
+    "section",
+    { class: "card" },
+    h("h2", { text: t("Add numbers") }),
+    h("p", { class: "muted", text: t("Or drop a file with a phone column on this window.") }),
+    form,
+  );
 }
 
 function wordsForm() {
@@ -96,14 +112,59 @@ function wordsForm() {
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    act(() => api.setOptOutWords(input.value), (saved) => t("Opt-out words: {words}.", { words: saved }));
+    act(
+      () => api.setOptOutWords(input.value),
+      (saved) => t("Opt-out words: {words}.", { words: saved }),
+    );
   });
   return h(
     "section",
     { class: "card stack" },
     h("h2", { text: t("Opt-out replies") }),
-    h("label", { class: "field-label", attrs: { for: "opt-out-words" }, text: t("A customer who replies with one of these words (the whole message, any capitals) is added to the list automatically") }),
+    h("label", {
+      class: "field-label",
+      attrs: { for: "opt-out-words" },
+      text: t("A customer who replies with one of these words (the whole message, any capitals) is added to the list automatically"),
+    }),
     form,
+  );
+}
+
+/** Whether an entry fits what was typed: digits against the number, words against why. */
+function matches(entry, typedQuery) {
+  const text = typedQuery.trim().toLowerCase();
+  if (!text) return true;
+  const digits = text.replace(/\D/g, "").replace(/^0+/, "");
+  if (digits && /^[\d\s+()\-.]+$/.test(text)) return entry.phone.replace(/\D/g, "").includes(digits);
+  const words = [entry.phone, entry.note ?? "", t(REASONS[entry.reason] ?? entry.reason)].join(" ").toLowerCase();
+  return words.includes(text);
+}
+
+function removeButton(entry) {
+  return h(
+    "button",
+    {
+      class: "button small",
+      attrs: { type: "button", "aria-label": t("Take {phone} off the list", { phone: entry.phone }) },
+      dataset: { testid: "dnc-remove" },
+      on: {
+        click: async () => {
+          const sure = await ask({
+            title: t("Take {phone} off the list?", { phone: entry.phone }),
+            body: t("They may receive blasts again."),
+            confirm: t("Take off the list"),
+            danger: true,
+            kind: "dnc-remove",
+          });
+          if (sure)
+            act(
+              () => api.removeDoNotContact(entry.phone),
+              () => t("{phone} is off the list.", { phone: entry.phone }),
+            );
+        },
+      },
+    },
+    t("Remove"),
   );
 }
 
@@ -114,53 +175,73 @@ function list() {
       body: t("Numbers here never receive a blast, even when they are in a list you send to."),
     });
   }
-  return h(
+  const rows = entries.map((entry) =>
+    h(
+      "tr",
+      { dataset: { phone: entry.phone, reason: entry.reason } },
+      h("td", { text: entry.phone }),
+      h("td", { text: [t(REASONS[entry.reason] ?? entry.reason), entry.note].filter(Boolean).join(" · ") }),
+      h("td", { text: formatTime(entry.addedAt) }),
+      h("td", {}, removeButton(entry)),
+    ),
+  );
+  const none = h("p", { class: "muted", dataset: { testid: "dnc-no-match" } });
+  const shown = h("span", { class: "muted", dataset: { testid: "dnc-shown" } });
+  const filter = () => {
+    let visible = 0;
+    entries.forEach((entry, i) => {
+      const fits = matches(entry, query);
+      rows[i].hidden = !fits;
+      if (fits) visible += 1;
+    });
+    none.hidden = visible > 0;
+    none.textContent = visible ? "" : t("No number or note on the list matches “{query}”.", { query: query.trim() });
+    shown.textContent = query.trim() ? t("{shown} of {n} shown", { shown: count(visible), n: count(entries.length) }) : "";
+  };
+  const search = h("input", {
+    attrs: {
+      type: "search",
+      id: "dnc-search",
+      placeholder: t("Search by number or note"),
+      "aria-label": t("Search by number or note"),
+      autocomplete: "off",
+    },
+    dataset: { testid: "dnc-search" },
+    on: {
+      input: (e) => {
+        query = e.target.value;
+        filter();
+      },
+    },
+  });
+  search.value = query;
+  const section = h(
     "section",
     { class: "card" },
     h("h2", { text: t("{n} numbers never messaged", { n: count(entries.length) }) }),
+    h("div", { class: "row dnc-search" }, search, shown),
     h(
       "div",
       { class: "table-wrap" },
       h(
         "table",
         { class: "preview", dataset: { testid: "dnc-list" } },
-        h("thead", {}, h("tr", {}, [t("Phone"), t("Why"), t("Added"), ""].map((text) => h("th", { text })))),
         h(
-          "tbody",
+          "thead",
           {},
-          entries.map((entry) =>
-            h(
-              "tr",
-              { dataset: { phone: entry.phone, reason: entry.reason } },
-              h("td", { text: entry.phone }),
-              h("td", { text: [t(REASONS[entry.reason] ?? entry.reason), entry.note].filter(Boolean).join(" · ") }),
-              h("td", { text: formatTime(entry.addedAt) }),
-              h(
-                "td",
-                {},
-                h(
-                  "button",
-                  {
-                    class: "button small",
-                    attrs: { type: "button", "aria-label": t("Take {phone} off the list", { phone: entry.phone }) },
-                    dataset: { testid: "dnc-remove" },
-                    on: {
-                      click: () => {
-                        if (confirm(t("Take {phone} off the do-not-contact list? They may receive blasts again.", { phone: entry.phone }))) {
-                          act(() => api.removeDoNotContact(entry.phone), () => t("{phone} is off the list.", { phone: entry.phone }));
-                        }
-                      },
-                    },
-                  },
-                  t("Remove"),
-                ),
-              ),
-            ),
+          h(
+            "tr",
+            {},
+            [t("Phone"), t("Why"), t("Added"), t("Action")].map((text) => h("th", { text })),
           ),
         ),
+        h("tbody", {}, rows),
       ),
     ),
+    none,
   );
+  filter();
+  return section;
 }
 
 function render() {
@@ -169,10 +250,17 @@ function render() {
     { class: "stack" },
     screenHeader(t("Do not contact"), t("Numbers that never receive a blast.")),
     ...present(
-      notice ? h("p", { class: `notice notice-${notice.kind}`, attrs: { role: notice.kind === "error" ? "alert" : "status" }, dataset: { testid: "notice" }, text: notice.text }) : null,
+      notice
+        ? h("p", {
+            class: `notice notice-${notice.kind}`,
+            attrs: { role: notice.kind === "error" ? "alert" : "status" },
+            dataset: { testid: "notice" },
+            text: notice.text,
+          })
+        : null,
+      list(),
       addForm(),
       wordsForm(),
-      list(),
     ),
   );
 }

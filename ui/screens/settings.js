@@ -1,7 +1,16 @@
-import { locale, t } from "../i18n.js";
+import { N_, locale, t } from "../i18n.js";
 import { api, ApiError } from "../api.js";
 import { count, errorPanel, h, screenHeader } from "../view.js";
+import { ask } from "../components/dialog.js";
 import { languagePicker } from "./welcome.js";
+
+// The longer texts. tests/i18n.rs finds each marked text with its opening
+// quote right after the parenthesis, which the formatter would break.
+// biome-ignore format: each marked text stays on one line for tests/i18n.rs
+const LONG = {
+  yourData: N_("Everything Blastdesk knows is in one file in the data folder. Back it up to keep a copy; restoring replaces everything with the backup, then Blastdesk restarts. Linked WhatsApp accounts are not part of a backup: link them again after restoring on another computer."),
+  onlyBackups: N_("Only a Blastdesk backup can be dropped on Settings, to restore it. To import customers, drop the file on Audiences or New blast; to add opt-outs, on Do not contact."),
+};
 
 // Countries offered first; any other stored code is added to the list.
 const COUNTRIES = [
@@ -74,7 +83,11 @@ async function countryCard() {
     "section",
     { class: "card" },
     h("h2", { text: t("Phone numbers") }),
-    h("label", { class: "field-label", attrs: { for: "default-country" }, text: t("Numbers written without a country code (like 0812…) are from") }),
+    h("label", {
+      class: "field-label",
+      attrs: { for: "default-country" },
+      text: t("Numbers written without a country code (like 0812…) are from"),
+    }),
     h("div", { class: "row" }, select, status),
   );
 }
@@ -118,7 +131,14 @@ async function versionCard() {
     return errorPanel(ApiError.from(error));
   }
   const input = h("input", { attrs: { id: "whatsapp-version", type: "text", value: version.named ?? "", placeholder: version.example } });
-  const status = h("span", { class: "muted", attrs: { role: "status" }, dataset: { testid: "version-status" }, text: version.named ? t("Announcing {version}.", { version: version.named }) : t("Announcing WhatsApp's current version (checked daily).") });
+  const status = h("span", {
+    class: "muted",
+    attrs: { role: "status" },
+    dataset: { testid: "version-status" },
+    text: version.named
+      ? t("Announcing {version}.", { version: version.named })
+      : t("Announcing WhatsApp's current version (checked daily)."),
+  });
   const form = h(
     "form",
     { class: "row" },
@@ -138,10 +158,14 @@ async function versionCard() {
     }
   });
   return h(
-    "section",
-    { class: "card" },
-    h("h2", { text: "WhatsApp" }),
-    h("label", { class: "field-label", attrs: { for: "whatsapp-version" }, text: t("WhatsApp Web version to announce (advanced: only if WhatsApp's site cannot be reached; empty: WhatsApp's current one)") }),
+    "div",
+    { class: "stack" },
+    h("h3", { text: "WhatsApp" }),
+    h("label", {
+      class: "field-label",
+      attrs: { for: "whatsapp-version" },
+      text: t("WhatsApp Web version to announce (only if WhatsApp's site cannot be reached; empty: WhatsApp's current one)"),
+    }),
     form,
   );
 }
@@ -169,20 +193,66 @@ function dataCard(opened) {
     "section",
     { class: "card stack" },
     h("h2", { text: t("Your data") }),
-    h("p", { class: "muted", text: t("Everything Blastdesk knows is in one file in the data folder. Back it up to keep a copy; restoring replaces everything with the backup, then Blastdesk restarts. Linked WhatsApp accounts are not part of a backup: link them again after restoring on another computer.") }),
+    h("p", {
+      class: "muted",
+      text: t(LONG.yourData),
+    }),
     h(
       "div",
       { class: "row" },
       opened ? button(t("Back up…"), "backup", () => run(api.backupDatabase, (path) => t("Backed up to {path}.", { path }))) : null,
-      button(t("Restore a backup…"), "restore", () => {
-        if (confirm(t("Replace everything in Blastdesk with a backup? What was added since that backup is lost."))) {
-          run(api.restoreDatabase, (path) => t("Restored from {path}. Blastdesk restarts now.", { path }));
-        }
+      button(t("Restore a backup…"), "restore", async () => {
+        if (await askRestore(null)) run(() => api.restoreDatabase(), restoredText);
       }),
       button(t("Open the data folder"), "open-data-folder", () => run(api.openDataFolder, () => "")),
     ),
     status,
   );
+}
+
+const restoredText = (path) => t("Restored from {path}. Blastdesk restarts now.", { path });
+
+/** The app's question before a restore; `name`: the dropped file's, if one. */
+function askRestore(name) {
+  return ask({
+    title: t("Restore a backup?"),
+    body: name
+      ? t("Replace everything in Blastdesk with the backup {name}? What was added since that backup is lost, then Blastdesk restarts.", {
+          name,
+        })
+      : t("Replace everything in Blastdesk with a backup? What was added since that backup is lost."),
+    confirm: t("Restore"),
+    danger: true,
+    kind: "restore",
+  });
+}
+
+/** What a backup's file is called. */
+const BACKUP_NAME = /\.(blastdesk|sqlite3|db)$/i;
+
+/**
+ * Files dropped on Settings: a backup is offered for restoring (the app's
+ * dialog asks first); anything else is not imported here, and the window
+ * says where it goes. Resolves to a message for the person, or null.
+ */
+export async function dropFiles(files) {
+  const backup = files.length === 1 && BACKUP_NAME.test(files[0].name) ? files[0] : null;
+  if (!backup) {
+    return t(LONG.onlyBackups);
+  }
+  if (!(await askRestore(backup.name))) return null;
+  const status = document.querySelector("[data-testid=data-status]");
+  try {
+    const path = await api.restoreDatabase(backup.id);
+    if (status && path) status.textContent = restoredText(path);
+    return null;
+  } catch (error) {
+    const message = ApiError.from(error).message;
+    if (!status) return message;
+    status.classList.add("error-text");
+    status.textContent = message;
+    return null;
+  }
 }
 
 function row(label, value, testid) {
@@ -205,47 +275,60 @@ export default {
             { class: "card stack" },
             h("h2", { text: t("Language") }),
             languagePicker(prefs),
-            h("p", {}, h("a", { attrs: { href: "#/welcome" }, dataset: { testid: "show-welcome" } }, t("Show the introduction and the rehearsal again"))),
+            h(
+              "p",
+              {},
+              h(
+                "a",
+                { attrs: { href: "#/welcome" }, dataset: { testid: "show-welcome" } },
+                t("Show the introduction and the rehearsal again"),
+              ),
+            ),
           )
         : null,
       summary ? await countryCard() : null,
       summary ? await startupCard() : null,
-      summary ? await versionCard() : null,
+      dataCard(Boolean(summary)),
       h(
-        "section",
-        { class: "card" },
-        h("h2", { text: t("This installation") }),
+        "details",
+        // Open when the database cannot be opened: then what it says matters.
+        { class: "card advanced", attrs: { open: summary ? undefined : "" }, dataset: { testid: "advanced" } },
         h(
-          "dl",
-          { class: "facts" },
-          row(t("Version"), info?.version ?? "?", "version"),
-          row(t("Data folder"), info?.dataDir ?? "?", "data-dir"),
-          row(t("Logs folder"), info?.logsDir ?? "?", "logs-dir"),
-          row(
-            t("Database"),
-            summary ? t("Version {n}", { n: summary.schemaVersion }) : t("Not open"),
-            "schema-version",
+          "summary",
+          {},
+          h("span", { class: "advanced-title", text: t("Advanced") }),
+          h("span", { class: "muted", text: t("Version, folders, what is stored, the WhatsApp Web version") }),
+        ),
+        h(
+          "div",
+          { class: "advanced-body" },
+          h("h3", { text: t("This installation") }),
+          h(
+            "dl",
+            { class: "facts" },
+            row(t("Version"), info?.version ?? "?", "version"),
+            row(t("Data folder"), info?.dataDir ?? "?", "data-dir"),
+            row(t("Logs folder"), info?.logsDir ?? "?", "logs-dir"),
+            row(t("Database"), summary ? t("Version {n}", { n: summary.schemaVersion }) : t("Not open"), "schema-version"),
           ),
+          summary
+            ? [
+                h("h3", { text: t("What is stored") }),
+                h(
+                  "dl",
+                  { class: "facts" },
+                  row(t("Accounts"), count(summary.accounts), "count-accounts"),
+                  row(t("Saved audiences"), count(summary.audiences), "count-audiences"),
+                  row(t("Contacts in audiences"), count(summary.contacts), "count-contacts"),
+                  row(t("Blasts"), count(summary.blasts.total), "count-blasts"),
+                  row(t("Schedules"), count(summary.schedules), "count-schedules"),
+                  row(t("Do-not-contact numbers"), count(summary.doNotContact), "count-dnc"),
+                ),
+              ]
+            : null,
+          summary ? await versionCard() : null,
         ),
       ),
-      dataCard(Boolean(summary)),
-      summary
-        ? h(
-            "section",
-            { class: "card" },
-            h("h2", { text: t("What is stored") }),
-            h(
-              "dl",
-              { class: "facts" },
-              row(t("Accounts"), count(summary.accounts), "count-accounts"),
-              row(t("Saved audiences"), count(summary.audiences), "count-audiences"),
-              row(t("Contacts in audiences"), count(summary.contacts), "count-contacts"),
-              row(t("Blasts"), count(summary.blasts.total), "count-blasts"),
-              row(t("Schedules"), count(summary.schedules), "count-schedules"),
-              row(t("Do-not-contact numbers"), count(summary.doNotContact), "count-dnc"),
-            ),
-          )
-        : null,
     );
   },
 };

@@ -6,6 +6,7 @@ import { api, ApiError } from "../api.js";
 import { currentLanguage, t } from "../i18n.js";
 import { errorPanel, h, present } from "../view.js";
 import { prepareRehearsal } from "./new-blast.js";
+import { startLinking } from "./accounts.js";
 
 let problem = null;
 
@@ -20,6 +21,17 @@ async function rehearse() {
     problem = ApiError.from(error);
     window.dispatchEvent(new Event("blastdesk:redraw"));
   }
+}
+
+/** Linking, as on the Accounts screen: the QR code shows there at once. */
+async function link() {
+  try {
+    await api.finishWelcome();
+  } catch (error) {
+    problem = ApiError.from(error);
+  }
+  await startLinking();
+  location.hash = "#/accounts";
 }
 
 async function skip(to) {
@@ -66,7 +78,13 @@ function step(number, title, body, ...actions) {
     "li",
     { class: "card welcome-step" },
     h("span", { class: "step-number", attrs: { "aria-hidden": "true" }, text: String(number) }),
-    h("div", { class: "stack" }, h("h2", { text: title }), ...body.map((text) => h("p", { text })), actions.length ? h("div", { class: "row" }, actions) : null),
+    h(
+      "div",
+      { class: "stack" },
+      h("h2", { text: title }),
+      ...body.map((text) => h("p", { text })),
+      actions.length ? h("div", { class: "row" }, actions) : null,
+    ),
   );
 }
 
@@ -83,7 +101,10 @@ export default {
         "header",
         { class: "screen-header" },
         h("h1", { attrs: { tabindex: "-1" }, text: t("Welcome to Blastdesk") }),
-        h("p", { class: "subtitle", text: t("Send one personalised WhatsApp message to many customers, from your own number, at a safe pace.") }),
+        h("p", {
+          class: "subtitle",
+          text: t("Send one personalised WhatsApp message to many customers, from your own number, at a safe pace."),
+        }),
       ),
       languagePicker(prefs, "welcome-language"),
       ...present(problem ? errorPanel(problem) : null),
@@ -93,25 +114,52 @@ export default {
         step(
           1,
           t("Try it first, without sending anything"),
-          [t("A rehearsal sends to six made-up customers. You see the whole flow: the list, the message for each person, the pacing, live progress and the report. Nothing reaches WhatsApp.")],
-          h("button", { class: "button primary", attrs: { type: "button" }, dataset: { testid: "start-rehearsal" }, on: { click: rehearse } }, t("Start a rehearsal")),
+          [
+            t(
+              "A rehearsal sends to six made-up customers. You see the whole flow: the list, the message for each person, the pacing, live progress and the report. Nothing reaches WhatsApp.",
+            ),
+          ],
+          h(
+            "button",
+            { class: "button primary", attrs: { type: "button" }, dataset: { testid: "start-rehearsal" }, on: { click: rehearse } },
+            t("Start a rehearsal"),
+          ),
         ),
         step(
           2,
           t("Link your WhatsApp number"),
-          [t("On the Accounts screen, scan the QR code with WhatsApp on your phone (Settings › Linked devices), or use a pairing code. Your messages go from your own number.")],
-          h("button", { class: "button", attrs: { type: "button" }, dataset: { testid: "go-accounts" }, on: { click: () => skip("#/accounts") } }, t("Link an account")),
-        ),
-        step(
-          3,
-          t("Why Blastdesk sends slowly"),
           [
-            t("WhatsApp bans numbers that send too many messages too fast, or to people who did not expect them. Blastdesk waits a little between messages, rests after each batch, keeps to hourly and daily limits, and sends only in the hours you choose."),
-            t("Send only to customers who know you. Anyone who replies STOP or BERHENTI is never messaged again."),
+            t(
+              "Scan a QR code with WhatsApp on your phone (Linked devices › Link a device), or use a pairing code. Your messages go from your own number.",
+            ),
           ],
+          h(
+            "button",
+            { class: "button", attrs: { type: "button" }, dataset: { testid: "link-whatsapp" }, on: { click: link } },
+            t("Link WhatsApp"),
+          ),
+        ),
+        step(3, t("Why Blastdesk sends slowly"), [
+          t(
+            "WhatsApp bans numbers that send too many messages too fast, or to people who did not expect them. Blastdesk waits a little between messages, rests after each batch, keeps to hourly and daily limits, and sends only in the hours you choose.",
+          ),
+          t("Send only to customers who know you. Anyone who replies STOP or BERHENTI is never messaged again."),
+        ]),
+      ),
+      h(
+        "p",
+        {},
+        h(
+          "button",
+          {
+            class: "button link",
+            attrs: { type: "button" },
+            dataset: { testid: "skip-welcome" },
+            on: { click: () => skip("#/new-blast") },
+          },
+          t("Skip the introduction"),
         ),
       ),
-      h("p", {}, h("button", { class: "button link", attrs: { type: "button" }, dataset: { testid: "skip-welcome" }, on: { click: () => skip("#/new-blast") } }, t("Skip the introduction"))),
     );
   },
 };

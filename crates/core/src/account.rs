@@ -123,6 +123,9 @@ impl AccountStatus {
 pub enum LinkSignal {
     /// A new link attempt (a new client) starts.
     LinkStarted,
+    /// The person gave the link attempt up (closed the code) before the
+    /// phone accepted it: the account is unlinked again, ready to link.
+    LinkCancelled,
     /// A linked account's client starts again with its stored keys.
     Resumed,
     /// A QR code to show, valid for `valid_for_ms`.
@@ -244,6 +247,9 @@ pub struct AccountMachine {
     /// Paired in this attempt and not connected since: the restart WhatsApp
     /// asks for right after pairing is expected, and is not a failure.
     just_paired: bool,
+    /// A link attempt is under way and the phone has not accepted it yet:
+    /// the only time it can be cancelled.
+    linking: bool,
     failures: u32,
     qr_shown: u32,
     /// When the current connection was made, if it is up.
@@ -254,9 +260,16 @@ pub struct AccountMachine {
 
 impl AccountMachine {
     pub fn new(status: AccountStatus) -> AccountMachine {
+        // A code still on record is an attempt that was interrupted (the
+        // app closed meanwhile): it can be given up.
+        let linking = matches!(
+            status,
+            AccountStatus::AwaitingQr { .. } | AccountStatus::AwaitingPairCode { .. }
+        );
         AccountMachine {
             status,
             just_paired: false,
+            linking,
             failures: 0,
             qr_shown: 0,
             connected_at: None,
@@ -293,12 +306,25 @@ impl AccountMachine {
         let status = match signal {
             LinkSignal::LinkStarted => {
                 self.just_paired = false;
+                self.linking = true;
                 self.failures = 0;
                 self.qr_shown = 0;
                 AccountStatus::Connecting
             }
+            LinkSignal::LinkCancelled => {
+                if !self.linking {
+                    // Linked meanwhile (or nothing to give up): nothing changes.
+                    return effects;
+                }
+                self.linking = false;
+                effects.push(Effect::StopClient);
+                // The unfinished attempt's keys serve no one.
+                effects.push(Effect::ForgetSession);
+                AccountStatus::Unlinked
+            }
             LinkSignal::Resumed => {
                 self.just_paired = false;
+                self.linking = false;
                 if let AccountStatus::TemporarilyBanned { until_ms, .. } = self.status
                     && until_ms > now
                 {
@@ -329,6 +355,7 @@ impl AccountMachine {
                 }
             }
             LinkSignal::QrCodesExhausted => {
+                self.linking = false;
                 effects.push(Effect::StopClient);
                 AccountStatus::LinkFailed {
                     reason: "The QR codes expired before one was scanned.".into(),
@@ -343,11 +370,13 @@ impl AccountMachine {
                 AccountStatus::Connecting
             }
             LinkSignal::PairCodeFailed { reason } | LinkSignal::PairFailed { reason } => {
+                self.linking = false;
                 effects.push(Effect::StopClient);
                 AccountStatus::LinkFailed { reason }
             }
             LinkSignal::PairSuccess { phone } => {
                 self.just_paired = true;
+                self.linking = false;
                 effects.push(Effect::Linked { phone });
                 AccountStatus::Connecting
             }
@@ -516,6 +545,17 @@ impl AccountMachine {
     }
 }
 
+/// The name an account gets when the person gives none: "WhatsApp 1",
+/// "WhatsApp 2", ..., the first such name no account in `taken` has.
+/// After linking, the window suggests the WhatsApp profile name instead.
+pub fn default_name<'a>(taken: impl IntoIterator<Item = &'a str>) -> String {
+    let taken: std::collections::HashSet<&str> = taken.into_iter().map(str::trim).collect();
+    (1..)
+        .map(|n| format!("WhatsApp {n}"))
+        .find(|name| !taken.contains(name.as_str()))
+        .unwrap_or_else(|| "WhatsApp".into())
+}
+
 /// WhatsApp's temporary-ban reasons, in words.
 pub fn ban_reason(code: u16) -> &'static str {
     match code {
@@ -531,6 +571,19 @@ pub fn ban_reason(code: u16) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unnamed_account_gets_the_first_free_default_name() {
+        let cases: [(&[&str], &str); 4] = [
+            (&[], "WhatsApp 1"),
+            (&["Rehearsal", "Toko Pusat"], "WhatsApp 1"),
+            (&["WhatsApp 1", "WhatsApp 3"], "WhatsApp 2"),
+            (&["WhatsApp 1", " WhatsApp 2 "], "WhatsApp 3"),
+        ];
+        for (taken, expected) in cases {
+            assert_eq!(default_name(taken.iter().copied()), expected, "{taken:?}");
+        }
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

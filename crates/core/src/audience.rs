@@ -315,6 +315,14 @@ impl PreviewError {
             PreviewError::Store(e) => e.code(),
         }
     }
+
+    /// What the error says, as data (see [`crate::error::Details`]).
+    pub fn details(&self) -> Option<crate::error::Details> {
+        match self {
+            PreviewError::Import(e) => Some(crate::error::Details::Import(e.clone())),
+            PreviewError::Store(e) => e.details(),
+        }
+    }
 }
 
 /// A step of building a preview, for showing progress on large files.

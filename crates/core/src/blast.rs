@@ -227,6 +227,31 @@ impl CreateError {
             CreateError::Store(error) => error.code(),
         }
     }
+
+    /// What the error says, as data (see [`crate::error::Details`]).
+    pub fn details(&self) -> Option<crate::error::Details> {
+        use crate::error::{BlastProblem as P, Details};
+        let problem = match self {
+            CreateError::NoName => P::NoName,
+            CreateError::NameTooLong { chars } => P::NameTooLong {
+                chars: *chars,
+                max: MAX_NAME_CHARS,
+            },
+            CreateError::NothingToSend => P::NothingToSend,
+            CreateError::NoRecipients => P::NoRecipients,
+            CreateError::SampleRecipients => P::SampleRecipients,
+            CreateError::Attachment(detail) => P::Attachment {
+                detail: detail.clone(),
+            },
+            CreateError::KeepAttachment { folder, .. } => P::KeepAttachment {
+                folder: folder.display().to_string(),
+            },
+            CreateError::NoDataFolder => P::NoDataFolder,
+            CreateError::Template(error) => return Some(Details::Template(error.clone())),
+            CreateError::Store(error) => return error.details(),
+        };
+        Some(Details::Blast(problem))
+    }
 }
 
 /// Creates a blast, queued for its account's worker. Checks everything

@@ -104,6 +104,113 @@ impl ErrorCode {
     }
 }
 
+/// What an error says, as data: a window puts it into words in its own
+/// language from `kind`, `reason` and the values named beside them (the
+/// file, the column, the position...), while the English message stays for
+/// logs and the command line. Serialised as one flat object:
+/// `{"kind": "import", "reason": "sheet_not_found", "file": ..., "sheet": ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Details {
+    Import(crate::import::ImportError),
+    Template(crate::template::TemplateError),
+    Pacing(crate::pacing::PacingError),
+    Schedule(crate::schedule::RuleError),
+    Blast(BlastProblem),
+    Store(StoreProblem),
+    Phone(PhoneProblem),
+}
+
+/// A number typed by the person that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(
+    tag = "reason",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
+pub enum PhoneProblem {
+    /// `value` is not a usable number; `problem` is why, as
+    /// [`crate::phone::PhoneError::code`] says it.
+    Unusable {
+        value: String,
+        problem: &'static str,
+    },
+    /// Nothing that looks like a number was given.
+    NoneGiven,
+}
+
+/// Why a blast was not created, where no finer error says it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(
+    tag = "reason",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
+pub enum BlastProblem {
+    NoName,
+    NameTooLong {
+        chars: usize,
+        max: usize,
+    },
+    NothingToSend,
+    NoRecipients,
+    SampleRecipients,
+    /// The attachment cannot be used; `detail` is the system's own words.
+    Attachment {
+        detail: String,
+    },
+    KeepAttachment {
+        folder: String,
+    },
+    NoDataFolder,
+}
+
+/// What the store refused, with the values a person needs to act on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(
+    tag = "reason",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
+pub enum StoreProblem {
+    NotADatabase {
+        path: String,
+    },
+    ForeignDatabase {
+        path: String,
+    },
+    TooNew {
+        path: String,
+        found: u32,
+        supported: u32,
+    },
+    Corrupt {
+        path: String,
+    },
+    Busy {
+        path: String,
+    },
+    AudienceExists {
+        name: String,
+    },
+    AudienceNotFound {
+        name: String,
+    },
+    NotABackup {
+        path: String,
+    },
+    UnknownTimeZone {
+        name: String,
+    },
+    /// The blast is completed or cancelled; `action` is what was asked.
+    BlastFinished {
+        state: String,
+        action: String,
+    },
+    /// Another Blastdesk program holds the data folder.
+    DataFolderInUse,
+}
+
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -112,7 +219,78 @@ impl std::fmt::Display for ErrorCode {
 
 #[cfg(test)]
 mod tests {
-    use super::ErrorCode;
+    use super::{BlastProblem, Details, ErrorCode, StoreProblem};
+    use crate::import::ImportError;
+    use crate::pacing::PacingError;
+    use crate::schedule::RuleError;
+    use crate::template::TemplateError;
+    use serde_json::json;
+
+    /// The window words an error from these fields (ui/reasons.js): each
+    /// kind of detail serialises flat, with its reason and named values.
+    #[test]
+    fn details_serialise_as_one_flat_object_with_kind_reason_and_values()
+    -> Result<(), serde_json::Error> {
+        let cases = [
+            (
+                Details::Import(ImportError::SheetNotFound {
+                    file: "pelanggan.xlsx".into(),
+                    sheet: "Juni".into(),
+                    available: vec!["Mei".into()],
+                }),
+                json!({"kind": "import", "reason": "sheet_not_found", "file": "pelanggan.xlsx", "sheet": "Juni", "available": ["Mei"]}),
+            ),
+            (
+                Details::Import(ImportError::TooLarge {
+                    file: "a.csv".into(),
+                    reason: "too many cells".into(),
+                }),
+                json!({"kind": "import", "reason": "too_large", "file": "a.csv", "limit": "too many cells"}),
+            ),
+            (
+                Details::Template(TemplateError::Unclosed { position: 4 }),
+                json!({"kind": "template", "reason": "unclosed", "position": 4}),
+            ),
+            (
+                Details::Template(TemplateError::UnknownColumns {
+                    names: vec!["nama".into()],
+                    columns: vec!["Name".into()],
+                }),
+                json!({"kind": "template", "reason": "unknown_columns", "names": ["nama"], "columns": ["Name"]}),
+            ),
+            (
+                Details::Pacing(PacingError::RangeReversed { setting: "delay" }),
+                json!({"kind": "pacing", "reason": "range_reversed", "setting": "delay"}),
+            ),
+            (
+                Details::Pacing(PacingError::EmptyWindow),
+                json!({"kind": "pacing", "reason": "empty_window"}),
+            ),
+            (
+                Details::Schedule(RuleError::BadWeekday { day: 9 }),
+                json!({"kind": "schedule", "reason": "bad_weekday", "day": 9}),
+            ),
+            (
+                Details::Blast(BlastProblem::NameTooLong {
+                    chars: 250,
+                    max: 200,
+                }),
+                json!({"kind": "blast", "reason": "name_too_long", "chars": 250, "max": 200}),
+            ),
+            (
+                Details::Store(StoreProblem::TooNew {
+                    path: "/d/blastdesk.sqlite3".into(),
+                    found: 9,
+                    supported: 6,
+                }),
+                json!({"kind": "store", "reason": "too_new", "path": "/d/blastdesk.sqlite3", "found": 9, "supported": 6}),
+            ),
+        ];
+        for (details, expected) in cases {
+            assert_eq!(serde_json::to_value(&details)?, expected, "{details:?}");
+        }
+        Ok(())
+    }
 
     #[test]
     fn as_str_matches_serialised_name() {

@@ -94,6 +94,16 @@ impl OwnerError {
             OwnerError::Io { .. } => ErrorCode::Io,
         }
     }
+
+    /// What the error says, as data (see [`crate::error::Details`]).
+    pub fn details(&self) -> Option<crate::error::Details> {
+        match self {
+            OwnerError::InUse { .. } => Some(crate::error::Details::Store(
+                crate::error::StoreProblem::DataFolderInUse,
+            )),
+            OwnerError::Io { .. } => None,
+        }
+    }
 }
 
 /// A claimed data folder: held until dropped (or the process ends).

@@ -166,8 +166,115 @@ impl Pacing {
     }
 }
 
+/// A ready-made set of pacing settings: what the owner picks instead of
+/// setting every number. Defined here once; the window shows them with what
+/// they mean ([`Pacing::typical_per_hour`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Preset {
+    /// Slow and careful: a new number, a first blast, a cold list.
+    Safe,
+    /// The defaults (see ARCHITECTURE.md): a number in everyday use.
+    Normal,
+    /// Quicker, still inside what carries no named risk: a number that has
+    /// sent for weeks to customers who know the shop.
+    Fast,
+}
+
+impl Preset {
+    /// Every preset, slowest first.
+    pub const ALL: [Preset; 3] = [Preset::Safe, Preset::Normal, Preset::Fast];
+
+    /// The preset these settings are exactly, if any.
+    pub fn of(pacing: &Pacing) -> Option<Preset> {
+        Preset::ALL
+            .into_iter()
+            .find(|preset| Pacing::preset(*preset) == *pacing)
+    }
+}
+
+impl Pacing {
+    /// The settings of a preset.
+    pub fn preset(preset: Preset) -> Pacing {
+        match preset {
+            Preset::Safe => Pacing {
+                enabled: true,
+                min_delay_s: 45,
+                max_delay_s: 120,
+                batch_min: 10,
+                batch_max: 20,
+                rest_min_s: 5 * 60,
+                rest_max_s: 15 * 60,
+                per_minute: 3,
+                hourly_cap: 30,
+                daily_cap: 100,
+                warm_up_days: 21,
+                window: Some(Window {
+                    start: LocalTime::hm(9, 0),
+                    end: LocalTime::hm(19, 0),
+                }),
+                error_streak: 3,
+            },
+            Preset::Normal => Pacing::default(),
+            Preset::Fast => Pacing {
+                enabled: true,
+                min_delay_s: 15,
+                max_delay_s: 40,
+                batch_min: 20,
+                batch_max: 40,
+                rest_min_s: 2 * 60,
+                rest_max_s: 5 * 60,
+                per_minute: 8,
+                hourly_cap: 120,
+                daily_cap: 400,
+                warm_up_days: 7,
+                window: Some(Window {
+                    start: LocalTime::hm(8, 0),
+                    end: LocalTime::hm(21, 0),
+                }),
+                error_streak: 5,
+            },
+        }
+    }
+
+    /// About how many messages an hour these settings send inside the
+    /// sending window, once warmed up: the average delay and the average
+    /// rest per batch, held to the hourly cap and the per-minute ceiling;
+    /// rounded to tens above 20 (it is "about"). `None` when pacing is off.
+    pub fn typical_per_hour(&self) -> Option<u32> {
+        if !self.enabled {
+            return None;
+        }
+        let batch = f64::from(self.batch_min + self.batch_max) / 2.0;
+        let delay = f64::from(self.min_delay_s + self.max_delay_s) / 2.0;
+        let rest = f64::from(self.rest_min_s + self.rest_max_s) / 2.0;
+        let per_batch_s = batch * delay + rest;
+        let mut rate = if per_batch_s > 0.0 {
+            3600.0 * batch / per_batch_s
+        } else {
+            f64::INFINITY
+        };
+        rate = rate.min(f64::from(self.per_minute) * 60.0);
+        if self.hourly_cap > 0 {
+            rate = rate.min(f64::from(self.hourly_cap));
+        }
+        let rate = rate.max(1.0);
+        let rounded = if rate > 20.0 {
+            (rate / 10.0).round() * 10.0
+        } else {
+            rate.round()
+        };
+        Some(rounded as u32)
+    }
+}
+
 /// Why pacing settings were refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(
+    tag = "reason",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum PacingError {
     #[error("the smallest {setting} is larger than the largest")]
     RangeReversed { setting: &'static str },

@@ -20,6 +20,9 @@ use crate::zone;
 pub struct ReportRow {
     pub delivery_id: i64,
     pub phone: String,
+    /// The customer's name from the list's name column ("Nama", "Name",
+    /// "Nama pelanggan", ...), when it has one and it is filled in.
+    pub name: Option<String>,
     pub fields: Fields,
     /// pending, sent, delivered, read, failed, skipped or unknown.
     pub outcome: &'static str,
@@ -89,6 +92,95 @@ fn outcome(state: &str, receipt: Option<&str>) -> &'static str {
     }
 }
 
+/// Column names that hold a customer's name, compared lowercased and trimmed,
+/// best first.
+const NAME_COLUMNS: &[&str] = &[
+    "nama",
+    "name",
+    "nama pelanggan",
+    "customer name",
+    "nama lengkap",
+    "full name",
+    "nama customer",
+    "nama kontak",
+    "contact name",
+    "first name",
+    "nama depan",
+    "pelanggan",
+    "customer",
+];
+
+/// The customer's name: the value of the list's name column (by the names
+/// above, else a column with "nama" or "name" as a word of its name),
+/// trimmed; nothing when there is no such column or it is empty.
+pub fn customer_name(fields: &Fields) -> Option<String> {
+    let normal = |name: &str| name.trim().to_lowercase();
+    let named = NAME_COLUMNS.iter().find_map(|wanted| {
+        fields
+            .iter()
+            .find(|(name, _)| normal(name) == *wanted)
+            .map(|(_, value)| value)
+    });
+    let named = named.or_else(|| {
+        fields
+            .iter()
+            .find(|(name, _)| {
+                normal(name)
+                    .split(|c: char| !c.is_alphanumeric())
+                    .any(|word| word == "nama" || word == "name")
+            })
+            .map(|(_, value)| value)
+    })?;
+    let value = named.trim();
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+/// Messages of a blast that went out (or failed for good) in one minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MinuteCount {
+    /// The minute's start, Unix milliseconds (UTC).
+    pub minute_ms: Millis,
+    pub sent: u64,
+    pub failed: u64,
+}
+
+/// A blast's sends over time, minute by minute (only minutes with any),
+/// oldest first: what the window's chart draws.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Timeline {
+    pub blast_id: i64,
+    pub minutes: Vec<MinuteCount>,
+}
+
+impl Timeline {
+    /// Sent messages by the minute they were sent, failed ones by the
+    /// minute they failed.
+    pub fn load(store: &Store, blast_id: i64) -> Result<Timeline, ReportError> {
+        let minutes = store.read(|conn| {
+            let mut statement = conn.prepare(
+                "SELECT at / 60000 * 60000 AS minute, sum(state = 'sent'), sum(state = 'failed')
+                 FROM (SELECT state, CASE state WHEN 'sent' THEN sent_at ELSE updated_at END AS at
+                       FROM deliveries
+                       WHERE blast_id = ?1
+                         AND ((state = 'sent' AND sent_at IS NOT NULL) OR state = 'failed'))
+                 GROUP BY minute ORDER BY minute",
+            )?;
+            let count = |n: i64| u64::try_from(n).unwrap_or(0);
+            let rows = statement.query_map(params![blast_id], |row| {
+                Ok(MinuteCount {
+                    minute_ms: row.get(0)?,
+                    sent: count(row.get(1)?),
+                    failed: count(row.get(2)?),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
+        Ok(Timeline { blast_id, minutes })
+    }
+}
+
 fn source_text(json: &str) -> String {
     let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
     if let Some(file) = value["file"].as_str() {
@@ -121,10 +213,12 @@ impl Report {
                 let state: String = row.get(3)?;
                 let receipt: Option<String> = row.get(4)?;
                 let source: String = row.get(12)?;
+                let fields: Fields = serde_json::from_str(&fields).unwrap_or_default();
                 Ok(ReportRow {
                     delivery_id: row.get(0)?,
                     phone: row.get(1)?,
-                    fields: serde_json::from_str(&fields).unwrap_or_default(),
+                    name: customer_name(&fields),
+                    fields,
                     outcome: outcome(&state, receipt.as_deref()),
                     error_code: row.get(5)?,
                     error_detail: row.get(6)?,
@@ -372,6 +466,35 @@ mod tests {
         ];
         for (cell, expected) in cases {
             assert_eq!(csv_safe(cell), expected, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn the_customer_name_comes_from_the_lists_name_column() {
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>);
+        let cases: &[Case] = &[
+            (&[("Nama", "Dewi")], Some("Dewi")),
+            (&[("Kota", "Bandung"), ("name", " Budi ")], Some("Budi")),
+            (&[("NAMA PELANGGAN", "Sari")], Some("Sari")),
+            (&[("Customer name", "Ani")], Some("Ani")),
+            // The best-known name wins over one found by a word of it.
+            (&[("Nama toko", "Toko Ani"), ("Nama", "Ani")], Some("Ani")),
+            (&[("Nama toko", "Toko Ani")], Some("Toko Ani")),
+            (&[("first_name", "Eko")], Some("Eko")),
+            // "Username" and "Namanya" are no name columns.
+            (&[("Username", "eko99"), ("Namanya", "x")], None),
+            (&[("Nama", "   ")], None),
+            (&[("Kota", "Medan")], None),
+            (&[], None),
+        ];
+        for (columns, expected) in cases {
+            let fields = Fields::new(
+                columns
+                    .iter()
+                    .map(|(name, value)| (std::sync::Arc::from(*name), (*value).to_owned()))
+                    .collect(),
+            );
+            assert_eq!(customer_name(&fields).as_deref(), *expected, "{columns:?}");
         }
     }
 

@@ -16,12 +16,49 @@ use crate::store::{self, AudienceInfo, Store};
 /// The name of the sample audience.
 pub const AUDIENCE: &str = "Sample customers (rehearsal)";
 
+/// Its name in Bahasa Indonesia.
+pub const AUDIENCE_ID: &str = "Pelanggan contoh (uji coba)";
+
 /// A message that uses the sample's columns and a variant.
 pub const TEMPLATE: &str =
     "{Hi|Hello} {name}, thank you for shopping with us in {city}! Our December promo starts today.";
 
 /// The same message in Bahasa Indonesia.
-pub const TEMPLATE_ID: &str = "{Halo|Hai} {name}, terima kasih sudah berbelanja di toko kami di {city}! Promo Desember kami mulai hari ini.";
+pub const TEMPLATE_ID: &str = "{Halo|Hai} {nama}, terima kasih sudah berbelanja di toko kami di {kota}! Promo Desember kami mulai hari ini.";
+
+/// The language the sample is written in: its audience's name, its
+/// columns and its message, so a rehearsal reads in the window's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    English,
+    Indonesian,
+}
+
+impl Language {
+    /// The sample audience's name.
+    pub fn audience(self) -> &'static str {
+        match self {
+            Language::English => AUDIENCE,
+            Language::Indonesian => AUDIENCE_ID,
+        }
+    }
+
+    /// The sample message.
+    pub fn template(self) -> &'static str {
+        match self {
+            Language::English => TEMPLATE,
+            Language::Indonesian => TEMPLATE_ID,
+        }
+    }
+
+    /// The names of the columns holding first names and towns.
+    fn columns(self) -> (&'static str, &'static str) {
+        match self {
+            Language::English => ("name", "city"),
+            Language::Indonesian => ("nama", "kota"),
+        }
+    }
+}
 
 const CUSTOMERS: &[(&str, &str, &str)] = &[
     ("0812 0000 0101", "Ayu", "Bandung"),
@@ -34,10 +71,16 @@ const CUSTOMERS: &[(&str, &str, &str)] = &[
 
 /// The sample customers (Indonesian numbers, whatever the default country).
 pub fn recipients() -> Vec<Recipient> {
+    recipients_in(Language::English)
+}
+
+/// The sample customers, their columns named in `language`.
+pub fn recipients_in(language: Language) -> Vec<Recipient> {
     let source = Source::Audience {
-        audience: Arc::from(AUDIENCE),
+        audience: Arc::from(language.audience()),
     };
-    let (name, city): (Arc<str>, Arc<str>) = (Arc::from("name"), Arc::from("city"));
+    let (name, city) = language.columns();
+    let (name, city): (Arc<str>, Arc<str>) = (Arc::from(name), Arc::from(city));
     CUSTOMERS
         .iter()
         .filter_map(|(number, first, town)| {
@@ -56,7 +99,12 @@ pub fn recipients() -> Vec<Recipient> {
 
 /// Saves (or refreshes) the sample audience.
 pub fn save(store: &Store, now_ms: i64) -> store::Result<AudienceInfo> {
-    store.save_audience(AUDIENCE, &recipients(), true, now_ms)
+    save_in(store, Language::English, now_ms)
+}
+
+/// Saves (or refreshes) the sample audience written in `language`.
+pub fn save_in(store: &Store, language: Language, now_ms: i64) -> store::Result<AudienceInfo> {
+    store.save_audience(language.audience(), &recipients_in(language), true, now_ms)
 }
 
 /// Whether a list of recipients holds any sample customer, by number:
@@ -98,9 +146,14 @@ mod tests {
     #[test]
     fn the_sample_templates_use_only_the_sample_columns() -> Result<(), Box<dyn std::error::Error>>
     {
-        for text in [TEMPLATE, TEMPLATE_ID] {
-            let template = Template::parse(text)?;
-            template.check_columns(&["name".to_owned(), "city".to_owned()])?;
+        for language in [Language::English, Language::Indonesian] {
+            let template = Template::parse(language.template())?;
+            let (name, city) = language.columns();
+            template.check_columns(&[name.to_owned(), city.to_owned()])?;
+            let recipients = recipients_in(language);
+            assert_eq!(recipients.len(), CUSTOMERS.len(), "{language:?}");
+            let first = recipients.first().ok_or("no sample customer")?;
+            assert_eq!(first.fields.get(name), Some("Ayu"), "{language:?}");
         }
         Ok(())
     }

@@ -39,14 +39,19 @@ pub enum Rule {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(
+    tag = "reason",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum RuleError {
     #[error("choose at least one day of the week")]
     NoDays,
-    #[error("{0} is not a day of the week (1 is Monday, 7 is Sunday)")]
-    BadWeekday(u8),
-    #[error("{0} is not a day of the month (1 to 31)")]
-    BadMonthDay(u8),
+    #[error("{day} is not a day of the week (1 is Monday, 7 is Sunday)")]
+    BadWeekday { day: u8 },
+    #[error("{day} is not a day of the month (1 to 31)")]
+    BadMonthDay { day: u8 },
     #[error("that date and time have already passed")]
     InThePast,
 }
@@ -56,11 +61,11 @@ impl Rule {
         match self {
             Rule::Weekly { days, .. } if days.is_empty() => Err(RuleError::NoDays),
             Rule::Weekly { days, .. } => match days.iter().find(|d| !(1..=7).contains(*d)) {
-                Some(&bad) => Err(RuleError::BadWeekday(bad)),
+                Some(&bad) => Err(RuleError::BadWeekday { day: bad }),
                 None => Ok(()),
             },
             Rule::Monthly { day, .. } if !(1..=31).contains(day) => {
-                Err(RuleError::BadMonthDay(*day))
+                Err(RuleError::BadMonthDay { day: *day })
             }
             _ => Ok(()),
         }

@@ -36,12 +36,20 @@ enum Part {
 pub enum MissingValue {
     /// Put this text in its place (it may be empty).
     Fallback { text: String },
+    /// Leave the placeholder out with the space before it ("Hi {name}!"
+    /// becomes "Hi!", not "Hi !"), or after it when it starts a line.
+    Drop,
     /// Do not send to that recipient; the reason names the column.
     Skip,
 }
 
 /// Why a text is not a valid template; `position` counts characters from 0.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(
+    tag = "reason",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum TemplateError {
     #[error("the {{ at character {position} is never closed (write {{{{ for a literal brace)")]
     Unclosed { position: usize },
@@ -124,6 +132,7 @@ impl Template {
         let mut out = String::new();
         let mut random = SplitMix64::new(seed);
         render_parts(&self.parts, fields, missing, &mut random, &mut out)?;
+        out.retain(|c| c != DROPPED);
         Ok(out)
     }
 }
@@ -227,11 +236,19 @@ fn render_parts(
 ) -> Result<(), RenderError> {
     for part in parts {
         match part {
-            Part::Text(text) => out.push_str(text),
+            Part::Text(text) => {
+                if out.ends_with(DROPPED) {
+                    out.pop();
+                    out.push_str(text.trim_start_matches([' ', '\t']));
+                } else {
+                    out.push_str(text);
+                }
+            }
             Part::Field(name) => match fields.get(name).map(str::trim).filter(|v| !v.is_empty()) {
                 Some(value) => out.push_str(value),
                 None => match missing {
                     MissingValue::Fallback { text } => out.push_str(text),
+                    MissingValue::Drop => drop_placeholder(out),
                     MissingValue::Skip => {
                         return Err(RenderError::MissingValue {
                             field: name.clone(),
@@ -247,6 +264,21 @@ fn render_parts(
     }
     Ok(())
 }
+
+/// Leaves a missing placeholder out: the spaces before it go with it, and
+/// when nothing but the line's start is before it, the space after it (a
+/// marker the next text part strips).
+fn drop_placeholder(out: &mut String) {
+    let kept = out.trim_end_matches([' ', '\t']).len();
+    if kept < out.len() {
+        out.truncate(kept);
+    } else if out.is_empty() || out.ends_with('\n') {
+        out.push(DROPPED);
+    }
+}
+
+/// Stands for "a dropped placeholder began this line" until the next text.
+const DROPPED: char = '\u{0}';
 
 /// The seed for a recipient of a blast: stable across runs and restarts.
 pub fn seed_for(blast_id: i64, phone: &str) -> u64 {
@@ -307,6 +339,17 @@ mod tests {
                 Ok("No placeholders at all"),
             ),
             ("<b>{nama}</b>", fallback(""), Ok("<b>Ani</b>")),
+            // Left out, the placeholder takes its space along: no "Hi Kak !".
+            ("Halo Kak {Panggilan}!", MissingValue::Drop, Ok("Halo Kak!")),
+            (
+                "Halo {nama} {Panggilan}, hi",
+                MissingValue::Drop,
+                Ok("Halo Ani, hi"),
+            ),
+            ("{Panggilan} promo", MissingValue::Drop, Ok("promo")),
+            ("Hi\n{Panggilan} promo", MissingValue::Drop, Ok("Hi\npromo")),
+            ("Hi {nama}", MissingValue::Drop, Ok("Hi Ani")),
+            ("{Panggilan}{nama}", MissingValue::Drop, Ok("Ani")),
         ];
         for (text, policy, expected) in cases {
             let template = Template::parse(text).map_err(|e| e.to_string());

@@ -497,3 +497,62 @@ fn a_pairing_code_survives_the_qr_rotation_and_is_refreshed() {
     );
     assert!(matches!(machine.status(), AccountStatus::LinkFailed { .. }));
 }
+
+#[test]
+fn a_link_given_up_before_the_phone_accepts_it_is_unlinked_and_one_accepted_is_not_undone() {
+    let ready = run(
+        AccountStatus::Unlinked,
+        vec![
+            (0, LinkSignal::LinkStarted, &["status:connecting"]),
+            (
+                100,
+                qr("2@a", 60_000),
+                &["status:awaiting_qr", "qr:2@a@60100"],
+            ),
+            (
+                200,
+                LinkSignal::LinkCancelled,
+                &["status:unlinked", "stop", "forget"],
+            ),
+            // The stopped client's last words change nothing.
+            (300, disconnected(true), &[]),
+            (400, LinkSignal::LinkCancelled, &[]),
+        ],
+    );
+    assert_eq!(ready.status(), &AccountStatus::Unlinked);
+
+    // Scanned just before "Cancel": the link stands.
+    let linked = run(
+        AccountStatus::Unlinked,
+        vec![
+            (0, LinkSignal::LinkStarted, &["status:connecting"]),
+            (
+                100,
+                LinkSignal::PairSuccess {
+                    phone: Some("+6281234567890".into()),
+                },
+                &["status:connecting", "linked:+6281234567890"],
+            ),
+            (200, LinkSignal::LinkCancelled, &[]),
+        ],
+    );
+    assert_eq!(linked.status(), &AccountStatus::Connecting);
+
+    // A code left on record by an app that closed mid-link can be given up.
+    run(
+        AccountStatus::AwaitingQr {
+            expires_at_ms: 5,
+            shown: 1,
+        },
+        vec![(
+            10,
+            LinkSignal::LinkCancelled,
+            &["status:unlinked", "stop", "forget"],
+        )],
+    );
+    // A connected account is not "cancelled".
+    run(
+        AccountStatus::Connected,
+        vec![(0, LinkSignal::LinkCancelled, &[])],
+    );
+}

@@ -424,3 +424,29 @@ fn settings_are_checked_and_risky_ones_named() {
     let bad = serde_json::from_str::<Pacing>(r#"{"window": {"start": "9am", "end": "20:00"}}"#);
     assert!(bad.is_err_and(|e| e.to_string().contains("9am")));
 }
+
+#[test]
+fn the_presets_are_valid_riskless_distinct_and_known_again() {
+    use blastdesk_core::pacing::Preset;
+    assert_eq!(Pacing::preset(Preset::Normal), Pacing::default());
+    let mut rates = Vec::new();
+    for preset in Preset::ALL {
+        let pacing = Pacing::preset(preset);
+        assert_eq!(pacing.validate(), Ok(()), "{preset:?}");
+        assert!(
+            pacing.risks().is_empty(),
+            "{preset:?}: {:?}",
+            pacing.risks()
+        );
+        assert_eq!(Preset::of(&pacing), Some(preset));
+        rates.push(pacing.typical_per_hour());
+    }
+    // Slowest first, each with what it means.
+    assert_eq!(rates, [Some(30), Some(60), Some(100)]);
+    let changed = Pacing {
+        warm_up_days: 3,
+        ..Pacing::default()
+    };
+    assert_eq!(Preset::of(&changed), None, "a changed preset is custom");
+    assert_eq!(Pacing::off().typical_per_hour(), None);
+}

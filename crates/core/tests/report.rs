@@ -10,8 +10,9 @@ use blastdesk_core::blast::{self, BlastOptions, NewBlast, Sender};
 use blastdesk_core::clock::{Millis, TokioClock};
 use blastdesk_core::engine::{Engine, RetryPolicy, RunEnd};
 use blastdesk_core::messenger::{Faults, SimulatedMessenger, read_ledger};
+use blastdesk_core::pacing::Pacing;
 use blastdesk_core::phone::Phone;
-use blastdesk_core::report::Report;
+use blastdesk_core::report::{MinuteCount, Report, Timeline};
 use blastdesk_core::store::AccountKind;
 use blastdesk_core::store::blasts::Receipt;
 use blastdesk_core::template::MissingValue;
@@ -88,6 +89,10 @@ async fn the_report_tells_each_recipient_outcome_and_exports_to_xlsx_and_csv() -
     let report = Report::load(&store, blast)?;
     let outcomes: Vec<&str> = report.rows.iter().map(|r| r.outcome).collect();
     assert_eq!(outcomes, ["read", "failed", "skipped"]);
+    // Each row names its customer from the list's name column (an empty
+    // name is none).
+    let names: Vec<Option<&str>> = report.rows.iter().map(|r| r.name.as_deref()).collect();
+    assert_eq!(names, [Some("Dewi"), Some("Budi"), None]);
 
     let (header, rows) = report.table();
     assert_eq!(
@@ -241,6 +246,79 @@ async fn exports_keep_formulas_as_text_and_fit_long_messages_in_excel() -> TestR
     assert_eq!(
         sheet.get_value((1, 1)).map(ToString::to_string).as_deref(),
         Some(formula)
+    );
+    Ok(())
+}
+
+/// The chart of sends over time: sent messages by the minute they went out,
+/// failed ones by the minute they failed, minutes without any left out.
+#[tokio::test(start_paused = true)]
+async fn the_timeline_counts_sends_and_failures_minute_by_minute() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    // One message every 50 s: minutes 0, 0, 1, 2 (0 s, 50 s, 100 s, 150 s).
+    store.set_account_pacing(
+        account,
+        &Pacing {
+            enabled: true,
+            min_delay_s: 50,
+            max_delay_s: 50,
+            batch_min: 100,
+            batch_max: 100,
+            per_minute: 60,
+            hourly_cap: 0,
+            daily_cap: 0,
+            warm_up_days: 0,
+            window: None,
+            ..Pacing::default()
+        },
+    )?;
+    let recipients = [
+        recipient("+6281200000001", "Dewi", 2),
+        recipient("+6281200000002", "Budi", 3),
+        recipient("+6281200000003", "Sari", 4),
+        recipient("+6281200000004", "Eko", 5),
+    ];
+    let blast = blast::create(
+        &store,
+        &NewBlast {
+            name: "Promo",
+            template: "Halo {Nama}",
+            sender: Sender::Account(account),
+            recipients: &recipients,
+            options: BlastOptions::default(),
+            attach: None,
+        },
+        START,
+    )?
+    .blast_id;
+    assert_eq!(
+        Timeline::load(&store, blast)?.minutes,
+        [],
+        "nothing sent yet"
+    );
+    let clock = TokioClock::starting_at(START);
+    let faults = Faults {
+        not_on_whatsapp: HashSet::from([Phone::from_e164_unchecked("+6281200000003".into())]),
+        ..Faults::default()
+    };
+    let messenger = SimulatedMessenger::open(&dir.path().join("ledger.jsonl"), faults, clock)?;
+    let engine = Engine::new(store.clone(), messenger, clock, RetryPolicy::default());
+    assert_eq!(
+        engine.run_blast(blast, &mut |_| {}).await?,
+        RunEnd::Completed
+    );
+    let minute = |n: i64, sent: u64, failed: u64| MinuteCount {
+        minute_ms: (START / 60_000 + n) * 60_000,
+        sent,
+        failed,
+    };
+    let timeline = Timeline::load(&store, blast)?;
+    assert_eq!(timeline.blast_id, blast);
+    assert_eq!(
+        timeline.minutes,
+        [minute(0, 2, 0), minute(1, 0, 1), minute(2, 1, 0)]
     );
     Ok(())
 }

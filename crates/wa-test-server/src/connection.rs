@@ -255,6 +255,14 @@ impl Connection {
                 // the device: here, nothing.
                 if namespace == "passive" && node.get_optional_child("active").is_some() {
                     self.send(ciphers, &stanza::offline_done()).await?;
+                    // And the profile name the phone has, as WhatsApp syncs it.
+                    let profile = self
+                        .login
+                        .as_ref()
+                        .and_then(|login| self.shared.profile_notification(&login.phone));
+                    if let Some(node) = profile {
+                        self.send(ciphers, &node).await?;
+                    }
                 }
                 Ok(Flow::Continue)
             }

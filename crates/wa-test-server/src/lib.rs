@@ -289,6 +289,9 @@ struct Account {
     phone: Party,
     /// The keys each linked device uploaded.
     uploads: HashMap<u16, UploadedKeys>,
+    /// The WhatsApp profile name (push name) set on the phone, if any: a
+    /// device that goes active is told it (`account_sync`).
+    profile_name: Option<String>,
 }
 
 /// A customer: a WhatsApp user with one phone (device 0).
@@ -415,6 +418,17 @@ impl TestServer {
             .map_err(|_| ScanError::ConnectionClosed)?;
         account.next_device += 1;
         Ok(linked)
+    }
+
+    /// Sets the profile name (push name) of `phone`'s WhatsApp, as its
+    /// owner typed it on the phone (the account is created on first use).
+    /// Each of its devices is told it when it goes active, in an
+    /// `<notification type="account_sync" pushname=…>`; whatsapp-rust keeps
+    /// it and reports `Event::SelfPushNameUpdated` when it is new to it.
+    pub fn set_profile_name(&self, phone: &str, name: &str) -> Result<(), ScanError> {
+        let number = phone::digits(phone)?;
+        self.shared.lock().account(&number)?.profile_name = Some(name.to_owned());
+        Ok(())
     }
 
     /// Someone types `code` (`Event::PairingCode`'s code) into `phone`'s
@@ -718,6 +732,7 @@ impl State {
                 linked: BTreeSet::new(),
                 phone: Party::generate().map_err(|e| ScanError::Signature(e.to_string()))?,
                 uploads: HashMap::new(),
+                profile_name: None,
             };
             self.accounts.insert(number.to_owned(), account);
         }
@@ -840,6 +855,16 @@ impl Shared {
     fn problem(&self, problem: String) {
         tracing::debug!("test server: {problem}");
         self.lock().problems.push(problem);
+    }
+
+    /// What a device of `phone` that goes active is told of its account's
+    /// profile name, if it has one.
+    fn profile_notification(&self, phone: &str) -> Option<Node> {
+        let mut state = self.lock();
+        let name = state.accounts.get(phone)?.profile_name.clone()?;
+        state.next_notification += 1;
+        let id = format!("wa-test-server.account.{}", state.next_notification);
+        Some(stanza::account_sync(&id, &name, now_secs()))
     }
 
     /// The LID of a linked device, or `None` when the server does not know it.

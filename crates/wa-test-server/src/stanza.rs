@@ -137,6 +137,18 @@ fn link_code_notification(id: &str, registration: Node, now_secs: u64) -> Node {
         .build()
 }
 
+/// `<notification type="account_sync" pushname=…>`: the account's profile
+/// name, as the phone has it.
+pub(crate) fn account_sync(id: &str, push_name: &str, now_secs: u64) -> Node {
+    NodeBuilder::new("notification")
+        .attr("type", "account_sync")
+        .attr("from", SERVER_JID)
+        .attr("id", id)
+        .attr("t", now_secs.to_string())
+        .attr("pushname", push_name)
+        .build()
+}
+
 fn md_iq(id: &str, child: Node) -> Node {
     NodeBuilder::new("iq")
         .attr("from", SERVER_JID)

@@ -62,6 +62,10 @@ pub enum SessionEvent {
         phone: String,
         word: String,
     },
+    /// The account's WhatsApp profile name (push name), as WhatsApp sent it
+    /// after linking or when it changed (the window suggests it as the
+    /// account's name).
+    ProfileName { account_id: i64, name: String },
 }
 
 /// How a session starts.
@@ -585,6 +589,10 @@ impl Session {
                 }
             }
             Some(Mapped::Ack { message_id, nack }) => self.on_ack(message_id, nack),
+            Some(Mapped::ProfileName(name)) => (self.config.notify)(SessionEvent::ProfileName {
+                account_id: self.account_id(),
+                name,
+            }),
             Some(Mapped::Replies { replies, by_lid }) => {
                 self.on_replies(replies);
                 // A sender known only by LID: the library knows its number
@@ -878,6 +886,13 @@ impl Session {
         data_dir::forget_session(&self.config.data_dir, self.account_id())
             .map(|_| ())
             .map_err(|e| e.to_string())
+    }
+
+    /// Gives up a link attempt the phone has not accepted yet: the client
+    /// stops, its unfinished keys go, and the account is unlinked (ready to
+    /// link again). An attempt the phone already accepted goes on.
+    pub fn cancel_link(&self) {
+        self.signal(LinkSignal::LinkCancelled);
     }
 
     /// Stops the client; the account keeps its keys.

@@ -42,6 +42,10 @@ pub enum Mapped {
         replies: Vec<Reply>,
         by_lid: Vec<(whatsapp_rust::Jid, String)>,
     },
+    /// The account's own WhatsApp profile name (its push name), as WhatsApp
+    /// sent it after linking or when it changed: what the window suggests
+    /// naming the account.
+    ProfileName(String),
 }
 
 /// A text message someone sent this account.
@@ -146,6 +150,10 @@ pub fn map_event(event: &Event, logging_out: bool) -> Option<Mapped> {
                 receipt: receipt_kind,
                 at_ms: receipt.timestamp.timestamp_millis(),
             });
+        }
+        Event::SelfPushNameUpdated(update) => {
+            let name = update.new_name.trim();
+            return (!name.is_empty()).then(|| Mapped::ProfileName(name.to_owned()));
         }
         Event::ServerAck(ack) if ack.class.as_deref() == Some("message") => {
             return Some(Mapped::Ack {
@@ -635,6 +643,24 @@ mod tests {
             map_event(&no_md, false),
             Some(Mapped::Account(LinkSignal::PairFailed { .. }))
         ));
+    }
+
+    #[test]
+    fn the_accounts_own_profile_name_is_mapped_and_an_empty_one_ignored() {
+        let named = |old: &str, new: &str| {
+            Event::SelfPushNameUpdated(
+                whatsapp_rust::types::events::SelfPushNameUpdated::builder()
+                    .from_server(true)
+                    .old_name(old.into())
+                    .new_name(new.into())
+                    .build(),
+            )
+        };
+        assert_eq!(
+            map_event(&named("", " Toko Maju "), false),
+            Some(Mapped::ProfileName("Toko Maju".into()))
+        );
+        assert_eq!(map_event(&named("Toko Maju", "  "), false), None);
     }
 
     #[test]

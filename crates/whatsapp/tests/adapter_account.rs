@@ -22,7 +22,8 @@ use whatsapp_rust::http::{HttpClient, HttpRequest, HttpResponse};
 
 mod support;
 use support::{
-    Account, PHONE, STEP, TestResult, connected, create_blast, linked, linked_with, recipient,
+    Account, PHONE, STEP, TestResult, account, connected, create_blast, linked, linked_with,
+    recipient,
 };
 
 const HOUR: Duration = Duration::from_secs(3_600);
@@ -406,5 +407,70 @@ async fn a_rate_limited_connection_waits_the_library_s_rate_limit_backoff() -> T
     );
     account.session.stop();
     tokio::time::timeout(STEP, running).await??;
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_profile_name_set_on_the_phone_is_told_after_linking() -> TestResult {
+    let server = TestServer::new();
+    server.set_profile_name(PHONE, "Toko Maju")?;
+    let mut account = account(&server)?;
+    let running = tokio::spawn(
+        account
+            .session
+            .run(blastdesk_whatsapp::session::Start::LinkWithQr),
+    );
+    let qr = account
+        .wait_for("a QR code", |event| match event {
+            SessionEvent::Qr { payload, .. } => Some(payload.clone()),
+            _ => None,
+        })
+        .await?;
+    server.scan(&qr, PHONE)?;
+    let name = account
+        .wait_for("the profile name", |event| match event {
+            SessionEvent::ProfileName { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .await?;
+    assert_eq!(name, "Toko Maju");
+    account.status("connected", connected).await?;
+    account.session.stop();
+    running.await?;
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_link_given_up_stops_the_client_forgets_its_keys_and_is_unlinked() -> TestResult {
+    let server = TestServer::new();
+    let mut account = account(&server)?;
+    let running = tokio::spawn(
+        account
+            .session
+            .run(blastdesk_whatsapp::session::Start::LinkWithQr),
+    );
+    let qr = account
+        .wait_for("a QR code", |event| match event {
+            SessionEvent::Qr { payload, .. } => Some(payload.clone()),
+            _ => None,
+        })
+        .await?;
+    account.session.cancel_link();
+    account
+        .status("unlinked", |s| {
+            (*s == AccountStatus::Unlinked).then_some(())
+        })
+        .await?;
+    tokio::time::timeout(STEP, running).await??;
+    assert_eq!(
+        account.store.account(account.id)?.status,
+        AccountStatus::Unlinked
+    );
+    assert!(!account.keys().exists(), "the unfinished keys are gone");
+    // The code shown before is no longer good for anything.
+    assert!(
+        server.scan(&qr, PHONE).is_err(),
+        "a closed attempt cannot be scanned"
+    );
     Ok(())
 }

@@ -131,6 +131,7 @@ async fn offline_the_session_says_it_cannot_reach_whatsapp_and_when_it_retries()
                     SessionEvent::Status { status, .. } => status.code().to_owned(),
                     SessionEvent::Qr { .. } => "qr".into(),
                     SessionEvent::OptOut { .. } => "opt_out".into(),
+                    SessionEvent::ProfileName { .. } => "profile_name".into(),
                 })
                 .collect()
         })

@@ -239,6 +239,8 @@ fn link(
                 SessionEvent::OptOut { phone, word, .. } => {
                     println!("{phone} replied \"{word}\": added to the do-not-contact list.");
                 }
+                // The window suggests it as a name; here the name was given.
+                SessionEvent::ProfileName { .. } => {}
                 SessionEvent::Status { status, .. } => {
                     if json {
                         println!("{}", serde_json::to_string(&status)?);

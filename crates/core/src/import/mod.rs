@@ -109,14 +109,23 @@ pub struct InvalidRow {
 }
 
 /// Why a file could not be imported at all.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(
+    tag = "reason",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum ImportError {
     #[error("{file} cannot be read: {cause}")]
     Unreadable { file: String, cause: String },
     #[error("{file} is empty: it has no rows")]
     Empty { file: String },
     #[error("{file} is too large to be a customer list: {reason}")]
-    TooLarge { file: String, reason: String },
+    TooLarge {
+        file: String,
+        #[serde(rename = "limit")]
+        reason: String,
+    },
     #[error(
         "{file} is protected with a password; open it in Excel, remove the password (File > Info > Protect Workbook), save, and import it again"
     )]

@@ -125,6 +125,48 @@ impl Error {
         }
     }
 
+    /// What the error says, as data a window can put into words; `None`
+    /// where the code alone says it (or it is a bug).
+    pub fn details(&self) -> Option<crate::error::Details> {
+        use crate::error::{Details, StoreProblem as P};
+        let path = |p: &Path| p.display().to_string();
+        let problem = match self {
+            Error::NotADatabase { path: p } => P::NotADatabase { path: path(p) },
+            Error::ForeignDatabase { path: p } => P::ForeignDatabase { path: path(p) },
+            Error::TooNew {
+                path: p,
+                found,
+                supported,
+            } => P::TooNew {
+                path: path(p),
+                found: *found,
+                supported: *supported,
+            },
+            Error::Corrupt { path: p, .. } => P::Corrupt { path: path(p) },
+            Error::Busy { path: p } => P::Busy { path: path(p) },
+            Error::AudienceExists { name } => P::AudienceExists { name: name.clone() },
+            Error::AudienceNotFound { name } => P::AudienceNotFound { name: name.clone() },
+            Error::NotABackup { path: p, .. } => P::NotABackup { path: path(p) },
+            Error::UnknownTimeZone { name } => P::UnknownTimeZone { name: name.clone() },
+            Error::BlastFinished { state, action, .. } => P::BlastFinished {
+                state: state.clone(),
+                action: (*action).to_owned(),
+            },
+            Error::InvalidSchedule(rule) => return Some(Details::Schedule(rule.clone())),
+            Error::InvalidPacing(pacing) => return Some(Details::Pacing(pacing.clone())),
+            Error::Io { .. }
+            | Error::Migration { .. }
+            | Error::InvalidName { .. }
+            | Error::BlastNotFound { .. }
+            | Error::ScheduleNotFound { .. }
+            | Error::AccountNotFound { .. }
+            | Error::InvalidStep { .. }
+            | Error::Invalid { .. }
+            | Error::Sqlite(_) => return None,
+        };
+        Some(Details::Store(problem))
+    }
+
     /// Classifies an SQLite error met while opening the file at `path`, by its
     /// SQLite result code (never by its message).
     pub(crate) fn at(path: &Path, error: rusqlite::Error) -> Error {

@@ -166,6 +166,9 @@ impl Words<'_> {
             (Words::BlastPaused { name }, Id) => format!("{name} dihentikan sementara"),
             (Words::NeedsDecision { name }, En) => format!("{name} needs your decision"),
             (Words::NeedsDecision { name }, Id) => format!("{name} perlu keputusan Anda"),
+            (Words::MaybeSent { unknown: 1 }, En) => {
+                "1 message may or may not have gone out.".into()
+            }
             (Words::MaybeSent { unknown }, En) => {
                 format!("{unknown} messages may or may not have gone out.")
             }
@@ -316,5 +319,11 @@ mod tests {
             .text(Lang::Id),
             "Promo: 120 dari 500 selesai"
         );
+        for (unknown, en) in [
+            (1, "1 message may or may not have gone out."),
+            (2, "2 messages may or may not have gone out."),
+        ] {
+            assert_eq!(Words::MaybeSent { unknown }.text(Lang::En), en);
+        }
     }
 }

@@ -203,6 +203,52 @@ fn decide_resends_or_leaves_unsent_the_messages_of_unknown_fate() -> TestResult 
 }
 
 #[test]
+fn a_missing_value_is_dropped_by_default_or_skipped_or_replaced_as_asked() -> TestResult {
+    // One customer has a name, one has none.
+    let cases: [(&[&str], &[&str]); 4] = [
+        (&[], &["Halo Ani!", "Halo!"]),
+        (&["--missing", "drop"], &["Halo Ani!", "Halo!"]),
+        (&["--missing", "skip"], &["Halo Ani!"]),
+        (&["--missing", "Kak"], &["Halo Ani!", "Halo Kak!"]),
+    ];
+    for (extra, expected) in cases {
+        let dir = tempfile::tempdir()?;
+        let list = dir.path().join("pelanggan.csv");
+        std::fs::write(&list, "nama,hp\nAni,0812 3400 0001\n,0812 3400 0002\n")?;
+        let mut args = vec![
+            "blast",
+            "create",
+            "--simulate",
+            "--json",
+            "--template",
+            "Halo {nama}!",
+        ];
+        args.extend_from_slice(extra);
+        args.push(path(&list)?);
+        let created = json(cli(dir.path(), &args)?)?;
+        let blast = created["blast"].as_i64().ok_or("no blast id")?.to_string();
+        let ledger = dir.path().join("ledger.jsonl");
+        ok(cli(
+            dir.path(),
+            &[
+                "blast",
+                "run",
+                &blast,
+                "--ledger",
+                path(&ledger)?,
+                "--no-pacing",
+            ],
+        )?)?;
+        let sent: Vec<String> = blastdesk_core::messenger::read_ledger(&ledger)?
+            .into_iter()
+            .map(|entry| entry.text)
+            .collect();
+        assert_eq!(sent, expected, "{extra:?}");
+    }
+    Ok(())
+}
+
+#[test]
 fn a_blast_with_an_attachment_and_a_number_check_sends_the_kept_copy() -> TestResult {
     let dir = tempfile::tempdir()?;
     let elsewhere = tempfile::tempdir()?;

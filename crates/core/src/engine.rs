@@ -737,9 +737,13 @@ impl<M: Messenger, C: Clock> Engine<M, C> {
             return Ok(None);
         }
         let unknown = self.store.delivery_counts(blast_id)?.unknown;
-        let reason = format!(
-            "{unknown} messages may or may not have gone out when Blastdesk stopped. Choose whether to send them again."
-        );
+        let reason = if unknown == 1 {
+            "1 message may or may not have gone out when Blastdesk stopped. Choose whether to send it again.".to_owned()
+        } else {
+            format!(
+                "{unknown} messages may or may not have gone out when Blastdesk stopped. Choose whether to send them again."
+            )
+        };
         self.store.pause_blast(
             blast_id,
             &PauseReason {

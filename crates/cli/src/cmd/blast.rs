@@ -96,8 +96,9 @@ struct CreateArgs {
     /// A name for the blast
     #[arg(long, default_value = "Blast")]
     name: String,
-    /// For a recipient without a value: "skip", or a text to put instead
-    #[arg(long, default_value = "")]
+    /// For a recipient without a value: "drop" (leave it out with the space
+    /// before it), "skip" (do not send to them), or a text to put instead
+    #[arg(long, default_value = "drop")]
     missing: String,
     /// Create it as a rehearsal, on a simulated account
     #[arg(long, conflicts_with = "account")]

@@ -35,6 +35,7 @@ pub fn claim(
 pub fn missing_value(words: &str) -> blastdesk_core::template::MissingValue {
     use blastdesk_core::template::MissingValue;
     match words {
+        "drop" => MissingValue::Drop,
         "skip" => MissingValue::Skip,
         text => MissingValue::Fallback {
             text: text.to_owned(),

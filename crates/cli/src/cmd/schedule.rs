@@ -79,8 +79,9 @@ struct AddArgs {
     /// A run missed by less than this (Blastdesk closed, computer asleep) still runs
     #[arg(long, default_value_t = 60)]
     grace_minutes: i64,
-    /// For a recipient without a value: "skip", or a text to put instead
-    #[arg(long, default_value = "")]
+    /// For a recipient without a value: "drop" (leave it out with the space
+    /// before it), "skip" (do not send to them), or a text to put instead
+    #[arg(long, default_value = "drop")]
     missing: String,
     #[arg(long)]
     json: bool,

@@ -70,6 +70,21 @@ def main() -> None:
     master.save(ICONS / "icon.icns")
     # The tray icon: the same mark, sized for menu bars and notification areas.
     master.resize((64, 64), Image.LANCZOS).save(ICONS / "tray.png")
+    template(master.resize((64, 64), Image.LANCZOS)).save(ICONS / "tray-template.png")
+
+
+def template(icon):
+    """macOS's menu bar draws a template image from its alpha alone, in the
+    bar's own colour: the mark's light parts (the speech bubble) become holes
+    in the square, so the bubble still shows."""
+    rgba = icon.convert("RGBA")
+    out = Image.new("RGBA", rgba.size, (0, 0, 0, 0))
+    pixels = [
+        (0, 0, 0, round(a * (1 - min(r, g, b) / 255)))
+        for r, g, b, a in rgba.getdata()
+    ]
+    out.putdata(pixels)
+    return out
 
 
 if __name__ == "__main__":

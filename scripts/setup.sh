@@ -21,6 +21,8 @@ packages=(
 )
 if [ "$purpose" = test ]; then
   packages+=(webkit2gtk-driver xvfb xauth dbus)
+  # The Windows leg: mingw links for Windows, Wine runs the tests.
+  packages+=(gcc-mingw-w64-x86-64 wine64)
   # Node runs the JavaScript formatter and linter; a Node installed another
   # way (nodesource, nvm) brings its own npm and is used as it is.
   command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
@@ -54,6 +56,8 @@ fi
 
 if [ "$purpose" = test ]; then
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+  rustup target list --installed 2>/dev/null | grep -qx x86_64-pc-windows-gnu ||
+    rustup target add x86_64-pc-windows-gnu
   if ! command -v tauri-driver >/dev/null 2>&1; then
     say "Installing tauri-driver (WebDriver for the end-to-end tests)"
     cargo install tauri-driver --locked

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up what is missing, then runs the whole test suite: formatting, lints,
 # and every test of every crate, including the end-to-end tests of the real app;
-# the window's JavaScript and CSS are checked by Biome (biome.json).
+# the window's JavaScript and CSS are checked by Biome (biome.json); then the
+# Windows leg (scripts/windows-leg.sh): cross-built, its tests run under Wine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -20,3 +21,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test"
 cargo test --workspace --locked
+
+step "the Windows leg (cross-built, under Wine)"
+scripts/windows-leg.sh

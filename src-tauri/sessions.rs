@@ -139,14 +139,24 @@ impl Sessions {
     /// Gives up an account's link attempt (the person closed the code): it
     /// is unlinked again, ready to link. One the phone already accepted
     /// goes on.
-    pub fn cancel_link(&self, account_id: i64) {
+    /// Whether it was given up (false: the phone had accepted it already).
+    pub fn cancel_link(&self, account_id: i64) -> bool {
         let session = self
             .session(account_id)
             .unwrap_or_else(|| self.fresh(account_id));
         session.cancel_link();
-        if session.status() == AccountStatus::Unlinked {
-            lock(&self.inner.live).remove(&account_id);
+        let cancelled = session.status() == AccountStatus::Unlinked;
+        if cancelled {
+            // This session only: a new link started meanwhile keeps its own.
+            let mut live = lock(&self.inner.live);
+            if live
+                .get(&account_id)
+                .is_some_and(|current| Arc::ptr_eq(current, &session))
+            {
+                live.remove(&account_id);
+            }
         }
+        cancelled
     }
 
     /// Connects an account again with its keys, now: one that was
@@ -179,10 +189,13 @@ impl Sessions {
         told
     }
 
-    /// Stops an account's session (before it is removed).
-    pub fn stop(&self, account_id: i64) {
-        if let Some(session) = lock(&self.inner.live).remove(&account_id) {
+    /// Stops an account's session and waits until it has let go of its
+    /// session store (so the keys can be deleted, on Windows too).
+    pub async fn stop_and_release(&self, account_id: i64) {
+        let session = lock(&self.inner.live).remove(&account_id);
+        if let Some(session) = session {
             session.stop();
+            session.released().await;
         }
     }
 

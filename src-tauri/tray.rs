@@ -69,8 +69,15 @@ fn build(app: &AppHandle) -> tauri::Result<()> {
         attention,
         next_run,
     });
+    // macOS draws menu-bar icons from a template image, in the bar's own
+    // colour (light or dark); Windows and Linux show the coloured mark.
+    #[cfg(target_os = "macos")]
+    let (icon, template) = (include_image!("icons/tray-template.png"), true);
+    #[cfg(not(target_os = "macos"))]
+    let (icon, template) = (include_image!("icons/tray.png"), false);
     TrayIconBuilder::with_id("main")
-        .icon(include_image!("icons/tray.png"))
+        .icon(icon)
+        .icon_as_template(template)
         .tooltip("Blastdesk")
         .menu(&menu)
         .show_menu_on_left_click(false)

@@ -107,6 +107,7 @@ export const api = {
   linkAccount: (accountId, phone = null) => call("link_account", { accountId, phone }),
   logoutAccount: (accountId) => call("logout_account", { accountId }),
   reconnectAccount: (accountId) => call("reconnect_account", { accountId }),
+  /** Gives up a link under way; resolves to false when the phone had accepted it already. */
   cancelLink: (accountId) => call("cancel_link", { accountId }),
   renameAccount: (accountId, name, businessUnit) => call("rename_account", { accountId, name, businessUnit }),
   removeAccount: (accountId) => call("remove_account", { accountId }),

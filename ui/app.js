@@ -199,8 +199,16 @@ async function filesDropped(files) {
 api.on("files-dropped", filesDropped);
 // The same paths for the window tests, which cannot drag a file from a file
 // manager: a hover, and the files they were granted (pick_files) as a drop.
-window.addEventListener("blastdesk:drag-hover", (event) => dragHover(event.detail));
-window.addEventListener("blastdesk:files-dropped", (event) => filesDropped(event.detail));
+// Only in a build that honours the test hooks: a shipped window hears drops
+// from the shell alone.
+api
+  .appInfo()
+  .then((info) => {
+    if (!info.testHooks) return;
+    window.addEventListener("blastdesk:drag-hover", (event) => dragHover(event.detail));
+    window.addEventListener("blastdesk:files-dropped", (event) => filesDropped(event.detail));
+  })
+  .catch(() => {});
 
 window.addEventListener("hashchange", () => show({ focus: true }));
 // The language changed (Settings, the welcome) or a screen asks: draw again.

@@ -135,6 +135,11 @@ const REASONS = {
       value: d.value,
       problem: reasonText(`row.${d.problem}`, {}, ""),
     }),
+  "phone.not_for_pairing": (d) =>
+    t("“{value}” cannot be used for a pairing code: {problem}", {
+      value: d.value,
+      problem: reasonText(`row.${d.problem}`, {}, ""),
+    }),
   "phone.none_given": () => t("Type at least one number."),
   "store.data_folder_in_use": () => t("Another Blastdesk program is using this data. Nothing was changed."),
 };

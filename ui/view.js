@@ -40,6 +40,21 @@ export function screenHeader(title, subtitle) {
 }
 
 /**
+ * A screen's notice `{ kind, text }` (an error is an alert, anything else a
+ * status), or nothing when there is none.
+ */
+export function noticeLine(notice) {
+  return notice
+    ? h("p", {
+        class: `notice notice-${notice.kind}`,
+        attrs: { role: notice.kind === "error" ? "alert" : "status" },
+        dataset: { testid: "notice" },
+        text: notice.text,
+      })
+    : null;
+}
+
+/**
  * The state of a screen with nothing in it yet: what the screen is for and
  * what the person will do here.
  */

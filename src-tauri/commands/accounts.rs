@@ -3,6 +3,7 @@
 //! as "account" events.
 
 use blastdesk_core::ErrorCode;
+use blastdesk_core::account::AccountStatus;
 use blastdesk_core::phone;
 use blastdesk_core::store::{AccountInfo, AccountKind};
 use tauri::State;
@@ -48,9 +49,27 @@ pub async fn add_account(
 /// Gives up a link attempt the phone has not accepted yet (the person
 /// closed the code): the account is unlinked again, ready to link.
 #[tauri::command]
-pub async fn cancel_link(sessions: State<'_, Sessions>, account_id: i64) -> Result<(), Error> {
-    sessions.cancel_link(account_id);
-    Ok(())
+pub async fn cancel_link(
+    state: State<'_, AppState>,
+    sessions: State<'_, Sessions>,
+    account_id: i64,
+) -> Result<bool, Error> {
+    let store = state.store()?;
+    let account = blocking(move || Ok(store.account(account_id)?)).await?;
+    if account.kind != AccountKind::Whatsapp {
+        return Err(Error::new(
+            ErrorCode::InvalidInput,
+            "only a WhatsApp account is linked",
+        ));
+    }
+    if !matches!(
+        account.status,
+        AccountStatus::AwaitingQr { .. } | AccountStatus::AwaitingPairCode { .. }
+    ) {
+        // Nothing is being linked (or the phone accepted it already).
+        return Ok(false);
+    }
+    Ok(sessions.cancel_link(account_id))
 }
 
 /// Starts linking: QR codes, or with `phone`, a pairing code.
@@ -72,7 +91,12 @@ pub async fn link_account(
             .await?;
             let number = phone::normalize(&raw, country).map_err(|e| Error {
                 code: ErrorCode::InvalidInput,
-                details: None,
+                details: Some(blastdesk_core::error::Details::Phone(
+                    blastdesk_core::error::PhoneProblem::NotForPairing {
+                        value: raw.clone(),
+                        problem: e.code(),
+                    },
+                )),
                 message: format!("{raw:?} cannot be used for a pairing code: {e}."),
             })?;
             Some(number.as_str().to_owned())
@@ -160,7 +184,7 @@ pub async fn remove_account(
     let told = if linked {
         sessions.logout(account_id).await
     } else {
-        sessions.stop(account_id);
+        sessions.stop_and_release(account_id).await;
         true
     };
     blocking(move || {

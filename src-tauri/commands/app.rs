@@ -21,6 +21,9 @@ pub struct AppInfo {
     pub run_id: i64,
     /// Why the database could not be opened, if it could not.
     pub store_error: Option<Error>,
+    /// Whether this build honours the test hooks (a debug build): only then
+    /// does the window listen for the window tests' simulated drops.
+    pub test_hooks: bool,
 }
 
 #[tauri::command]
@@ -31,6 +34,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         logs_dir: data_dir::logs_dir(state.data_dir()),
         run_id: state.run_id(),
         store_error: state.store().err(),
+        test_hooks: blastdesk_core::hooks::HONOURED,
     }
 }
 

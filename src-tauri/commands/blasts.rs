@@ -31,7 +31,7 @@ const SHOWN_ROWS: usize = 1000;
 fn template_error(error: TemplateError) -> Error {
     Error {
         code: ErrorCode::TemplateInvalid,
-        details: None,
+        details: Some(blastdesk_core::error::Details::Template(error.clone())),
         message: format!("The message cannot be used: {error}."),
     }
 }
@@ -246,40 +246,44 @@ pub struct AttachmentView {
 const THUMBNAIL_BYTES: u64 = 4 * 1024 * 1024;
 
 /// A photo as a `data:` URL (the window cannot read the file itself).
-fn thumbnail(path: &std::path::Path, kind: MediaKind, bytes: u64) -> Option<String> {
-    if kind != MediaKind::Image || bytes > THUMBNAIL_BYTES {
+fn thumbnail(path: &std::path::Path, kind: MediaKind) -> Option<String> {
+    use base64::Engine as _;
+    use std::io::Read as _;
+    if kind != MediaKind::Image {
         return None;
     }
-    let extension = path.extension()?.to_string_lossy().to_ascii_lowercase();
-    let mime = match extension.as_str() {
-        "png" => "image/png",
-        "webp" => "image/webp",
-        _ => "image/jpeg",
-    };
-    let data = std::fs::read(path).ok()?;
-    Some(format!("data:{mime};base64,{}", base64(&data)))
+    // Read at most one byte past the limit: a larger file (or one that grew
+    // since it was chosen) gets no thumbnail, whatever its metadata said.
+    let mut data = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(THUMBNAIL_BYTES + 1)
+        .read_to_end(&mut data)
+        .ok()?;
+    if data.len() as u64 > THUMBNAIL_BYTES {
+        return None;
+    }
+    let mime = image_type(&data)?;
+    Some(format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(&data)
+    ))
 }
 
-/// Standard base64 with padding.
-fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
+/// The type of an image the web view can draw, from its first bytes (never
+/// from its name); `None` for anything else.
+fn image_type(data: &[u8]) -> Option<&'static str> {
+    if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if data.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some("image/jpeg")
+    } else if data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
     }
-    out
 }
 
 /// Opens the file dialog for an attachment; nothing if cancelled.
@@ -304,8 +308,14 @@ pub async fn pick_attachment(
         details: None,
         message: format!("The attachment: {reason}."),
     })?;
-    let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    let thumbnail = thumbnail(&path, media.kind, bytes);
+    let (bytes, thumbnail) = {
+        let path = path.clone();
+        blocking(move || {
+            let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            Ok((bytes, thumbnail(&path, media.kind)))
+        })
+        .await?
+    };
     let Some(granted) = session.grant([path]).into_iter().next() else {
         return Ok(None);
     };
@@ -468,17 +478,36 @@ pub async fn export_report(
 #[cfg(test)]
 mod tests {
     #[test]
-    fn a_photo_is_encoded_as_standard_base64() {
-        let cases: &[(&[u8], &str)] = &[
-            (b"", ""),
-            (b"f", "Zg=="),
-            (b"fo", "Zm8="),
-            (b"foo", "Zm9v"),
-            (b"foobar", "Zm9vYmFy"),
-            (&[0xff, 0xfe, 0xfd], "//79"),
+    fn a_thumbnail_is_an_image_known_by_its_bytes_and_bounded() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let cases: &[(&str, &[u8], Option<&str>)] = &[
+            (
+                "a.jpg",
+                b"\xff\xd8\xff\xe0rest",
+                Some("data:image/jpeg;base64,/9j/4HJlc3Q="),
+            ),
+            (
+                "a.png",
+                b"\x89PNG\r\n\x1a\n",
+                Some("data:image/png;base64,iVBORw0KGgo="),
+            ),
+            // Named as a photo, but not one: no thumbnail.
+            ("fake.jpg", b"<svg onload=alert(1)>", None),
         ];
-        for (data, expected) in cases {
-            assert_eq!(super::base64(data), *expected, "{data:?}");
+        for (name, data, expected) in cases {
+            let path = dir.path().join(name);
+            std::fs::write(&path, data)?;
+            assert_eq!(
+                super::thumbnail(&path, super::MediaKind::Image).as_deref(),
+                *expected,
+                "{name}"
+            );
         }
+        let large = dir.path().join("large.jpg");
+        let mut data = vec![0xff, 0xd8, 0xff];
+        data.resize(super::THUMBNAIL_BYTES as usize + 1, 0);
+        std::fs::write(&large, data)?;
+        assert_eq!(super::thumbnail(&large, super::MediaKind::Image), None);
+        Ok(())
     }
 }

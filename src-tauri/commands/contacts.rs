@@ -106,7 +106,7 @@ pub async fn add_do_not_contact_file(
         };
         let file = import::read(&path, &options).map_err(|e| Error {
             code: e.code(),
-            details: None,
+            details: Some(Details::Import(e.clone())),
             message: e.to_string(),
         })?;
         let note = format!("From {}", file.file);

@@ -7,19 +7,20 @@
 //! the action that caused it, and scheduling in the same editor.
 
 use std::ffi::OsString;
-use std::sync::Arc;
 use std::time::Duration;
 
 use blastdesk_core::Store;
-use blastdesk_core::audience::{Fields, Recipient, Source};
 use blastdesk_core::pacing::Pacing;
-use blastdesk_core::phone::Phone;
 use blastdesk_core::store::AccountKind;
 use blastdesk_core::store::runs::BlastState;
 use chrono::Timelike;
 use wa_test_server::TestServer;
 
 use crate::harness::{App, Result, bounded, step, wait_until};
+use crate::support::{
+    audience, launch_on_the_server, prepare_for_the_server, received, start_linking,
+    wait_for_each_message,
+};
 
 /// The customers of the audience "Pelanggan": the last one has no name.
 const CUSTOMERS: [(&str, &str); 3] = [
@@ -36,17 +37,7 @@ fn prepare(dir: &std::path::Path, pacing: &Pacing, indonesian: bool) -> Result {
     if indonesian {
         store.set_setting_text("ui_language", Some("id"), 0)?;
     }
-    let recipients: Vec<Recipient> = CUSTOMERS
-        .iter()
-        .map(|(name, phone)| Recipient {
-            phone: Phone::from_e164_unchecked((*phone).into()),
-            fields: Fields::new(vec![(Arc::from("Nama"), (*name).into())]),
-            source: Source::Audience {
-                audience: Arc::from("Pelanggan"),
-            },
-        })
-        .collect();
-    store.save_audience("Pelanggan", &recipients, false, 0)?;
+    store.save_audience("Pelanggan", &audience(&CUSTOMERS), false, 0)?;
     let account = store.ensure_account("Rehearsal", AccountKind::Simulated, "Asia/Jakarta", 0)?;
     store.set_account_pacing(account, pacing)?;
     Ok(())
@@ -327,47 +318,15 @@ async fn real_blast() -> Result {
     let address = server.listen().await?;
     let dir = tempfile::tempdir()?;
     let customers = [("Dewi", "+6281311110001"), ("Budi", "+6281311110002")];
-    {
-        let store = Store::open_in(dir.path())?;
-        store.set_setting_text("welcome_done", Some("yes"), 0)?;
-        let list: Vec<Recipient> = customers
-            .iter()
-            .map(|(name, phone)| Recipient {
-                phone: Phone::from_e164_unchecked((*phone).into()),
-                fields: Fields::new(vec![(Arc::from("Nama"), (*name).into())]),
-                source: Source::Audience {
-                    audience: Arc::from("Pelanggan"),
-                },
-            })
-            .collect();
-        store.save_audience("Pelanggan", &list, false, 0)?;
-        let version = blastdesk_whatsapp::version::PINNED.to_string();
-        store.set_setting_text(blastdesk_whatsapp::version::SETTING, Some(&version), 0)?;
-    }
-    let app = App::launch_with(
-        dir.path(),
-        vec![(
-            "BLASTDESK_NETWORK".into(),
-            OsString::from(format!("ws://{address}/ws/chat")),
-        )],
-    )
-    .await?;
+    prepare_for_the_server(dir.path(), &customers)?;
+    let app = launch_on_the_server(dir.path(), address).await?;
     for (_, phone) in customers {
         server.add_customer(phone)?;
     }
 
     step("link a number through the test server; the owner names it Toko Pusat");
-    app.click("#nav a[data-screen=accounts]").await?;
-    app.click("[data-testid=link-whatsapp]").await?;
-    app.element("[data-testid=qr]").await?;
-    let payload = app
-        .client
-        .execute(
-            "return document.querySelector('[data-testid=qr]')?.dataset.payload ?? ''",
-            vec![],
-        )
-        .await?;
-    server.scan(payload.as_str().unwrap_or_default(), "+6281234567890")?;
+    let payload = start_linking(&app).await?;
+    server.scan(&payload, "+6281234567890")?;
     app.element("[data-testid=account-card][data-status=connected]")
         .await?;
     Store::open_in(dir.path())?.set_account_details(1, "Toko Pusat", "")?;
@@ -408,25 +367,11 @@ async fn real_blast() -> Result {
     );
     assert!(server.received(customers[0].1)?.is_empty(), "nothing yet");
     app.click("[data-testid=confirm-send]").await?;
-    let received = |phone: &str| -> Vec<String> {
-        server
-            .received(phone)
-            .map(|r| {
-                r.into_iter()
-                    .filter_map(|m| m.message.conversation.clone())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    wait_until(Duration::from_secs(60), "both customers' messages", || {
-        customers
-            .iter()
-            .all(|(_, phone)| !received(phone).is_empty())
-    })?;
+    wait_for_each_message(&server, &customers)?;
     for (name, phone) in customers {
         // WhatsApp formats it on the phone: the markers go as written.
         assert_eq!(
-            received(phone),
+            received(&server, phone),
             [format!("Halo {name}, *stok baru* sudah datang")]
         );
     }
@@ -479,12 +424,7 @@ async fn scheduling() -> Result {
     })
     .await?;
 
-    app.client
-        .execute(
-            "document.querySelector('[data-testid=when]').scrollIntoView({ block: 'start' })",
-            vec![],
-        )
-        .await?;
+    app.scroll_into_view("[data-testid=when]", "start").await?;
     app.screenshot("editor-schedule").await?;
 
     step("each repeat shows only the fields it needs");
@@ -569,11 +509,6 @@ async fn shown_fields(app: &App, repeat: &str) -> Result<Vec<String>> {
 
 /// Scrolls the phone preview to the top of the window (for a screenshot).
 async fn show_phone(app: &App) -> Result {
-    app.client
-        .execute(
-            "document.querySelector('[data-testid=phone-preview]').scrollIntoView({ block: 'start' })",
-            vec![],
-        )
-        .await?;
-    Ok(())
+    app.scroll_into_view("[data-testid=phone-preview]", "start")
+        .await
 }

@@ -17,6 +17,7 @@ use blastdesk_core::store::AccountKind;
 use blastdesk_core::store::runs::BlastState;
 
 use crate::harness::{App, Result, bounded, one_message_a_second, step, wait_until};
+use crate::support::{create_blast, numbered_customers};
 
 /// What each language says at the points the test checks.
 struct Language {
@@ -164,33 +165,20 @@ async fn first_run_rehearsal(language: &Language) -> Result {
 
 /// A blast "Promo" from `account` to `n` customers (+6281200000000, ...).
 fn promo(store: &Store, account: i64, n: usize, simulated: bool, at: i64) -> Result<i64> {
-    let recipients: Vec<Recipient> = (0..n)
-        .map(|i| Recipient {
-            phone: Phone::from_e164_unchecked(format!("+6281200000{i:03}")),
-            fields: Fields::new(vec![]),
-            source: Source::Audience {
-                audience: std::sync::Arc::from("Pelanggan"),
-            },
-        })
-        .collect();
-    let created = blast::create(
+    let blast = create_blast(
         store,
-        &NewBlast {
-            name: "Promo",
-            template: "Promo!",
-            sender: Sender::Account(account),
-            recipients: &recipients,
-            options: BlastOptions::default(),
-            attach: None,
-        },
+        "Promo",
+        "Promo!",
+        Sender::Account(account),
+        &numbered_customers(n),
         at,
     )?;
     assert_eq!(
-        store.blast_summary(created.blast_id)?.simulated,
+        store.blast_summary(blast)?.simulated,
         simulated,
         "the account's kind decides"
     );
-    Ok(created.blast_id)
+    Ok(blast)
 }
 
 #[tokio::test(flavor = "multi_thread")]

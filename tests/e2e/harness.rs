@@ -369,6 +369,18 @@ impl App {
         self.type_into(css, text).await
     }
 
+    /// Scrolls the element at `css` into view, `block` (`start`, `center`…)
+    /// placing it in the window.
+    pub async fn scroll_into_view(&self, css: &str, block: &str) -> Result {
+        self.client
+            .execute(
+                "document.querySelector(arguments[0]).scrollIntoView({ block: arguments[1] })",
+                vec![css.into(), block.into()],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Answers "yes" to the app's own question of `kind` (ui/components/dialog.js)
     /// once it is shown.
     pub async fn confirm_dialog(&self, kind: &str) -> Result {
@@ -528,17 +540,5 @@ fn start_session_bus() -> Result<(String, Guarded)> {
 /// Pacing slow enough to watch and to pause a blast in the window, fast
 /// enough for a test: one message a second, no rests, caps or window.
 pub fn one_message_a_second() -> blastdesk_core::pacing::Pacing {
-    blastdesk_core::pacing::Pacing {
-        enabled: true,
-        min_delay_s: 1,
-        max_delay_s: 1,
-        batch_min: 100,
-        batch_max: 100,
-        per_minute: 60,
-        hourly_cap: 0,
-        daily_cap: 0,
-        warm_up_days: 0,
-        window: None,
-        ..blastdesk_core::pacing::Pacing::default()
-    }
+    crate::fixtures::one_message_every(1)
 }

@@ -12,13 +12,12 @@
 use std::ffi::OsString;
 
 use blastdesk_core::Store;
-use blastdesk_core::audience::{Fields, Recipient, Source};
-use blastdesk_core::blast::{self, BlastOptions, NewBlast, Sender};
-use blastdesk_core::phone::Phone;
+use blastdesk_core::blast::Sender;
 use blastdesk_core::store::AccountKind;
 
 use crate::fixtures::{Cell, write_xlsx};
 use crate::harness::{App, Result, bounded, step};
+use crate::support::{create_blast, indonesian_system, numbered_customers};
 
 /// Lists each visible text of the window holding an English-only word.
 const SCAN: &str = r##"
@@ -26,7 +25,8 @@ const done = arguments[arguments.length - 1];
 import("./i18n.js").then(({ catalog }) => {
   const words = (text) => String(text).toLowerCase().match(/[a-z]+/g) ?? [];
   const id = catalog("id");
-  const indonesian = new Set(Object.values(id).flatMap(words));
+  // The translations' own words, without their {placeholders} (English names).
+  const indonesian = new Set(Object.values(id).flatMap((text) => words(text.replace(/\{\w+\}/g, " "))));
   const english = new Set(Object.keys(id).flatMap(words).filter((w) => w.length >= 3 && !indonesian.has(w)));
   const found = [];
   // A path names the person's own folders, not the app's words.
@@ -106,25 +106,12 @@ async fn indonesian_throughout() -> Result {
         let store = Store::open_in(dir.path())?;
         let account =
             store.ensure_account("Toko Pusat", AccountKind::Whatsapp, "Asia/Jakarta", 0)?;
-        let recipients: Vec<Recipient> = (0..3)
-            .map(|i| Recipient {
-                phone: Phone::from_e164_unchecked(format!("+628120000{i:04}")),
-                fields: Fields::new(vec![]),
-                source: Source::Audience {
-                    audience: std::sync::Arc::from("Pelanggan"),
-                },
-            })
-            .collect();
-        let created = blast::create(
+        let blast = create_blast(
             &store,
-            &NewBlast {
-                name: "Promo Desember",
-                template: "Halo, stok baru sudah datang!",
-                sender: Sender::Account(account),
-                recipients: &recipients,
-                options: BlastOptions::default(),
-                attach: None,
-            },
+            "Promo Desember",
+            "Halo, stok baru sudah datang!",
+            Sender::Account(account),
+            &numbered_customers(3),
             0,
         )?;
         let conn = rusqlite::Connection::open(dir.path().join(blastdesk_core::store::FILE_NAME))?;
@@ -132,15 +119,15 @@ async fn indonesian_throughout() -> Result {
             "UPDATE blasts SET state = 'paused', pause_code = 'error_streak',
                  pause_reason = 'Paused: 5 messages in a row failed (the last: this number is not on WhatsApp).'
              WHERE id = ?1",
-            [created.blast_id],
+            [blast],
         )?;
         conn.execute(
             "UPDATE deliveries SET state = 'failed', error_code = 'not_on_whatsapp',
                  error_detail = 'this number is not on WhatsApp', attempts = 1
              WHERE id = (SELECT min(id) FROM deliveries WHERE blast_id = ?1)",
-            [created.blast_id],
+            [blast],
         )?;
-        created.blast_id
+        blast
     };
     step("a customer list with a row that holds no number and one that is no number");
     let list = write_xlsx(
@@ -167,17 +154,9 @@ async fn indonesian_throughout() -> Result {
     )
     .map_err(|e| e.to_string())?;
 
-    let system = |key: &str| (key.to_owned(), OsString::from("id_ID.UTF-8"));
-    let app = App::launch_with(
-        dir.path(),
-        vec![
-            system("LANG"),
-            system("LC_ALL"),
-            ("LANGUAGE".into(), OsString::from("id")),
-            ("BLASTDESK_PICK_FILES".into(), OsString::from(&list)),
-        ],
-    )
-    .await?;
+    let mut env = indonesian_system();
+    env.push(("BLASTDESK_PICK_FILES".into(), OsString::from(&list)));
+    let app = App::launch_with(dir.path(), env).await?;
 
     step("the welcome");
     app.wait_for_text(

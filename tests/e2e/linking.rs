@@ -6,7 +6,6 @@
 //! code instead; success says what to do next and suggests the WhatsApp
 //! profile name; the sidebar always shows each number's state.
 
-use std::ffi::OsString;
 use std::time::Duration;
 
 use blastdesk_core::Store;
@@ -15,6 +14,7 @@ use blastdesk_core::store::AccountKind;
 use wa_test_server::{StreamError, TestServer};
 
 use crate::harness::{App, Result, bounded, step, wait_until};
+use crate::support::{launch_on_the_server, pin_whatsapp_version, qr_payload};
 
 const PHONE: &str = "+6281234567890";
 
@@ -24,40 +24,11 @@ fn prepare(dir: &std::path::Path, language: Option<&str>) -> Result {
     let store = Store::open_in(dir)?;
     store.set_setting_text("welcome_done", Some("yes"), 0)?;
     store.ensure_account("Rehearsal", AccountKind::Simulated, "Asia/Jakarta", 0)?;
-    let version = blastdesk_whatsapp::version::PINNED.to_string();
-    store.set_setting_text(blastdesk_whatsapp::version::SETTING, Some(&version), 0)?;
+    pin_whatsapp_version(&store)?;
     if let Some(language) = language {
         store.set_setting_text("ui_language", Some(language), 0)?;
     }
     Ok(())
-}
-
-async fn launch(dir: &std::path::Path, address: std::net::SocketAddr) -> Result<App> {
-    App::launch_with(
-        dir,
-        vec![(
-            "BLASTDESK_NETWORK".into(),
-            OsString::from(format!("ws://{address}/ws/chat")),
-        )],
-    )
-    .await
-}
-
-/// The QR code's payload, as the window shows it.
-async fn qr_payload(app: &App) -> Result<String> {
-    app.element("[data-testid=qr]").await?;
-    let payload = app
-        .client
-        .execute(
-            "return document.querySelector('[data-testid=qr]')?.dataset.payload ?? ''",
-            vec![],
-        )
-        .await?;
-    let payload = payload.as_str().unwrap_or_default().to_owned();
-    if payload.split(',').count() < 4 {
-        return Err(format!("not a QR payload: {payload:?}").into());
-    }
-    Ok(payload)
 }
 
 /// Where each part of the link panel is at the current zoom: inside the
@@ -139,7 +110,7 @@ async fn link_by_qr() -> Result {
     let address = server.listen().await?;
     let dir = tempfile::tempdir()?;
     prepare(dir.path(), Some("en"))?;
-    let app = launch(dir.path(), address).await?;
+    let app = launch_on_the_server(dir.path(), address).await?;
 
     step("no number yet: the hero with its one action; the rehearsal is not an unlinked account");
     app.click("#nav a[data-screen=accounts]").await?;
@@ -287,7 +258,7 @@ async fn link_by_code() -> Result {
     let address = server.listen().await?;
     let dir = tempfile::tempdir()?;
     prepare(dir.path(), Some("id"))?;
-    let app = launch(dir.path(), address).await?;
+    let app = launch_on_the_server(dir.path(), address).await?;
 
     step("Indonesian: one click shows the QR code and the steps");
     app.click("#nav a[data-screen=accounts]").await?;
@@ -402,7 +373,7 @@ async fn link_from_the_welcome() -> Result {
         store.set_setting_text(blastdesk_whatsapp::version::SETTING, Some(&version), 0)?;
         store.set_setting_text("ui_language", Some("en"), 0)?;
     }
-    let app = launch(dir.path(), address).await?;
+    let app = launch_on_the_server(dir.path(), address).await?;
     step("the first run opens on the welcome; its Link WhatsApp shows the QR code at once");
     app.element("main[data-screen=welcome] [data-testid=link-whatsapp]")
         .await?;

@@ -17,6 +17,7 @@ mod owner;
 mod progress;
 mod schedules;
 mod shell;
+mod support;
 mod tidy;
 mod whatsapp;
 

@@ -16,20 +16,11 @@ use blastdesk_core::store::runs::BlastState;
 use fantoccini::Locator;
 
 use crate::harness::{App, Result, bounded, step};
+use crate::support::{SCREENS, THEMES, assert_theme, rehearse, show_screen};
 
 /// A data folder past the welcome, so tests start where they mean to.
 fn welcomed(dir: &std::path::Path) -> Result {
     Store::open_in(dir)?.set_setting_text("welcome_done", Some("yes"), 0)?;
-    Ok(())
-}
-
-/// Starts the rehearsal on the welcome shown and waits for its preview.
-async fn rehearse(app: &App) -> Result {
-    app.click("[data-testid=start-rehearsal]").await?;
-    app.wait_for_text_that("[data-testid=rendered]", "a sample message", |t| {
-        t.contains("Ayu")
-    })
-    .await?;
     Ok(())
 }
 
@@ -371,18 +362,6 @@ for (const el of document.querySelectorAll("main *")) {
 return problems;
 "#;
 
-/// Every screen of the app, by its route.
-const SCREENS: [&str; 8] = [
-    "welcome",
-    "accounts",
-    "audiences",
-    "new-blast",
-    "blasts",
-    "schedules",
-    "do-not-contact",
-    "settings",
-];
-
 #[tokio::test(flavor = "multi_thread")]
 async fn every_screen_is_named_for_screen_readers_and_fits_at_125_and_150_percent_in_light_and_dark()
 -> Result {
@@ -391,7 +370,7 @@ async fn every_screen_is_named_for_screen_readers_and_fits_at_125_and_150_percen
 
 async fn accessibility() -> Result {
     let mut backgrounds = Vec::new();
-    for (theme, env) in [("light", "Adwaita"), ("dark", "Adwaita:dark")] {
+    for (theme, env) in THEMES {
         let dir = tempfile::tempdir()?;
         let app =
             App::launch_with(dir.path(), vec![("GTK_THEME".into(), OsString::from(env))]).await?;
@@ -399,18 +378,7 @@ async fn accessibility() -> Result {
             "{theme}: the rehearsal, so every screen has content"
         ));
         rehearse(&app).await?;
-        let dark = app
-            .client
-            .execute(
-                "return matchMedia('(prefers-color-scheme: dark)').matches",
-                vec![],
-            )
-            .await?;
-        assert_eq!(
-            dark.as_bool(),
-            Some(theme == "dark"),
-            "the system's theme reaches the window"
-        );
+        assert_theme(&app, theme).await?;
         let background = app
             .client
             .execute(
@@ -427,11 +395,7 @@ async fn accessibility() -> Result {
                 )
                 .await?;
             for screen in SCREENS {
-                app.client
-                    .execute(&format!("location.hash = '#/{screen}'"), vec![])
-                    .await?;
-                app.element(&format!("main[data-screen={screen}] h1"))
-                    .await?;
+                show_screen(&app, screen).await?;
                 let problems = app.client.execute(ACCESSIBILITY_AUDIT, vec![]).await?;
                 let problems: Vec<String> = serde_json::from_value(problems)?;
                 assert!(

@@ -11,7 +11,7 @@ use std::time::Duration;
 use blastdesk_core::Store;
 use blastdesk_core::account::AccountStatus;
 use blastdesk_core::audience::{Fields, Recipient, Source};
-use blastdesk_core::blast::{self, BlastOptions, NewBlast, Sender};
+use blastdesk_core::blast::{self, Sender};
 use blastdesk_core::clock::SystemClock;
 use blastdesk_core::engine::Control;
 use blastdesk_core::pacing::Pacing;
@@ -21,7 +21,11 @@ use blastdesk_whatsapp::session::{Network, Session, SessionConfig, SessionEvent,
 use fantoccini::Locator;
 use wa_test_server::{ReceiptKind, TestServer};
 
+use crate::fixtures::one_message_every;
 use crate::harness::{App, Result, bounded, step, wait_until};
+use crate::support::{
+    create_blast, indonesian_system, launch_on_the_server, now_ms, pin_whatsapp_version,
+};
 
 const PHONE: &str = "+6281234567890";
 const CARD: &str = "[data-testid=blast-card]";
@@ -53,35 +57,20 @@ fn recipients(customers: &[(&str, &str)]) -> Vec<Recipient> {
 /// read the countdown between two messages.
 fn every(seconds: u32) -> Pacing {
     Pacing {
-        enabled: true,
-        min_delay_s: seconds,
-        max_delay_s: seconds,
-        batch_min: 100,
-        batch_max: 100,
-        per_minute: 60,
-        hourly_cap: 0,
-        daily_cap: 0,
-        warm_up_days: 0,
-        window: None,
         error_streak: 0,
-        ..Pacing::default()
+        ..one_message_every(seconds)
     }
 }
 
 fn create(store: &Store, name: &str, sender: Sender, list: &[Recipient], at: i64) -> Result<i64> {
-    Ok(blast::create(
+    create_blast(
         store,
-        &NewBlast {
-            name,
-            template: "Halo {Nama}, stok baru sudah datang",
-            sender,
-            recipients: list,
-            options: BlastOptions::default(),
-            attach: None,
-        },
+        name,
+        "Halo {Nama}, stok baru sudah datang",
+        sender,
+        list,
         at,
-    )?
-    .blast_id)
+    )
 }
 
 /// Links `account` to the test server before the app starts (the window's
@@ -192,31 +181,20 @@ async fn through_the_test_server() -> Result {
     let blast = {
         let store = Store::open_in(dir.path())?;
         store.set_setting_text("welcome_done", Some("yes"), 0)?;
-        let version = blastdesk_whatsapp::version::PINNED.to_string();
-        store.set_setting_text(blastdesk_whatsapp::version::SETTING, Some(&version), 0)?;
+        pin_whatsapp_version(&store)?;
         let account = store.add_account("Toko Pusat", AccountKind::Whatsapp, "Asia/Jakarta", 0)?;
         store.set_account_pacing(account, &every(15))?;
         link_before_launch(&server, dir.path(), &store, account).await?;
         server.nack_next_to(CUSTOMERS[0].1, 479)?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_millis() as i64;
         create(
             &store,
             "Stok baru",
             Sender::Account(account),
             &recipients(&CUSTOMERS),
-            now,
+            now_ms()?,
         )?
     };
-    let app = App::launch_with(
-        dir.path(),
-        vec![(
-            "BLASTDESK_NETWORK".into(),
-            OsString::from(format!("ws://{address}/ws/chat")),
-        )],
-    )
-    .await?;
+    let app = launch_on_the_server(dir.path(), address).await?;
     app.click("#nav a[data-screen=blasts]").await?;
     let card = format!("{CARD}[data-blast-id=\"{blast}\"]");
 
@@ -517,9 +495,7 @@ async fn in_indonesian() -> Result {
     step(
         "a rehearsal sending one message every 20 s, its first one failed; a finished blast with receipts",
     );
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_millis() as i64;
+    let now = now_ms()?;
     let (sending, finished) = {
         let store = Store::open_in(dir.path())?;
         store.set_setting_text("welcome_done", Some("yes"), 0)?;
@@ -566,17 +542,9 @@ async fn in_indonesian() -> Result {
         ))?;
         (sending, finished)
     };
-    let system = |key: &str| (key.to_owned(), OsString::from("id_ID.UTF-8"));
-    let app = App::launch_with(
-        dir.path(),
-        vec![
-            system("LANG"),
-            system("LC_ALL"),
-            ("LANGUAGE".into(), OsString::from("id")),
-            ("BLASTDESK_NETWORK".into(), OsString::from("offline")),
-        ],
-    )
-    .await?;
+    let mut env = indonesian_system();
+    env.push(("BLASTDESK_NETWORK".into(), OsString::from("offline")));
+    let app = App::launch_with(dir.path(), env).await?;
     app.click("#nav a[data-screen=blasts]").await?;
     let card = format!("{CARD}[data-blast-id=\"{sending}\"]");
 
@@ -648,11 +616,7 @@ async fn in_indonesian() -> Result {
         |t| t.starts_with("Selesai ") && t.ends_with(": 2 dari 3 terkirim, 1 gagal."),
     )
     .await?;
-    app.client
-        .execute(
-            "document.querySelector('[data-testid=report]').scrollIntoView()",
-            vec![],
-        )
+    app.scroll_into_view("[data-testid=report]", "start")
         .await?;
     app.screenshot_for_docs("report-id").await?;
     app.click("[data-testid=report-filter][data-filter=failed]")

@@ -15,32 +15,13 @@ use blastdesk_core::phone::{Country, Phone};
 use fantoccini::Locator;
 
 use crate::harness::{App, Result, bounded, step};
+use crate::support::{SCREENS, THEMES, assert_theme, rehearse, show_screen};
 
 /// A data folder past the welcome, in `language` (None: the system's).
 fn welcomed(dir: &Path, language: Option<&str>) -> Result {
     let store = Store::open_in(dir)?;
     store.set_setting_text("welcome_done", Some("yes"), 0)?;
     store.set_setting_text("ui_language", language, 0)?;
-    Ok(())
-}
-
-/// Starts the rehearsal from the welcome shown and waits for its message.
-async fn rehearse(app: &App) -> Result {
-    app.click("[data-testid=start-rehearsal]").await?;
-    app.wait_for_text_that("[data-testid=rendered]", "a sample message", |t| {
-        t.contains("Ayu")
-    })
-    .await?;
-    Ok(())
-}
-
-/// Shows `screen` and waits until it is drawn.
-async fn open(app: &App, screen: &str) -> Result {
-    app.client
-        .execute(&format!("location.hash = '#/{screen}'"), vec![])
-        .await?;
-    app.element(&format!("main[data-screen={screen}] h1"))
-        .await?;
     Ok(())
 }
 
@@ -101,12 +82,7 @@ async fn visible_rows(app: &App) -> Result<Vec<String>> {
 /// window (not under New blast's sticky action bar).
 async fn click_centred(app: &App, css: &str) -> Result {
     app.element(css).await?;
-    app.client
-        .execute(
-            "document.querySelector(arguments[0]).scrollIntoView({ block: 'center' })",
-            vec![css.into()],
-        )
-        .await?;
+    app.scroll_into_view(css, "center").await?;
     app.click(css).await
 }
 
@@ -268,18 +244,6 @@ for (const el of document.querySelectorAll("[aria-live], [role=status], [role=al
 return problems;
 "#;
 
-/// Every screen of the app, by its route.
-const SCREENS: [&str; 8] = [
-    "welcome",
-    "accounts",
-    "audiences",
-    "new-blast",
-    "blasts",
-    "schedules",
-    "do-not-contact",
-    "settings",
-];
-
 /// Runs both audits on what is shown; adds what they find, named by `place`.
 async fn audit(app: &App, place: &str, offenders: &mut Vec<String>) -> Result {
     for script in [CONTRAST_AUDIT, LIVE_REGION_AUDIT] {
@@ -297,7 +261,7 @@ async fn every_screen_is_readable_in_light_and_dark_and_only_small_parts_are_liv
 
 async fn contrast() -> Result {
     let mut offenders = Vec::new();
-    for (theme, gtk) in [("light", "Adwaita"), ("dark", "Adwaita:dark")] {
+    for (theme, gtk) in THEMES {
         let dir = tempfile::tempdir()?;
         // Something on the do-not-contact list, so its table is measured.
         Store::open_in(dir.path())?.add_do_not_contact(
@@ -311,6 +275,8 @@ async fn contrast() -> Result {
             "{theme}: the rehearsal, so every screen has content"
         ));
         rehearse(&app).await?;
+        // Light and dark are two different audits, never the same one twice.
+        assert_theme(&app, theme).await?;
         step(&format!(
             "{theme}: the audit finds a planted faint text and a faint field"
         ));
@@ -336,13 +302,13 @@ async fn contrast() -> Result {
             "{planted:#?}"
         );
         for screen in SCREENS {
-            open(&app, screen).await?;
+            show_screen(&app, screen).await?;
             audit(&app, &format!("{screen} ({theme})"), &mut offenders).await?;
         }
         step(&format!(
             "{theme}: what opens on a screen: Advanced, the pacing form, the app's question"
         ));
-        open(&app, "settings").await?;
+        show_screen(&app, "settings").await?;
         app.click("[data-testid=advanced] summary").await?;
         audit(
             &app,
@@ -350,7 +316,7 @@ async fn contrast() -> Result {
             &mut offenders,
         )
         .await?;
-        open(&app, "new-blast").await?;
+        show_screen(&app, "new-blast").await?;
         click_centred(&app, "[data-testid=change-pacing]").await?;
         click_centred(&app, "[data-testid=preset-custom]").await?;
         audit(
@@ -359,7 +325,7 @@ async fn contrast() -> Result {
             &mut offenders,
         )
         .await?;
-        open(&app, "do-not-contact").await?;
+        show_screen(&app, "do-not-contact").await?;
         app.click("[data-testid=dnc-remove]").await?;
         app.element("[data-testid=dialog][data-kind=dnc-remove]")
             .await?;
@@ -390,7 +356,7 @@ async fn pacing_presets() -> Result {
         let dir = tempfile::tempdir()?;
         welcomed(dir.path(), Some(language))?;
         let app = App::launch(dir.path()).await?;
-        open(&app, "welcome").await?;
+        show_screen(&app, "welcome").await?;
         rehearse(&app).await?;
 
         step(&format!(
@@ -431,11 +397,7 @@ async fn pacing_presets() -> Result {
             ["Aman", "Normal", "Cepat", "Atur sendiri"]
         };
         assert_eq!(names, expected);
-        app.client
-            .execute(
-                "document.querySelector('[data-testid=pacing-presets]').scrollIntoView({ block: 'center' })",
-                vec![],
-            )
+        app.scroll_into_view("[data-testid=pacing-presets]", "center")
             .await?;
         app.screenshot_for_docs(&format!("pacing-presets-{language}"))
             .await?;
@@ -505,7 +467,7 @@ async fn settings() -> Result {
     .await?;
 
     step("the owner's settings first, the technical ones behind a closed Advanced");
-    open(&app, "settings").await?;
+    show_screen(&app, "settings").await?;
     let headings = app
         .client
         .execute(
@@ -555,7 +517,7 @@ async fn settings() -> Result {
     assert_eq!(app.text("[data-testid=data-status]").await?, "");
 
     step("elsewhere a drop imports nothing, and the window says where to drop");
-    open(&app, "blasts").await?;
+    show_screen(&app, "blasts").await?;
     assert!(
         drop_hint(&app)
             .await?
@@ -570,7 +532,7 @@ async fn settings() -> Result {
 
     step("on Settings again, Yes restores the dropped backup");
     Store::open_in(dir.path())?.set_default_country(Country::from_str("MY")?, 0)?;
-    open(&app, "settings").await?;
+    show_screen(&app, "settings").await?;
     drop_files(&app).await?;
     app.confirm_dialog("restore").await?;
     app.wait_for_text_that("[data-testid=data-status]", "restored", |t| {
@@ -620,7 +582,7 @@ async fn do_not_contact() -> Result {
         vec![("BLASTDESK_PICK_FILES".into(), OsString::from(&list))],
     )
     .await?;
-    open(&app, "do-not-contact").await?;
+    show_screen(&app, "do-not-contact").await?;
 
     step("the list comes first, before the form and the opt-out words");
     let order = app

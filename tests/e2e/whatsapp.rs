@@ -6,19 +6,17 @@
 //! restart. Nothing leaves this computer (`BLASTDESK_NETWORK` names the
 //! server; the WhatsApp Web version is set, so nothing is fetched).
 
-use std::ffi::OsString;
 use std::time::Duration;
-
-use std::sync::Arc;
 
 use blastdesk_core::Store;
 use blastdesk_core::account::AccountStatus;
-use blastdesk_core::audience::{Fields, Recipient, Source};
 use blastdesk_core::pacing::Pacing;
-use blastdesk_core::phone::Phone;
 use wa_test_server::{Intent, TestServer};
 
-use crate::harness::{App, Result, bounded, step, wait_until};
+use crate::harness::{Result, bounded, step, wait_until};
+use crate::support::{
+    launch_on_the_server, prepare_for_the_server, received, start_linking, wait_for_each_message,
+};
 
 const PHONE: &str = "+6281234567890";
 
@@ -34,49 +32,15 @@ async fn link_through_the_server() -> Result {
     assert!(address.ip().is_loopback(), "{address}");
     let dir = tempfile::tempdir()?;
     let customers = [("Dewi", "+6281311110001"), ("Budi", "+6281311110002")];
-    {
-        let store = Store::open_in(dir.path())?;
-        store.set_setting_text("welcome_done", Some("yes"), 0)?;
-        let list: Vec<Recipient> = customers
-            .iter()
-            .map(|(name, phone)| Recipient {
-                phone: Phone::from_e164_unchecked((*phone).into()),
-                fields: Fields::new(vec![(Arc::from("Nama"), (*name).into())]),
-                source: Source::Audience {
-                    audience: Arc::from("Pelanggan"),
-                },
-            })
-            .collect();
-        store.save_audience("Pelanggan", &list, false, 0)?;
-        let version = blastdesk_whatsapp::version::PINNED.to_string();
-        store.set_setting_text(blastdesk_whatsapp::version::SETTING, Some(&version), 0)?;
-    }
-    let app = App::launch_with(
-        dir.path(),
-        vec![(
-            "BLASTDESK_NETWORK".into(),
-            OsString::from(format!("ws://{address}/ws/chat")),
-        )],
-    )
-    .await?;
+    prepare_for_the_server(dir.path(), &customers)?;
+    let app = launch_on_the_server(dir.path(), address).await?;
     app.accept_confirmations().await?;
     for (_, phone) in customers {
         server.add_customer(phone)?;
     }
 
     step("link WhatsApp in one click: the window shows the server's QR code");
-    app.click("#nav a[data-screen=accounts]").await?;
-    app.click("[data-testid=link-whatsapp]").await?;
-    app.element("[data-testid=qr]").await?;
-    let payload = app
-        .client
-        .execute(
-            "return document.querySelector('[data-testid=qr]')?.dataset.payload ?? ''",
-            vec![],
-        )
-        .await?;
-    let payload = payload.as_str().unwrap_or_default().to_owned();
-    assert!(payload.split(',').count() >= 4, "a QR payload: {payload:?}");
+    let payload = start_linking(&app).await?;
 
     step("the phone scans it: the account connects after the restart");
     server.set_profile_name(PHONE, "Toko Pusat")?;
@@ -162,24 +126,10 @@ async fn link_through_the_server() -> Result {
         "nothing before the confirmation"
     );
     app.click("[data-testid=confirm-send]").await?;
-    let received = |phone: &str| -> Vec<String> {
-        server
-            .received(phone)
-            .map(|r| {
-                r.into_iter()
-                    .filter_map(|m| m.message.conversation.clone())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    wait_until(Duration::from_secs(60), "both customers' messages", || {
-        customers
-            .iter()
-            .all(|(_, phone)| !received(phone).is_empty())
-    })?;
+    wait_for_each_message(&server, &customers)?;
     for (name, phone) in customers {
         assert_eq!(
-            received(phone),
+            received(&server, phone),
             [format!("Halo {name}, stok baru sudah datang")]
         );
     }

@@ -13,23 +13,43 @@ const MARKERS = { "*": "strong", _: "em", "~": "del" };
 const space = (c) => c === undefined || /\s/u.test(c);
 const wordy = (c) => c !== undefined && /[\p{L}\p{N}]/u.test(c);
 
-/** Where the marker at `open` closes on its line, or -1 (the marker must hug the text inside). */
-function closing(text, open, marker) {
+/** The longest text previewed (WhatsApp's own limit for a message). */
+const MAX_PREVIEW = 65_536;
+
+/**
+ * Where the marker at `open` closes on its line, or -1 (the marker must hug
+ * the text inside). `dead` remembers, per marker, up to where a line has no
+ * closer at all, so a line full of unclosed markers is read once, not once
+ * per marker.
+ */
+function closing(text, open, marker, dead) {
   if (space(text[open + 1]) || text[open + 1] === marker) return -1;
+  if (open < (dead[marker] ?? -1)) return -1;
   for (let j = open + 2; j < text.length; j += 1) {
     const c = text[j];
-    if (c === "\n") return -1;
+    if (c === "\n") {
+      dead[marker] = j;
+      return -1;
+    }
     if (c === marker && !space(text[j - 1]) && !wordy(text[j + 1])) return j;
   }
+  dead[marker] = text.length;
   return -1;
 }
 
+const LINK = /(?:https?:\/\/|www\.)[^\s]+/iuy;
+const TRAILING = new Set([".", ",", ";", ":", "!", "?", ")", "]", "'", '"']);
+
 /** A link's text from `at`, or "" (http(s):// or www., without trailing punctuation). */
 function linkAt(text, at) {
-  if (wordy(text[at - 1])) return "";
-  const match = /^(?:https?:\/\/|www\.)[^\s]+/iu.exec(text.slice(at));
+  const first = text[at];
+  if ((first !== "h" && first !== "H" && first !== "w" && first !== "W") || wordy(text[at - 1])) return "";
+  LINK.lastIndex = at;
+  const match = LINK.exec(text);
   if (!match) return "";
-  return match[0].replace(/[.,;:!?)\]'"]+$/u, "");
+  let end = match[0].length;
+  while (end > 0 && TRAILING.has(match[0][end - 1])) end -= 1;
+  return match[0].slice(0, end);
 }
 
 /**
@@ -38,6 +58,8 @@ function linkAt(text, at) {
  */
 export function parseFormatting(text) {
   const out = [];
+  const dead = {};
+  let noMoreMono = false;
   let plain = "";
   const flush = () => {
     if (plain) out.push({ type: "text", text: plain });
@@ -46,8 +68,9 @@ export function parseFormatting(text) {
   let i = 0;
   while (i < text.length) {
     const c = text[i];
-    if (text.startsWith("```", i)) {
+    if (!noMoreMono && text.startsWith("```", i)) {
       const end = text.indexOf("```", i + 3);
+      if (end < 0) noMoreMono = true;
       if (end > i + 3) {
         flush();
         out.push({ type: "mono", text: text.slice(i + 3, end) });
@@ -66,7 +89,7 @@ export function parseFormatting(text) {
       }
     }
     if (MARKERS[c] && !wordy(text[i - 1])) {
-      const end = closing(text, i, c);
+      const end = closing(text, i, c, dead);
       if (end > 0) {
         flush();
         out.push({ type: MARKERS[c], children: parseFormatting(text.slice(i + 1, end)) });
@@ -90,6 +113,7 @@ export function parseFormatting(text) {
 
 /** The formatted text as DOM nodes. */
 export function formatted(text) {
+  if (text.length > MAX_PREVIEW) return [...toNodes(parseFormatting(text.slice(0, MAX_PREVIEW))), document.createTextNode("…")];
   return toNodes(parseFormatting(text));
 }
 

@@ -88,5 +88,6 @@ export default {
   "Choose one day of the week or more.": "Pilih paling sedikit satu hari.",
   "The attached file cannot be read.": "File lampiran tidak bisa dibaca.",
   "“{value}” is not a usable number: {problem} Nothing was added.": "“{value}” bukan nomor yang bisa dipakai: {problem} Tidak ada yang ditambahkan.",
+  "“{value}” cannot be used for a pairing code: {problem}": "“{value}” tidak bisa dipakai untuk kode penautan: {problem}",
   "Type at least one number.": "Ketik paling sedikit satu nomor."
 };

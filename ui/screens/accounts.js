@@ -107,9 +107,13 @@ export async function startLinking(accountId = null, phone = null) {
 
 /** Gives the link up: the account is unlinked again and its card offers "Link". */
 function cancelLinking() {
-  const id = linking?.accountId;
+  const was = linking;
   linking = null;
-  if (id !== undefined) act(() => api.cancelLink(id));
+  if (was?.accountId === undefined) return;
+  act(async () => {
+    // The phone had accepted it already: the link goes on to its success.
+    if (!(await api.cancelLink(was.accountId))) linking = was;
+  });
 }
 
 /** A logout (or a removal) that could not reach WhatsApp says what is left to do. */

@@ -12,7 +12,7 @@ import { N_, t } from "../i18n.js";
 import { api, ApiError } from "../api.js";
 import { formatTime } from "../format.js";
 import { ask } from "../components/dialog.js";
-import { count, emptyState, errorPanel, h, plural, present, screenHeader } from "../view.js";
+import { count, emptyState, errorPanel, h, noticeLine, plural, present, screenHeader } from "../view.js";
 import { progressBar } from "./blasts/progress-bar.js";
 import { sendChart } from "./blasts/chart.js";
 import { countdown, stateLine, tickCountdowns } from "./blasts/state-line.js";
@@ -338,14 +338,7 @@ function render() {
     { class: "stack" },
     screenHeader(t("Blasts"), t("Live progress, history and reports of your sends.")),
     ...present(
-      notice
-        ? h("p", {
-            class: `notice notice-${notice.kind}`,
-            attrs: { role: notice.kind === "error" ? "alert" : "status" },
-            dataset: { testid: "notice" },
-            text: notice.text,
-          })
-        : null,
+      noticeLine(notice),
       blasts.length === 0
         ? emptyState({
             title: t("No blasts yet"),

@@ -5,7 +5,7 @@
 import { api, ApiError } from "../api.js";
 import { ask } from "../components/dialog.js";
 import { N_, t } from "../i18n.js";
-import { count, emptyState, errorPanel, h, present, screenHeader } from "../view.js";
+import { count, emptyState, errorPanel, h, noticeLine, present, screenHeader } from "../view.js";
 import { formatTime } from "./pacing-view.js";
 
 const REASONS = {
@@ -249,19 +249,7 @@ function render() {
     "div",
     { class: "stack" },
     screenHeader(t("Do not contact"), t("Numbers that never receive a blast.")),
-    ...present(
-      notice
-        ? h("p", {
-            class: `notice notice-${notice.kind}`,
-            attrs: { role: notice.kind === "error" ? "alert" : "status" },
-            dataset: { testid: "notice" },
-            text: notice.text,
-          })
-        : null,
-      list(),
-      addForm(),
-      wordsForm(),
-    ),
+    ...present(noticeLine(notice), list(), addForm(), wordsForm()),
   );
 }
 

@@ -3,6 +3,7 @@
 import { N_, t } from "../i18n.js";
 import { api } from "../api.js";
 import { count, h } from "../view.js";
+import { parseTime, timeText } from "./new-blast/when.js";
 
 /** An instant in a time zone (kept here for the screens that import it from here). */
 export { formatTime } from "../format.js";
@@ -149,14 +150,16 @@ function pacingFields(form, pacing, onSave) {
     attrs: { type: "checkbox", checked: pacing.window ? "checked" : undefined },
     dataset: { field: "window" },
   });
-  const start = h("input", {
-    attrs: { type: "time", value: pacing.window?.start ?? "09:00", "aria-label": t("Sending starts at") },
-    dataset: { field: "start" },
-  });
-  const end = h("input", {
-    attrs: { type: "time", value: pacing.window?.end ?? "20:00", "aria-label": t("Sending ends at") },
-    dataset: { field: "end" },
-  });
+  // 24-hour times as the window's language writes them ("09.00" in Indonesian),
+  // not the system's time field (which may be 12-hour).
+  const clock = (value, label, field) =>
+    h("input", {
+      class: "time-field",
+      attrs: { type: "text", inputmode: "numeric", size: "5", value: timeText(value), "aria-label": label },
+      dataset: { field },
+    });
+  const start = clock(pacing.window?.start ?? "09:00", t("Sending starts at"), "start");
+  const end = clock(pacing.window?.end ?? "20:00", t("Sending ends at"), "end");
   const custom = h(
     "div",
     { class: "pacing-custom stack", dataset: { testid: "pacing-custom" } },
@@ -220,8 +223,8 @@ function pacingFields(form, pacing, onSave) {
     enabled.checked = from.enabled;
     windowOn.checked = Boolean(from.window);
     if (from.window) {
-      start.value = from.window.start;
-      end.value = from.window.end;
+      start.value = timeText(from.window.start);
+      end.value = timeText(from.window.end);
     }
   };
   let chosen = presetOf(pacing);
@@ -276,7 +279,12 @@ function pacingFields(form, pacing, onSave) {
     event.preventDefault();
     let next;
     if (chosen === "custom") {
-      next = { ...base, enabled: enabled.checked, window: windowOn.checked ? { start: start.value, end: end.value } : null };
+      const hours = windowOn.checked ? { start: parseTime(start.value), end: parseTime(end.value) } : null;
+      if (hours && (!hours.start || !hours.end)) {
+        error.textContent = t("Write the time as {example} (24-hour).", { example: timeText("14:05") });
+        return;
+      }
+      next = { ...base, enabled: enabled.checked, window: hours };
       for (const [key, [label, factor]] of Object.entries(FIELDS)) {
         const value = Number(inputs[key].value);
         if (inputs[key].value === "" || !Number.isInteger(value) || value < 0) {

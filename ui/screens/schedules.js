@@ -151,6 +151,11 @@ function zoneOptions(current) {
   });
 }
 
+/** A button styled as a link that runs `onClick`. */
+function linkButton(label, onClick) {
+  return h("button", { class: "button link", attrs: { type: "button" }, on: { click: onClick } }, label);
+}
+
 function form() {
   const e = editing;
   const firstAccount = accounts.find((a) => a.kind === "whatsapp") ?? accounts[0];
@@ -186,7 +191,11 @@ function form() {
     ),
   );
   const template = h("textarea", {
-    attrs: { id: "schedule-template", rows: "4", placeholder: t("Hi {name}, our December promo starts today!") },
+    attrs: {
+      id: "schedule-template",
+      rows: "4",
+      placeholder: t("Hi {name}, our December promo starts today!", { name: `{${t("Name")}}` }),
+    },
   });
   template.value = e?.blast.template ?? "";
   const chosen = new Set(e?.blast.audiences ?? []);
@@ -228,21 +237,11 @@ function form() {
         t("Choose a spreadsheet…"),
       ),
       current
-        ? h(
-            "button",
-            {
-              class: "button link",
-              attrs: { type: "button" },
-              on: {
-                click: () => {
-                  linked = null;
-                  dropLinked = true;
-                  drawLinked();
-                },
-              },
-            },
-            t("Remove"),
-          )
+        ? linkButton(t("Remove"), () => {
+            linked = null;
+            dropLinked = true;
+            drawLinked();
+          })
         : null,
     );
     linkedRow?.replaceWith(fresh);
@@ -269,21 +268,11 @@ function form() {
         e ? t("Save") : t("Schedule"),
       ),
       e
-        ? h(
-            "button",
-            {
-              class: "button link",
-              attrs: { type: "button" },
-              on: {
-                click: () => {
-                  editing = null;
-                  linked = null;
-                  update();
-                },
-              },
-            },
-            t("Cancel"),
-          )
+        ? linkButton(t("Cancel"), () => {
+            editing = null;
+            linked = null;
+            update();
+          })
         : null,
     ),
     formError,

@@ -129,9 +129,14 @@ pub enum Details {
     rename_all_fields = "camelCase"
 )]
 pub enum PhoneProblem {
-    /// `value` is not a usable number; `problem` is why, as
-    /// [`crate::phone::PhoneError::code`] says it.
+    /// `value` is not a usable number, so nothing was added; `problem` is
+    /// why, as [`crate::phone::PhoneError::code`] says it.
     Unusable {
+        value: String,
+        problem: &'static str,
+    },
+    /// `value` cannot be used to ask for a pairing code; `problem` as above.
+    NotForPairing {
         value: String,
         problem: &'static str,
     },

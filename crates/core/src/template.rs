@@ -129,11 +129,10 @@ impl Template {
         missing: &MissingValue,
         seed: u64,
     ) -> Result<String, RenderError> {
-        let mut out = String::new();
+        let mut out = Rendering::default();
         let mut random = SplitMix64::new(seed);
         render_parts(&self.parts, fields, missing, &mut random, &mut out)?;
-        out.retain(|c| c != DROPPED);
-        Ok(out)
+        Ok(out.text)
     }
 }
 
@@ -227,27 +226,44 @@ fn collect_fields(parts: &[Part], names: &mut Vec<String>) {
     }
 }
 
+/// A message being written.
+#[derive(Default)]
+struct Rendering {
+    text: String,
+    /// A dropped placeholder began its line: the next text loses its
+    /// leading spaces ("{name} promo" reads "promo").
+    strip_next: bool,
+}
+
+impl Rendering {
+    fn push(&mut self, value: &str) {
+        self.strip_next = false;
+        self.text.push_str(value);
+    }
+
+    fn push_text(&mut self, text: &str) {
+        if std::mem::take(&mut self.strip_next) {
+            self.text.push_str(text.trim_start_matches([' ', '\t']));
+        } else {
+            self.text.push_str(text);
+        }
+    }
+}
+
 fn render_parts(
     parts: &[Part],
     fields: &Fields,
     missing: &MissingValue,
     random: &mut SplitMix64,
-    out: &mut String,
+    out: &mut Rendering,
 ) -> Result<(), RenderError> {
     for part in parts {
         match part {
-            Part::Text(text) => {
-                if out.ends_with(DROPPED) {
-                    out.pop();
-                    out.push_str(text.trim_start_matches([' ', '\t']));
-                } else {
-                    out.push_str(text);
-                }
-            }
+            Part::Text(text) => out.push_text(text),
             Part::Field(name) => match fields.get(name).map(str::trim).filter(|v| !v.is_empty()) {
-                Some(value) => out.push_str(value),
+                Some(value) => out.push(value),
                 None => match missing {
-                    MissingValue::Fallback { text } => out.push_str(text),
+                    MissingValue::Fallback { text } => out.push(text),
                     MissingValue::Drop => drop_placeholder(out),
                     MissingValue::Skip => {
                         return Err(RenderError::MissingValue {
@@ -266,19 +282,14 @@ fn render_parts(
 }
 
 /// Leaves a missing placeholder out: the spaces before it go with it, and
-/// when nothing but the line's start is before it, the space after it (a
-/// marker the next text part strips).
-fn drop_placeholder(out: &mut String) {
-    let kept = out.trim_end_matches([' ', '\t']).len();
-    if kept < out.len() {
-        out.truncate(kept);
-    } else if out.is_empty() || out.ends_with('\n') {
-        out.push(DROPPED);
+/// when nothing but the line's start is before it, the spaces after it.
+fn drop_placeholder(out: &mut Rendering) {
+    let kept = out.text.trim_end_matches([' ', '\t']).len();
+    out.text.truncate(kept);
+    if out.text.is_empty() || out.text.ends_with('\n') {
+        out.strip_next = true;
     }
 }
-
-/// Stands for "a dropped placeholder began this line" until the next text.
-const DROPPED: char = '\u{0}';
 
 /// The seed for a recipient of a blast: stable across runs and restarts.
 pub fn seed_for(blast_id: i64, phone: &str) -> u64 {
@@ -348,6 +359,16 @@ mod tests {
             ),
             ("{Panggilan} promo", MissingValue::Drop, Ok("promo")),
             ("Hi\n{Panggilan} promo", MissingValue::Drop, Ok("Hi\npromo")),
+            (
+                "Hi\n  {Panggilan} promo",
+                MissingValue::Drop,
+                Ok("Hi\npromo"),
+            ),
+            (
+                "Kode\u{0}{Panggilan} ok",
+                MissingValue::Drop,
+                Ok("Kode\u{0} ok"),
+            ),
             ("Hi {nama}", MissingValue::Drop, Ok("Hi Ani")),
             ("{Panggilan}{nama}", MissingValue::Drop, Ok("Ani")),
         ];

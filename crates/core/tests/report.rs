@@ -2,6 +2,7 @@
 //! read back.
 
 use std::collections::HashSet;
+use std::path::Path;
 use std::sync::Arc;
 
 use blastdesk_core::Store;
@@ -10,7 +11,6 @@ use blastdesk_core::blast::{self, BlastOptions, NewBlast, Sender};
 use blastdesk_core::clock::{Millis, TokioClock};
 use blastdesk_core::engine::{Engine, RetryPolicy, RunEnd};
 use blastdesk_core::messenger::{Faults, SimulatedMessenger, read_ledger};
-use blastdesk_core::pacing::Pacing;
 use blastdesk_core::phone::Phone;
 use blastdesk_core::report::{MinuteCount, Report, Timeline};
 use blastdesk_core::store::AccountKind;
@@ -18,7 +18,9 @@ use blastdesk_core::store::blasts::Receipt;
 use blastdesk_core::template::MissingValue;
 use calamine::{Reader, Xlsx, open_workbook};
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod support;
+
+type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 /// 2025-11-30 10:00:00 in Jakarta.
 const START: Millis = 1_764_471_600_000;
@@ -38,11 +40,47 @@ fn recipient(phone: &str, name: &str, row: u32) -> Recipient {
     }
 }
 
+/// A data folder's store with the simulated account "Toko" in Jakarta.
+fn store_with_toko(dir: &Path) -> TestResult<(Store, i64)> {
+    let store = Store::open_in(dir)?;
+    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    Ok((store, account))
+}
+
+/// The blast "Promo", "Halo {Nama}" to `recipients` from `account`.
+fn promo(store: &Store, account: i64, recipients: &[Recipient]) -> TestResult<i64> {
+    Ok(blast::create(
+        store,
+        &NewBlast {
+            name: "Promo",
+            template: "Halo {Nama}",
+            sender: Sender::Account(account),
+            recipients,
+            options: BlastOptions::default(),
+            attach: None,
+        },
+        START,
+    )?
+    .blast_id)
+}
+
+/// Sends `blast` through the simulated messenger (writing `ledger`) with
+/// `faults`, to the end.
+async fn send_to_the_end(store: &Store, blast: i64, ledger: &Path, faults: Faults) -> TestResult {
+    let clock = TokioClock::starting_at(START);
+    let messenger = SimulatedMessenger::open(ledger, faults, clock)?;
+    let engine = Engine::new(store.clone(), messenger, clock, RetryPolicy::default());
+    assert_eq!(
+        engine.run_blast(blast, &mut |_| {}).await?,
+        RunEnd::Completed
+    );
+    Ok(())
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_report_tells_each_recipient_outcome_and_exports_to_xlsx_and_csv() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let store = Store::open_in(dir.path())?;
-    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    let (store, account) = store_with_toko(dir.path())?;
     let recipients = [
         recipient("+6281200000001", "Dewi", 2),
         recipient("+6281200000002", "Budi", 3),
@@ -65,17 +103,11 @@ async fn the_report_tells_each_recipient_outcome_and_exports_to_xlsx_and_csv() -
     )?
     .blast_id;
     let ledger = dir.path().join("ledger.jsonl");
-    let clock = TokioClock::starting_at(START);
     let faults = Faults {
         not_on_whatsapp: HashSet::from([Phone::from_e164_unchecked("+6281200000002".into())]),
         ..Faults::default()
     };
-    let messenger = SimulatedMessenger::open(&ledger, faults, clock)?;
-    let engine = Engine::new(store.clone(), messenger, clock, RetryPolicy::default());
-    assert_eq!(
-        engine.run_blast(blast, &mut |_| {}).await?,
-        RunEnd::Completed
-    );
+    send_to_the_end(&store, blast, &ledger, faults).await?;
     let sent = &read_ledger(&ledger)?[0];
     assert!(store.record_receipt(&sent.message_id, Receipt::Delivered, START + 5_000)?);
     assert!(store.record_receipt(&sent.message_id, Receipt::Read, START + 65_000)?);
@@ -192,35 +224,16 @@ async fn the_report_tells_each_recipient_outcome_and_exports_to_xlsx_and_csv() -
 #[tokio::test(start_paused = true)]
 async fn exports_keep_formulas_as_text_and_fit_long_messages_in_excel() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let store = Store::open_in(dir.path())?;
-    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    let (store, account) = store_with_toko(dir.path())?;
     let formula = "=HYPERLINK(\"http://example.invalid\",\"Klik\")";
     let long = "panjang".repeat(5_000);
     let recipients = [
         recipient("+6281200000001", formula, 2),
         recipient("+6281200000002", &long, 3),
     ];
-    let blast = blast::create(
-        &store,
-        &NewBlast {
-            name: "Promo",
-            template: "Halo {Nama}",
-            sender: Sender::Account(account),
-            recipients: &recipients,
-            options: BlastOptions::default(),
-            attach: None,
-        },
-        START,
-    )?
-    .blast_id;
+    let blast = promo(&store, account, &recipients)?;
     let ledger = dir.path().join("ledger.jsonl");
-    let clock = TokioClock::starting_at(START);
-    let messenger = SimulatedMessenger::open(&ledger, Faults::default(), clock)?;
-    let engine = Engine::new(store.clone(), messenger, clock, RetryPolicy::default());
-    assert_eq!(
-        engine.run_blast(blast, &mut |_| {}).await?,
-        RunEnd::Completed
-    );
+    send_to_the_end(&store, blast, &ledger, Faults::default()).await?;
     let report = Report::load(&store, blast)?;
 
     let csv_file = dir.path().join("report.csv");
@@ -255,60 +268,26 @@ async fn exports_keep_formulas_as_text_and_fit_long_messages_in_excel() -> TestR
 #[tokio::test(start_paused = true)]
 async fn the_timeline_counts_sends_and_failures_minute_by_minute() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let store = Store::open_in(dir.path())?;
-    let account = store.add_account("Toko", AccountKind::Simulated, "Asia/Jakarta", START)?;
+    let (store, account) = store_with_toko(dir.path())?;
     // One message every 50 s: minutes 0, 0, 1, 2 (0 s, 50 s, 100 s, 150 s).
-    store.set_account_pacing(
-        account,
-        &Pacing {
-            enabled: true,
-            min_delay_s: 50,
-            max_delay_s: 50,
-            batch_min: 100,
-            batch_max: 100,
-            per_minute: 60,
-            hourly_cap: 0,
-            daily_cap: 0,
-            warm_up_days: 0,
-            window: None,
-            ..Pacing::default()
-        },
-    )?;
+    store.set_account_pacing(account, &support::one_message_every(50))?;
     let recipients = [
         recipient("+6281200000001", "Dewi", 2),
         recipient("+6281200000002", "Budi", 3),
         recipient("+6281200000003", "Sari", 4),
         recipient("+6281200000004", "Eko", 5),
     ];
-    let blast = blast::create(
-        &store,
-        &NewBlast {
-            name: "Promo",
-            template: "Halo {Nama}",
-            sender: Sender::Account(account),
-            recipients: &recipients,
-            options: BlastOptions::default(),
-            attach: None,
-        },
-        START,
-    )?
-    .blast_id;
+    let blast = promo(&store, account, &recipients)?;
     assert_eq!(
         Timeline::load(&store, blast)?.minutes,
         [],
         "nothing sent yet"
     );
-    let clock = TokioClock::starting_at(START);
     let faults = Faults {
         not_on_whatsapp: HashSet::from([Phone::from_e164_unchecked("+6281200000003".into())]),
         ..Faults::default()
     };
-    let messenger = SimulatedMessenger::open(&dir.path().join("ledger.jsonl"), faults, clock)?;
-    let engine = Engine::new(store.clone(), messenger, clock, RetryPolicy::default());
-    assert_eq!(
-        engine.run_blast(blast, &mut |_| {}).await?,
-        RunEnd::Completed
-    );
+    send_to_the_end(&store, blast, &dir.path().join("ledger.jsonl"), faults).await?;
     let minute = |n: i64, sent: u64, failed: u64| MinuteCount {
         minute_ms: (START / 60_000 + n) * 60_000,
         sent,

@@ -13,7 +13,7 @@
 //! and the number check.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -300,6 +300,12 @@ pub struct Session {
     generation: AtomicU64,
     /// The keys are to be deleted once the running client has let go of them.
     forget_pending: AtomicBool,
+    /// The last client's session store, to know when SQLite has let go of
+    /// its file (only then can its keys be deleted on Windows).
+    store: Mutex<Option<std::sync::Weak<dyn whatsapp_rust::store::traits::Backend>>>,
+    /// Which opening of the session file (see [`note_opened`]) is this
+    /// session's: it deletes keys only if no later one opened the file.
+    opened: AtomicU64,
     /// The number of a link by pairing code, until the phone accepts it: a
     /// reconnection during the attempt and WhatsApp's refresh ask for a code
     /// again.
@@ -352,6 +358,8 @@ impl Session {
             uploads: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(0),
             forget_pending: AtomicBool::new(false),
+            store: Mutex::new(None),
+            opened: AtomicU64::new(0),
             pair_phone: Mutex::new(None),
             outdated_retry: AtomicBool::new(false),
             version_retried: AtomicBool::new(false),
@@ -495,13 +503,21 @@ impl Session {
             data_dir::ensure_sessions_dir(&self.config.data_dir).map_err(|e| e.to_string())?;
         let file = data_dir::session_file(&self.config.data_dir, self.account_id());
         tracing::debug!(dir = %dir.display(), "session store");
-        let backend = SqliteStore::new(&file.to_string_lossy())
-            .await
-            .map_err(|e| e.to_string())?;
+        let backend: Arc<dyn whatsapp_rust::store::traits::Backend> = Arc::new(
+            SqliteStore::new(&file.to_string_lossy())
+                .await
+                .map_err(|e| e.to_string())?,
+        );
+        // Whether anything (the bot, the client, a task of the library) still
+        // holds the session store open: its keys are deleted only once
+        // nothing does (Windows refuses to delete an open file).
+        let store_held = Arc::downgrade(&backend);
+        *lock(&self.store) = Some(store_held.clone());
+        self.opened.store(note_opened(&file), Ordering::SeqCst);
         let session = Arc::clone(self);
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let mut builder = Bot::builder()
-            .with_backend(backend)
+            .with_backend_arc(backend)
             .with_transport_factory(self.config.network.clone())
             .with_http_client(self.config.network.web.clone())
             // How the phone lists the device (Linked devices): "Blastdesk",
@@ -547,6 +563,7 @@ impl Session {
         }
         drop(client);
         let forgotten = if self.forget_pending.load(Ordering::SeqCst) {
+            store_released(&store_held).await;
             self.forget_keys()
         } else {
             Ok(())
@@ -747,7 +764,7 @@ impl Session {
                 Ok(())
             }
             Effect::ForgetSession => {
-                if lock(&self.client).is_some() {
+                if lock(&self.client).is_some() || self.store_open() {
                     // Deleted when the client has closed its store (a file
                     // still open cannot be deleted on Windows, and the
                     // client's last writes would recreate it).
@@ -871,6 +888,7 @@ impl Session {
             self.stop();
             let _ = started.await;
         }
+        self.released().await;
         if self.forget_pending.load(Ordering::SeqCst)
             && lock(&self.client).is_none()
             && let Err(error) = self.forget_keys()
@@ -881,8 +899,21 @@ impl Session {
         told
     }
 
+    /// Whether the last client's session store is still open.
+    fn store_open(&self) -> bool {
+        lock(&self.store)
+            .as_ref()
+            .is_some_and(|store| store.strong_count() > 0)
+    }
+
     fn forget_keys(&self) -> Result<(), String> {
         self.forget_pending.store(false, Ordering::SeqCst);
+        let file = data_dir::session_file(&self.config.data_dir, self.account_id());
+        if opened_since(&file, self.opened.load(Ordering::SeqCst)) {
+            // A newer link of this account opened the file meanwhile: the
+            // keys there are its own (its start cleared the old ones).
+            return Ok(());
+        }
         data_dir::forget_session(&self.config.data_dir, self.account_id())
             .map(|_| ())
             .map_err(|e| e.to_string())
@@ -896,6 +927,19 @@ impl Session {
     }
 
     /// Stops the client; the account keeps its keys.
+    /// Waits (bounded) until the session's client has ended and its store
+    /// is closed: then its keys can be deleted, on Windows too.
+    pub async fn released(&self) {
+        let deadline = tokio::time::Instant::now() + STORE_RELEASE_WAIT;
+        while lock(&self.client).is_some() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let store = lock(&self.store).clone();
+        if let Some(store) = store {
+            store_released(&store).await;
+        }
+    }
+
     pub fn stop(&self) {
         self.stopped.store(true, Ordering::SeqCst);
         // What the stopped client still says (a QR code's rotation) is not heard.
@@ -1199,4 +1243,41 @@ pub fn mime_type(path: &std::path::Path) -> String {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// How many times each session file was opened by a client in this process.
+/// A session whose client has ended may delete its keys late (once the
+/// library lets go of them); by then the person may have started a new link
+/// of the same account, whose new keys are in the same file and not its own.
+static OPENED: std::sync::LazyLock<Mutex<HashMap<PathBuf, u64>>> =
+    std::sync::LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Notes that a client opens `file`; the number of this opening.
+fn note_opened(file: &Path) -> u64 {
+    let mut opened = lock(&OPENED);
+    let count = opened.entry(file.to_path_buf()).or_insert(0);
+    *count += 1;
+    *count
+}
+
+/// Whether a client opened `file` after the opening numbered `mine`.
+fn opened_since(file: &Path, mine: u64) -> bool {
+    lock(&OPENED).get(file).is_some_and(|&latest| latest > mine)
+}
+
+/// How long the keys wait for the library to let go of the session store
+/// after its client has ended (its last background writes).
+const STORE_RELEASE_WAIT: Duration = Duration::from_secs(10);
+
+/// Waits (bounded) until nothing holds the session store: then SQLite has
+/// closed the file and it can be deleted, on Windows too.
+async fn store_released(store: &std::sync::Weak<dyn whatsapp_rust::store::traits::Backend>) {
+    let deadline = tokio::time::Instant::now() + STORE_RELEASE_WAIT;
+    while store.strong_count() > 0 {
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!("the session store is still open; deleting its keys anyway");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

@@ -23,7 +23,7 @@ use whatsapp_rust::http::{HttpClient, HttpRequest, HttpResponse};
 mod support;
 use support::{
     Account, PHONE, STEP, TestResult, account, connected, create_blast, linked, linked_with,
-    recipient,
+    recipient, start_linking,
 };
 
 const HOUR: Duration = Duration::from_secs(3_600);
@@ -415,17 +415,7 @@ async fn the_profile_name_set_on_the_phone_is_told_after_linking() -> TestResult
     let server = TestServer::new();
     server.set_profile_name(PHONE, "Toko Maju")?;
     let mut account = account(&server)?;
-    let running = tokio::spawn(
-        account
-            .session
-            .run(blastdesk_whatsapp::session::Start::LinkWithQr),
-    );
-    let qr = account
-        .wait_for("a QR code", |event| match event {
-            SessionEvent::Qr { payload, .. } => Some(payload.clone()),
-            _ => None,
-        })
-        .await?;
+    let (running, qr) = start_linking(&mut account).await?;
     server.scan(&qr, PHONE)?;
     let name = account
         .wait_for("the profile name", |event| match event {
@@ -444,17 +434,7 @@ async fn the_profile_name_set_on_the_phone_is_told_after_linking() -> TestResult
 async fn a_link_given_up_stops_the_client_forgets_its_keys_and_is_unlinked() -> TestResult {
     let server = TestServer::new();
     let mut account = account(&server)?;
-    let running = tokio::spawn(
-        account
-            .session
-            .run(blastdesk_whatsapp::session::Start::LinkWithQr),
-    );
-    let qr = account
-        .wait_for("a QR code", |event| match event {
-            SessionEvent::Qr { payload, .. } => Some(payload.clone()),
-            _ => None,
-        })
-        .await?;
+    let (running, qr) = start_linking(&mut account).await?;
     account.session.cancel_link();
     account
         .status("unlinked", |s| {

@@ -278,3 +278,40 @@ async fn an_account_started_during_a_ban_connects_only_when_the_ban_ends() -> Te
     tokio::time::timeout(Duration::from_secs(30), running).await??;
     Ok(())
 }
+
+/// Removing an account (the window's "Remove", for one being linked): its
+/// session stops and lets go of the session store, and then the keys can be
+/// deleted; on Windows a file still open would be refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stopped_session_lets_go_of_its_keys_so_a_removal_deletes_them() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open_in(dir.path())?;
+    let account = store.add_account("Toko", AccountKind::Whatsapp, "Asia/Jakarta", 0)?;
+    let (tx, mut statuses) = tokio::sync::mpsc::unbounded_channel();
+    let session = offline_session(&store, dir.path(), account, move |event: SessionEvent| {
+        if let SessionEvent::Status { status, .. } = event {
+            tx.send(status).ok();
+        }
+    });
+    let running = tokio::spawn(Arc::clone(&session).run(Start::LinkWithQr));
+    // Once it tried (and failed) to reach WhatsApp, the store exists.
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(status) = statuses.recv().await {
+            if matches!(status, AccountStatus::Disconnected { .. }) {
+                break;
+            }
+        }
+    })
+    .await?;
+    let session_file = blastdesk_core::data_dir::session_file(dir.path(), account);
+    assert!(session_file.exists(), "the client made its session store");
+    session.stop();
+    session.released().await;
+    tokio::time::timeout(Duration::from_secs(30), running).await??;
+    assert!(
+        blastdesk_core::data_dir::forget_session(dir.path(), account)?,
+        "there were keys to delete"
+    );
+    assert!(!session_file.exists(), "the keys are gone");
+    Ok(())
+}

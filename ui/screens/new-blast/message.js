@@ -379,7 +379,7 @@ function missingChoice() {
     "fieldset",
     { class: "stack missing-choice" },
     h("legend", { text: t("When a customer has no value for a column") }),
-    radio("drop", "missing-drop", t("Leave it out (“Hi {name}!” becomes “Hi!”)")),
+    radio("drop", "missing-drop", t("Leave it out (“Hi {name}!” becomes “Hi!”)", { name: `{${t("Name")}}` })),
     radio(
       "fallback",
       "missing-fallback",
@@ -509,7 +509,12 @@ export function messagePreview() {
 
 export function messageStep() {
   const textarea = h("textarea", {
-    attrs: { id: "template", rows: "7", placeholder: t("Hi {name}, our December promo starts today!"), "aria-describedby": "char-count" },
+    attrs: {
+      id: "template",
+      rows: "7",
+      placeholder: t("Hi {name}, our December promo starts today!", { name: `{${t("Name")}}` }),
+      "aria-describedby": "char-count",
+    },
     on: { input: onTemplateInput },
   });
   textarea.value = draft.template;

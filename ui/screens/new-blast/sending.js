@@ -80,7 +80,13 @@ function pacingSummary(plan) {
 function scheduleDraft(plan) {
   const slot = nextSlot(plan.pacing, plan.timeZone);
   const s = draft.schedule;
-  const stale = !s || (s.repeat === "once" && s.date < localNow(plan.timeZone).date);
+  // A one-off time that has passed (the draft was kept since) is proposed afresh.
+  const now = localNow(plan.timeZone);
+  const [hours, minutes] = String(s?.time ?? "00:00")
+    .split(":")
+    .map(Number);
+  const passed = s?.repeat === "once" && (s.date < now.date || (s.date === now.date && hours * 60 + minutes <= now.minutes));
+  const stale = !s || passed;
   if (stale)
     draft.schedule = { repeat: "once", date: slot.date, time: slot.time, days: [weekday(slot.date)], day: Number(slot.date.slice(8)) };
   return draft.schedule;
@@ -223,6 +229,7 @@ export function sendingStep() {
 // ----- Sending, scheduling, and the bar that does it -----------------------
 
 async function send() {
+  if (view.busy) return;
   view.errors.send = null;
   view.busy = true;
   hooks.update();
@@ -246,6 +253,8 @@ async function send() {
 }
 
 async function scheduleBlast() {
+  // One schedule per click, however fast the clicks come.
+  if (view.busy) return;
   view.errors.send = null;
   try {
     const rule = readRule?.();
@@ -259,6 +268,7 @@ async function scheduleBlast() {
     const [file] = draft.files;
     const name = draft.name.trim() || t("Blast");
     view.busy = true;
+    hooks.update();
     await api.addSchedule(
       {
         name,

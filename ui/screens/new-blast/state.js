@@ -155,8 +155,14 @@ export async function addFiles(granted) {
   await loadRecipients();
 }
 
+// Which reading of the recipients (and rendering of the message) is the
+// latest: an answer to an older one, arriving late, is dropped.
+let recipientsAsked = 0;
+let messageAsked = 0;
+
 /** Reads the chosen recipients, then the plan and the message for them. */
 export async function loadRecipients() {
+  const asked = ++recipientsAsked;
   Object.assign(view, { preview: null, plan: null, rendered: null, mapping: null });
   view.errors.recipients = null;
   if (!hasRecipients()) return hooks.update();
@@ -165,6 +171,7 @@ export async function loadRecipients() {
   try {
     const files = draft.files.map((f) => ({ id: f.id, sheet: null, mapping: f.mapping }));
     const result = await api.importPreview(files, [...draft.audiences]);
+    if (asked !== recipientsAsked) return;
     if (result.status === "needsMapping") {
       view.mapping = result;
       return;
@@ -174,10 +181,12 @@ export async function loadRecipients() {
     await loadPlan();
     await renderMessage();
   } catch (error) {
-    view.errors.recipients = ApiError.from(error);
+    if (asked === recipientsAsked) view.errors.recipients = ApiError.from(error);
   } finally {
-    view.busy = false;
-    hooks.update();
+    if (asked === recipientsAsked) {
+      view.busy = false;
+      hooks.update();
+    }
   }
 }
 
@@ -199,10 +208,12 @@ export async function renderMessage() {
     view.rendered = null;
     return;
   }
+  const asked = ++messageAsked;
   try {
-    view.rendered = await api.renderMessage(draft.template, missingValue(), view.index);
+    const rendered = await api.renderMessage(draft.template, missingValue(), view.index);
+    if (asked === messageAsked) view.rendered = rendered;
   } catch (error) {
-    view.rendered = ApiError.from(error);
+    if (asked === messageAsked) view.rendered = ApiError.from(error);
   }
 }
 

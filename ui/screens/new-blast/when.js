@@ -44,13 +44,18 @@ export function nextSlot(pacing, timeZone) {
   const now = localNow(timeZone);
   const window = pacing?.enabled && pacing.window ? pacing.window : null;
   const start = window ? minutesOf(window.start) : 0;
-  let end = window ? minutesOf(window.end) : 24 * 60;
-  if (end <= start) end = 24 * 60;
+  const end = window ? minutesOf(window.end) : 24 * 60;
+  // Hours that pass midnight (22:00 to 06:00) are inside before their end too.
+  const inside = (m) => start === end || (start < end ? m >= start && m < end : m >= start || m < end);
   let date = now.date;
   let at = Math.ceil((now.minutes + 10) / 15) * 15;
-  if (at < start) at = start;
-  if (at >= end || at >= 24 * 60) {
+  if (at >= 24 * 60) {
     date = addDays(date, 1);
+    at -= 24 * 60;
+  }
+  if (!inside(at)) {
+    // Before the hours start: their start on that day; after they ended: tomorrow's.
+    if (at >= start) date = addDays(date, 1);
     at = start;
   }
   return { date, time: hhmm(at) };
@@ -67,7 +72,7 @@ export function timeText(value) {
   return currentLanguage() === "id" ? value.replace(":", ".") : value;
 }
 
-/** "14.05", "14:05", "9.5" → "14:05"; null when it is no time of day. */
+/** "14.05", "14:05", "9.05" → "14:05" or "09:05"; null when it is no time of day. */
 export function parseTime(text) {
   const match = /^\s*(\d{1,2})[.:](\d{2})\s*$/.exec(text ?? "");
   if (!match) return null;

@@ -384,3 +384,20 @@ xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">
     zip.finish()?;
     Ok(path.to_path_buf())
 }
+
+/// One message every `seconds`: no rests, caps or sending window.
+pub fn one_message_every(seconds: u32) -> blastdesk_core::pacing::Pacing {
+    blastdesk_core::pacing::Pacing {
+        enabled: true,
+        min_delay_s: seconds,
+        max_delay_s: seconds,
+        batch_min: 100,
+        batch_max: 100,
+        per_minute: 60,
+        hourly_cap: 0,
+        daily_cap: 0,
+        warm_up_days: 0,
+        window: None,
+        ..blastdesk_core::pacing::Pacing::default()
+    }
+}

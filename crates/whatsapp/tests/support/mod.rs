@@ -138,13 +138,9 @@ pub fn connected(status: &AccountStatus) -> Option<()> {
     (*status == AccountStatus::Connected).then_some(())
 }
 
-/// Links an account with the QR code and waits until it is connected.
-pub async fn linked_with(
-    server: &TestServer,
-    version: Option<WebVersion>,
-    web: impl HttpClient + 'static,
-) -> TestResult<(Account, JoinHandle<()>)> {
-    let mut account = account_with(server, version, web)?;
+/// Starts linking `account` with a QR code; returns the session's task
+/// and the payload of the first QR code it shows.
+pub async fn start_linking(account: &mut Account) -> TestResult<(JoinHandle<()>, String)> {
     let running = tokio::spawn(account.session.run(Start::LinkWithQr));
     let qr = account
         .wait_for("a QR code", |event| match event {
@@ -152,6 +148,17 @@ pub async fn linked_with(
             _ => None,
         })
         .await?;
+    Ok((running, qr))
+}
+
+/// Links an account with the QR code and waits until it is connected.
+pub async fn linked_with(
+    server: &TestServer,
+    version: Option<WebVersion>,
+    web: impl HttpClient + 'static,
+) -> TestResult<(Account, JoinHandle<()>)> {
+    let mut account = account_with(server, version, web)?;
+    let (running, qr) = start_linking(&mut account).await?;
     server.scan(&qr, PHONE)?;
     account.status("connected", connected).await?;
     Ok((account, running))

@@ -104,7 +104,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn serialises_to_code_and_message() {
+    fn serialises_to_code_message_and_details() {
         let cases = [
             (
                 Error::from(store::Error::TooNew {
@@ -113,20 +113,22 @@ mod tests {
                     supported: 6,
                 }),
                 "database_too_new",
+                json!({"kind": "store", "reason": "too_new", "path": "/data/blastdesk.sqlite3", "found": 9, "supported": 6}),
             ),
             (
                 Error::from(store::Error::NotADatabase {
                     path: PathBuf::from("/data/blastdesk.sqlite3"),
                 }),
                 "not_a_database",
+                json!({"kind": "store", "reason": "not_a_database", "path": "/data/blastdesk.sqlite3"}),
             ),
-            (Error::internal("boom"), "internal"),
+            (Error::internal("boom"), "internal", json!(null)),
         ];
-        for (error, code) in cases {
+        for (error, code, details) in cases {
             let value = serde_json::to_value(&error).unwrap_or_default();
             assert_eq!(
                 value,
-                json!({ "code": code, "message": error.message }),
+                json!({ "code": code, "message": error.message, "details": details }),
                 "{error:?}"
             );
             assert!(!error.message.is_empty());

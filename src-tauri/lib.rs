@@ -112,7 +112,7 @@ pub fn run() {
             commands::blasts::blast_timeline,
             commands::blasts::export_report,
         ])
-        .build(tauri::generate_context!());
+        .build(context());
     match app {
         Ok(app) => app.run(on_run_event),
         Err(error) => {
@@ -123,19 +123,40 @@ pub fn run() {
 }
 
 /// One instance per data directory: a second launch shows the first one's
-/// window and exits. Tests that point the app at a temporary data directory
-/// get an instance lock of their own.
+/// window and exits. An app pointed at another data directory (as each test
+/// is) gets an instance lock of its own: on Linux the plugin's D-Bus name
+/// says so; on Windows and macOS the plugin names its lock (a named mutex)
+/// after the app's identifier, so that is what changes (see `context`).
 fn single_instance() -> tauri::plugin::TauriPlugin<tauri::Wry> {
     let mut builder = tauri_plugin_single_instance::Builder::new()
         .callback(|app, _argv, _cwd| window::show_main(app));
-    if let Some(dir) = data_dir::from_env() {
-        builder = builder.dbus_id(format!(
+    if let Some(id) = instance_id() {
+        builder = builder.dbus_id(id);
+    }
+    builder.build()
+}
+
+/// The instance name of an app pointed at a data directory of its own.
+fn instance_id() -> Option<String> {
+    data_dir::from_env().map(|dir| {
+        format!(
             "{}.Dir{:016x}",
             data_dir::APP_IDENTIFIER,
             fnv1a(dir.as_os_str().as_encoded_bytes())
-        ));
+        )
+    })
+}
+
+/// The app's configuration, with the identifier of its instance where the
+/// single-instance lock is named after it (Windows, macOS).
+fn context() -> tauri::Context<tauri::Wry> {
+    #[allow(unused_mut)]
+    let mut context = tauri::generate_context!();
+    #[cfg(not(target_os = "linux"))]
+    if let Some(id) = instance_id() {
+        context.config_mut().identifier = id;
     }
-    builder.build()
+    context
 }
 
 /// A stable 64-bit hash (FNV-1a), for naming the instance lock of a data dir.

@@ -109,7 +109,7 @@ impl Sessions {
                 AccountStatus::AwaitingQr { .. } | AccountStatus::AwaitingPairCode { .. }
             ) {
                 // A link the app closed in the middle of: ready to link again.
-                self.cancel_link(account.id);
+                self.cancel_link(account.id, true);
             }
         }
     }
@@ -139,11 +139,15 @@ impl Sessions {
     /// Gives up an account's link attempt (the person closed the code): it
     /// is unlinked again, ready to link. One the phone already accepted
     /// goes on.
-    /// Whether it was given up (false: the phone had accepted it already).
-    pub fn cancel_link(&self, account_id: i64) -> bool {
-        let session = self
-            .session(account_id)
-            .unwrap_or_else(|| self.fresh(account_id));
+    /// Whether it was given up (false: the phone had accepted it already,
+    /// or nothing was being linked). `leftover`: the store shows a code of
+    /// an earlier run, which a session is made to give up.
+    pub fn cancel_link(&self, account_id: i64, leftover: bool) -> bool {
+        let session = match self.session(account_id) {
+            Some(session) => session,
+            None if leftover => self.fresh(account_id),
+            None => return false,
+        };
         session.cancel_link();
         let cancelled = session.status() == AccountStatus::Unlinked;
         if cancelled {

@@ -62,14 +62,14 @@ pub async fn cancel_link(
             "only a WhatsApp account is linked",
         ));
     }
-    if !matches!(
+    // A code left on record by an app that closed mid-link has no session:
+    // one is made to give it up. Any other account without a session has
+    // nothing being linked.
+    let leftover = matches!(
         account.status,
         AccountStatus::AwaitingQr { .. } | AccountStatus::AwaitingPairCode { .. }
-    ) {
-        // Nothing is being linked (or the phone accepted it already).
-        return Ok(false);
-    }
-    Ok(sessions.cancel_link(account_id))
+    );
+    Ok(sessions.cancel_link(account_id, leftover))
 }
 
 /// Starts linking: QR codes, or with `phone`, a pairing code.

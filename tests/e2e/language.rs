@@ -106,6 +106,15 @@ async fn indonesian_throughout() -> Result {
         let store = Store::open_in(dir.path())?;
         let account =
             store.ensure_account("Toko Pusat", AccountKind::Whatsapp, "Asia/Jakarta", 0)?;
+        // And a number whose link failed, in the core's English words.
+        let failed =
+            store.ensure_account("Toko Cabang", AccountKind::Whatsapp, "Asia/Jakarta", 0)?;
+        store.set_account_status(
+            failed,
+            &blastdesk_core::account::AccountStatus::LinkFailed {
+                reason: "The QR codes expired before one was scanned.".into(),
+            },
+        )?;
         let blast = create_blast(
             &store,
             "Promo Desember",
@@ -170,6 +179,15 @@ async fn indonesian_throughout() -> Result {
     app.click("[data-testid=start-rehearsal]").await?;
     app.element("[data-testid=send-now]").await?;
     no_english(&app, "New blast").await?;
+    step("a message that cannot be used says why, in Indonesian");
+    app.type_into("#template", " {").await?;
+    app.wait_for_text_that("body", "the template's error", |t| {
+        t.contains("Kurung kurawal")
+    })
+    .await?;
+    no_english(&app, "New blast with an unusable message").await?;
+    app.replace_text("#template", blastdesk_core::sample::TEMPLATE_ID)
+        .await?;
     app.click("[data-testid=send-now]").await?;
     app.element("[data-testid=send-confirmation]").await?;
     no_english(&app, "the send confirmation").await?;

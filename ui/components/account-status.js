@@ -5,7 +5,7 @@
 // Test ids: `account-status` (the badge), `sidebar-account` (data-status,
 // data-account-id) in the sidebar list.
 
-import { N_, t } from "../i18n.js";
+import { N_, currentLanguage, t } from "../i18n.js";
 import { formatWhen } from "../format.js";
 import { h } from "../view.js";
 
@@ -66,17 +66,24 @@ export function statusBadge(account) {
   );
 }
 
+/**
+ * The core's own words for why a link failed or a connection ended: they
+ * have no code yet, so another language than English says what the state
+ * means instead (the English detail stays in the logs).
+ */
+const coreReason = (reason, instead) => (currentLanguage() === "en" && reason ? reason : instead);
+
 /** What happened and what to do about it, or null when all is well. */
 export function statusAdvice(account) {
   const s = account.status;
   switch (s.status) {
     case "disconnected":
       return t("{problem}. Next attempt {time}.", {
-        problem: s.offline ? t("Cannot reach WhatsApp") : s.reason,
+        problem: s.offline ? t("Cannot reach WhatsApp") : coreReason(s.reason, t("The connection to WhatsApp ended")),
         time: formatWhen(s.nextAttemptAtMs, account.timeZone),
       });
     case "link_failed":
-      return t("{reason} Try again.", { reason: s.reason });
+      return t("{reason} Try again.", { reason: coreReason(s.reason, t("The link did not complete.")) });
     case "logged_out":
       return s.by === "you"
         ? t("You logged it out. Link it again to send.")

@@ -24,5 +24,7 @@ export default {
   "Linking…": "Menautkan…",
   "Link failed": "Gagal ditautkan",
   "WhatsApp numbers": "Nomor WhatsApp",
-  "Scan a QR code with WhatsApp on your phone (Linked devices › Link a device), or use a pairing code. Your messages go from your own number.": "Pindai kode QR dengan WhatsApp di ponsel Anda (Perangkat tertaut › Tautkan perangkat), atau pakai kode penautan. Pesan Anda dikirim dari nomor Anda sendiri."
-}
+  "Scan a QR code with WhatsApp on your phone (Linked devices › Link a device), or use a pairing code. Your messages go from your own number.": "Pindai kode QR dengan WhatsApp di ponsel Anda (Perangkat tertaut › Tautkan perangkat), atau pakai kode penautan. Pesan Anda dikirim dari nomor Anda sendiri.",
+  "The connection to WhatsApp ended": "Sambungan ke WhatsApp terputus",
+  "The link did not complete.": "Penautan tidak selesai."
+};

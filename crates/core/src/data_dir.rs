@@ -58,21 +58,48 @@ pub fn ensure_sessions_dir(data_dir: &Path) -> std::io::Result<PathBuf> {
     Ok(dir)
 }
 
+/// How long a deletion waits for a file Windows says is in use: SQLite's
+/// connection pool may open and close the file a moment after its store is
+/// gone (a connection it was still establishing).
+const IN_USE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Deletes an account's session store (and SQLite's side files). Returns
-/// whether there was anything to delete.
+/// whether there was anything to delete. A file another handle holds open
+/// (Windows refuses to delete it) is tried again for a few seconds; this
+/// blocks, so call it where blocking is allowed.
 pub fn forget_session(data_dir: &Path, account_id: i64) -> std::io::Result<bool> {
     let file = session_file(data_dir, account_id);
     let mut removed = false;
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let mut name = file.clone().into_os_string();
         name.push(suffix);
-        match std::fs::remove_file(PathBuf::from(name)) {
-            Ok(()) => removed = true,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
+        if remove_patiently(&PathBuf::from(name))? {
+            removed = true;
         }
     }
     Ok(removed)
+}
+
+/// Removes `path`; whether it was there. Retries while it is in use.
+fn remove_patiently(path: &Path) -> std::io::Result<bool> {
+    let deadline = std::time::Instant::now() + IN_USE_PATIENCE;
+    loop {
+        match std::fs::remove_file(path) {
+            Ok(()) => return Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) if in_use(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Whether an error says another handle has the file open: Windows'
+/// sharing and lock violations (32, 33). Never true elsewhere, where an open
+/// file can be deleted.
+fn in_use(error: &std::io::Error) -> bool {
+    cfg!(windows) && matches!(error.raw_os_error(), Some(32 | 33))
 }
 
 /// Creates the data directory (and its parents) if needed. A directory it

@@ -564,7 +564,7 @@ impl Session {
         drop(client);
         let forgotten = if self.forget_pending.load(Ordering::SeqCst) {
             store_released(&store_held).await;
-            self.forget_keys()
+            self.forget_keys_off_runtime().await
         } else {
             Ok(())
         };
@@ -891,12 +891,21 @@ impl Session {
         self.released().await;
         if self.forget_pending.load(Ordering::SeqCst)
             && lock(&self.client).is_none()
-            && let Err(error) = self.forget_keys()
+            && let Err(error) = self.forget_keys_off_runtime().await
         {
             tracing::warn!("cannot delete the session's keys: {error}");
         }
         self.logging_out.store(false, Ordering::SeqCst);
         told
+    }
+
+    /// [`Session::forget_keys`] on a blocking thread (a file still in use is
+    /// tried again for a moment).
+    async fn forget_keys_off_runtime(self: &Arc<Self>) -> Result<(), String> {
+        let session = Arc::clone(self);
+        tokio::task::spawn_blocking(move || session.forget_keys())
+            .await
+            .map_err(|e| e.to_string())?
     }
 
     /// Whether the last client's session store is still open.
@@ -930,8 +939,8 @@ impl Session {
     /// Waits (bounded) until the session's client has ended and its store
     /// is closed: then its keys can be deleted, on Windows too.
     pub async fn released(&self) {
-        let deadline = tokio::time::Instant::now() + STORE_RELEASE_WAIT;
-        while lock(&self.client).is_some() && tokio::time::Instant::now() < deadline {
+        let deadline = std::time::Instant::now() + STORE_RELEASE_WAIT;
+        while lock(&self.client).is_some() && std::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let store = lock(&self.store).clone();
@@ -1267,14 +1276,18 @@ fn opened_since(file: &Path, mine: u64) -> bool {
 
 /// How long the keys wait for the library to let go of the session store
 /// after its client has ended (its last background writes).
-const STORE_RELEASE_WAIT: Duration = Duration::from_secs(10);
+/// A link given up mid-way can leave a library task holding it for several
+/// seconds (seen: over ten); a later deletion would then fail on Windows.
+const STORE_RELEASE_WAIT: Duration = Duration::from_secs(30);
 
 /// Waits (bounded) until nothing holds the session store: then SQLite has
 /// closed the file and it can be deleted, on Windows too.
 async fn store_released(store: &std::sync::Weak<dyn whatsapp_rust::store::traits::Backend>) {
-    let deadline = tokio::time::Instant::now() + STORE_RELEASE_WAIT;
+    // Real time, not tokio's: what holds the store last runs on the
+    // library's blocking threads, which a paused test clock does not wait for.
+    let deadline = std::time::Instant::now() + STORE_RELEASE_WAIT;
     while store.strong_count() > 0 {
-        if tokio::time::Instant::now() >= deadline {
+        if std::time::Instant::now() >= deadline {
             tracing::warn!("the session store is still open; deleting its keys anyway");
             return;
         }

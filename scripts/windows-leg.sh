@@ -28,26 +28,33 @@ export WINEPREFIX="$target_dir/wine-prefix"
 export WINEDEBUG=-all
 export WINEDLLOVERRIDES="mscoree,mshtml="
 
+# Every crate's tests that need no window: the desktop shell's own unit
+# tests and the translation check too (they start without a window, but
+# with the GNU target the exe loads WebView2Loader.dll, which the app's
+# build puts beside it).
 crates=(-p blastdesk-core -p blastdesk-cli -p blastdesk-whatsapp -p wa-test-server)
+shell=(-p blastdesk --lib --test i18n)
+
+say "cross-build the desktop app for $target"
+cargo build --locked --target "$target" -p blastdesk
+built="$target_dir/$target/debug"
+ls -l "$built/blastdesk.exe"
 
 say "cross-build the tests for $target"
 cargo test --locked --target "$target" "${crates[@]}" --no-run
+cargo test --locked --target "$target" "${shell[@]}" --no-run
 
 # Rust's standard library draws randomness from ProcessPrng in
 # bcryptprimitives.dll, which Wine 8 lacks: a stand-in beside the test
 # executables (and the CLI they start) forwards it to RtlGenRandom. Never
 # shipped.
-built="$target_dir/$target/debug"
 stub="$built/bcryptprimitives.dll"
 if [ ! -f "$stub" ] || [ scripts/windows/bcryptprimitives.c -nt "$stub" ]; then
   x86_64-w64-mingw32-gcc -shared -O2 -o "$stub" \
     scripts/windows/bcryptprimitives.c scripts/windows/bcryptprimitives.def -ladvapi32
 fi
-cp "$stub" "$built/deps/"
+cp "$stub" "$built/WebView2Loader.dll" "$built/deps/"
 
 say "run them under Wine"
 cargo test --locked --target "$target" "${crates[@]}"
-
-say "cross-build the desktop app for $target"
-cargo build --locked --target "$target" -p blastdesk
-ls -l "$target_dir/$target/debug/blastdesk.exe"
+cargo test --locked --target "$target" "${shell[@]}"

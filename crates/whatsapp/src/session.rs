@@ -918,9 +918,12 @@ impl Session {
     fn forget_keys(&self) -> Result<(), String> {
         self.forget_pending.store(false, Ordering::SeqCst);
         let file = data_dir::session_file(&self.config.data_dir, self.account_id());
-        if opened_since(&file, self.opened.load(Ordering::SeqCst)) {
+        let mine = self.opened.load(Ordering::SeqCst);
+        if mine > 0 && opened_since(&file, mine) {
             // A newer link of this account opened the file meanwhile: the
-            // keys there are its own (its start cleared the old ones).
+            // keys there are its own (its start cleared the old ones). A
+            // session that never opened the file (a logout offline) deletes
+            // what is there: that is what was asked.
             return Ok(());
         }
         data_dir::forget_session(&self.config.data_dir, self.account_id())
@@ -935,7 +938,6 @@ impl Session {
         self.signal(LinkSignal::LinkCancelled);
     }
 
-    /// Stops the client; the account keeps its keys.
     /// Waits (bounded) until the session's client has ended and its store
     /// is closed: then its keys can be deleted, on Windows too.
     pub async fn released(&self) {
@@ -949,6 +951,7 @@ impl Session {
         }
     }
 
+    /// Stops the client; the account keeps its keys.
     pub fn stop(&self) {
         self.stopped.store(true, Ordering::SeqCst);
         // What the stopped client still says (a QR code's rotation) is not heard.
@@ -1275,9 +1278,9 @@ fn opened_since(file: &Path, mine: u64) -> bool {
 }
 
 /// How long the keys wait for the library to let go of the session store
-/// after its client has ended (its last background writes).
-/// A link given up mid-way can leave a library task holding it for several
-/// seconds (seen: over ten); a later deletion would then fail on Windows.
+/// after its client has ended (its last background writes). A link given up
+/// mid-way can leave a library task holding it for over ten seconds; a
+/// deletion before then would fail on Windows.
 const STORE_RELEASE_WAIT: Duration = Duration::from_secs(30);
 
 /// Waits (bounded) until nothing holds the session store: then SQLite has

@@ -126,11 +126,21 @@ fn import_reads_the_sheet_country_phone_column_and_header_row_given() -> TestRes
 
 /// A rehearsal blast of `n` customers from a CSV, with its id.
 fn rehearsal(dir: &Path, n: usize, extra: &[&str]) -> Result<String, Box<dyn std::error::Error>> {
-    let list = dir.join("pelanggan.csv");
     let mut csv = String::from("nama,hp\n");
     for i in 0..n {
         csv.push_str(&format!("Customer {i},0812 3400 {i:04}\n"));
     }
+    rehearsal_of(dir, &csv, "Halo {nama}", extra)
+}
+
+/// A rehearsal blast of the customers in `csv` with `template`, with its id.
+fn rehearsal_of(
+    dir: &Path,
+    csv: &str,
+    template: &str,
+    extra: &[&str],
+) -> Result<String, Box<dyn std::error::Error>> {
+    let list = dir.join("pelanggan.csv");
     std::fs::write(&list, csv)?;
     let mut args = vec![
         "blast",
@@ -138,12 +148,32 @@ fn rehearsal(dir: &Path, n: usize, extra: &[&str]) -> Result<String, Box<dyn std
         "--simulate",
         "--json",
         "--template",
-        "Halo {nama}",
+        template,
     ];
     args.extend_from_slice(extra);
     args.push(path(&list)?);
     let created = json(cli(dir, &args)?)?;
     Ok(created["blast"].as_i64().ok_or("no blast id")?.to_string())
+}
+
+/// Runs `blast` without pacing into a ledger; what was sent.
+fn run_to_ledger(
+    dir: &Path,
+    blast: &str,
+) -> Result<Vec<blastdesk_core::messenger::LedgerEntry>, Box<dyn std::error::Error>> {
+    let ledger = dir.join("ledger.jsonl");
+    ok(cli(
+        dir,
+        &[
+            "blast",
+            "run",
+            blast,
+            "--ledger",
+            path(&ledger)?,
+            "--no-pacing",
+        ],
+    )?)?;
+    Ok(blastdesk_core::messenger::read_ledger(&ledger)?)
 }
 
 /// Marks every delivery of a blast as of unknown fate, as a crash while
@@ -213,33 +243,9 @@ fn a_missing_value_is_dropped_by_default_or_skipped_or_replaced_as_asked() -> Te
     ];
     for (extra, expected) in cases {
         let dir = tempfile::tempdir()?;
-        let list = dir.path().join("pelanggan.csv");
-        std::fs::write(&list, "nama,hp\nAni,0812 3400 0001\n,0812 3400 0002\n")?;
-        let mut args = vec![
-            "blast",
-            "create",
-            "--simulate",
-            "--json",
-            "--template",
-            "Halo {nama}!",
-        ];
-        args.extend_from_slice(extra);
-        args.push(path(&list)?);
-        let created = json(cli(dir.path(), &args)?)?;
-        let blast = created["blast"].as_i64().ok_or("no blast id")?.to_string();
-        let ledger = dir.path().join("ledger.jsonl");
-        ok(cli(
-            dir.path(),
-            &[
-                "blast",
-                "run",
-                &blast,
-                "--ledger",
-                path(&ledger)?,
-                "--no-pacing",
-            ],
-        )?)?;
-        let sent: Vec<String> = blastdesk_core::messenger::read_ledger(&ledger)?
+        let csv = "nama,hp\nAni,0812 3400 0001\n,0812 3400 0002\n";
+        let blast = rehearsal_of(dir.path(), csv, "Halo {nama}!", extra)?;
+        let sent: Vec<String> = run_to_ledger(dir.path(), &blast)?
             .into_iter()
             .map(|entry| entry.text)
             .collect();
@@ -265,19 +271,7 @@ fn a_blast_with_an_attachment_and_a_number_check_sends_the_kept_copy() -> TestRe
     let kept: Vec<_> =
         std::fs::read_dir(dir.path().join("attachments"))?.collect::<Result<_, _>>()?;
     assert_eq!(kept.len(), 1);
-    let ledger = dir.path().join("ledger.jsonl");
-    ok(cli(
-        dir.path(),
-        &[
-            "blast",
-            "run",
-            &blast,
-            "--ledger",
-            path(&ledger)?,
-            "--no-pacing",
-        ],
-    )?)?;
-    let entries = blastdesk_core::messenger::read_ledger(&ledger)?;
+    let entries = run_to_ledger(dir.path(), &blast)?;
     assert_eq!(entries.len(), 2);
     let media = entries[0].media.as_ref().ok_or("no attachment was sent")?;
     assert_eq!(media.path, kept[0].path());

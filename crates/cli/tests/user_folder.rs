@@ -3,8 +3,11 @@
 //! a simulated blast killed mid-send (SIGKILL on Unix, TerminateProcess on
 //! Windows) and resumed with no one sent twice, a backup, and a restore that
 //! is refused while another Blastdesk program holds the data folder and works
-//! while another program merely reads the database. The suite runs it on Linux and,
-//! cross-built, under Wine (scripts/windows-leg.sh), with the same outcomes.
+//! while another program merely reads the database. The same day runs again
+//! from a data folder deeper than Windows' `MAX_PATH` (260 characters; under
+//! Windows beyond SQLite's own 1,040-byte cap too). The suite runs it on Linux
+//! and, cross-built, under Wine (scripts/windows-leg.sh), with the same
+//! outcomes.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -62,7 +65,36 @@ fn audiences(data: &Path) -> TestResult<serde_json::Value> {
 #[test]
 fn a_user_folder_with_a_space_and_accents_holds_a_whole_day_and_a_crash() -> TestResult {
     let root = tempfile::tempdir()?;
-    let home = root.path().join("Dewi Ayu Ñoño");
+    a_whole_day(&root.path().join("Dewi Ayu Ñoño"))
+}
+
+#[test]
+fn a_data_folder_deeper_than_max_path_holds_a_whole_day_and_a_crash() -> TestResult {
+    let root = tempfile::tempdir()?;
+    let home = deep_folder(root.path());
+    assert!(home.to_string_lossy().chars().count() > 260);
+    a_whole_day(&home)
+}
+
+/// A folder under `root` with a path longer than `MAX_PATH`, of names with a
+/// space and letters beyond ASCII. On Windows 1,100 characters (more than
+/// 1,040 bytes of UTF-8, SQLite's own cap for its default Windows VFS);
+/// elsewhere 300, inside the 512 bytes SQLite's Unix VFS takes
+/// (blastdesk_core::store::file).
+fn deep_folder(root: &Path) -> std::path::PathBuf {
+    let chars = if cfg!(windows) { 1100 } else { 300 };
+    let mut folder = root.to_path_buf();
+    let mut n = 0;
+    while folder.to_string_lossy().chars().count() < chars {
+        folder.push(format!("Toko Ñoño {n:02} {}", "x".repeat(40)));
+        n += 1;
+    }
+    folder
+}
+
+/// Import, a blast killed and resumed, a backup, a refused restore and a
+/// restore beside a reader, for a user whose home folder is `home`.
+fn a_whole_day(home: &Path) -> TestResult {
     let data = home.join("AppData").join("Roaming").join("Blastdesk");
     let documents = home.join("Dokumen Toko");
     std::fs::create_dir_all(&documents)?;
@@ -166,7 +198,10 @@ fn a_user_folder_with_a_space_and_accents_holds_a_whole_day_and_a_crash() -> Tes
     assert_eq!(audiences(&data)?, 2, "unchanged by the refused restore");
 
     // Another program reading the database does not stop a restore.
-    let reader = rusqlite::Connection::open(data.join(blastdesk_core::store::FILE_NAME))?;
+    let reader = blastdesk_core::store::file::open(
+        &data.join(blastdesk_core::store::FILE_NAME),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )?;
     let before: i64 = reader.query_row("SELECT count(*) FROM audiences", [], |r| r.get(0))?;
     assert_eq!(before, 2);
     let restored = run(&data, &["restore".as_ref(), backup.as_os_str()])?;

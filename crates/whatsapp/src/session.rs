@@ -503,8 +503,10 @@ impl Session {
             data_dir::ensure_sessions_dir(&self.config.data_dir).map_err(|e| e.to_string())?;
         let file = data_dir::session_file(&self.config.data_dir, self.account_id());
         tracing::debug!(dir = %dir.display(), "session store");
+        // As a URI, so that a path of any length opens on Windows too
+        // (blastdesk_core::store::file).
         let backend: Arc<dyn whatsapp_rust::store::traits::Backend> = Arc::new(
-            SqliteStore::new(&file.to_string_lossy())
+            SqliteStore::new(&blastdesk_core::store::file::uri(&file))
                 .await
                 .map_err(|e| e.to_string())?,
         );

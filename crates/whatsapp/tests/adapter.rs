@@ -15,11 +15,13 @@ use blastdesk_core::pacing::Pacing;
 use blastdesk_core::reason::{DeliveryCode, PauseCode};
 use blastdesk_core::report::Report;
 use blastdesk_whatsapp::session::{SessionEvent, Start};
+use blastdesk_whatsapp::version;
 use wa_test_server::{Intent, ReceiptKind, TestServer};
 
 mod support;
 use support::{
-    Account, PHONE, STEP, TestResult, account, connected, create_blast, linked, recipient,
+    Account, PHONE, STEP, TestResult, account, account_at, connected, create_blast, deep_folder,
+    linked, recipient, start_linking,
 };
 
 /// The person links a new account with the QR code the window shows: the
@@ -106,6 +108,36 @@ async fn a_logout_of_an_account_not_connected_connects_tells_whatsapp_and_then_f
         account.store.account(account.id)?.status,
         AccountStatus::LoggedOut { .. }
     ));
+    Ok(())
+}
+
+/// A data folder deeper than Windows' `MAX_PATH` holds an account's keys:
+/// the client links and logs in again with them, and a logout deletes
+/// them.
+#[tokio::test(start_paused = true)]
+async fn keys_in_a_data_folder_deeper_than_max_path_link_resume_and_are_deleted() -> TestResult {
+    let server = TestServer::new();
+    let mut account = account_at(&server, Some(version::PINNED), server.web(), deep_folder)?;
+    assert!(account.data.to_string_lossy().chars().count() > 260);
+    let (running, qr) = start_linking(&mut account).await?;
+    server.scan(&qr, PHONE)?;
+    account.status("connected", connected).await?;
+    account.session.stop();
+    tokio::time::timeout(STEP, running).await??;
+    let keys = account.keys();
+    assert!(keys.exists(), "the keys are at {}", keys.display());
+
+    let again = tokio::spawn(account.session.run(Start::Resume));
+    account.status("connected again", connected).await?;
+    let intents: Vec<Option<Intent>> = server.connections().into_iter().map(|c| c.intent).collect();
+    assert!(
+        matches!(intents.last(), Some(Some(Intent::Login { .. }))),
+        "logged in with the keys: {intents:?}"
+    );
+    let told = tokio::time::timeout(STEP, account.session.logout()).await?;
+    assert!(told, "WhatsApp was told");
+    tokio::time::timeout(STEP, again).await??;
+    assert!(!keys.exists(), "the keys are deleted");
     Ok(())
 }
 

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, MAIN_DB, OpenFlags, params};
+use rusqlite::{OpenFlags, params};
 use serde::Serialize;
 
 use super::{Error, Result, Store, migrations};
@@ -26,7 +26,7 @@ impl Store {
             source,
         };
         self.read(|conn| {
-            conn.backup(MAIN_DB, &partial, None).map_err(|e| Error::Io {
+            super::file::copy_to(conn, &partial).map_err(|e| Error::Io {
                 path: path.to_path_buf(),
                 source: std::io::Error::other(e),
             })
@@ -61,19 +61,18 @@ impl Store {
         // From the snapshot to the swap, this store's connection is held:
         // nothing this process records in between can be left out.
         let restored = self.write(|live| {
-            live.backup(MAIN_DB, &replaced.0, None)
-                .map_err(|e| Error::Io {
-                    path: replaced.0.clone(),
-                    source: std::io::Error::other(e),
-                })?;
+            super::file::copy_to(live, &replaced.0).map_err(|e| Error::Io {
+                path: replaced.0.clone(),
+                source: std::io::Error::other(e),
+            })?;
             let restored = {
-                let mut conn = Connection::open(&staging.0)?;
+                let mut conn = super::file::open(&staging.0, read_write())?;
                 conn.pragma_update(None, "foreign_keys", true)?;
                 // A backup from an older Blastdesk is brought up to date.
                 migrations::migrate(&mut conn, migrations::ALL)?;
                 conn.execute(
                     "ATTACH DATABASE ?1 AS replaced",
-                    [replaced.0.to_string_lossy()],
+                    [super::file::sql_name(&replaced.0)],
                 )?;
                 let tx = conn.transaction()?;
                 let carried = carry_forward(&tx, now_ms)?;
@@ -82,16 +81,20 @@ impl Store {
                 conn.execute("DETACH DATABASE replaced", [])?;
                 Restored { carried, settled }
             };
-            live.restore(MAIN_DB, &staging.0, None::<fn(rusqlite::backup::Progress)>)
-                .map_err(|e| Error::NotABackup {
-                    path: path.to_path_buf(),
-                    reason: format!("it could not be copied in ({e})"),
-                })?;
+            super::file::copy_from(live, &staging.0).map_err(|e| Error::NotABackup {
+                path: path.to_path_buf(),
+                reason: format!("it could not be copied in ({e})"),
+            })?;
             Ok(restored)
         })?;
         tracing::info!(?restored, "restored from a backup");
         Ok(restored)
     }
+}
+
+/// How a restore opens its staging copy: to change it, never to create it.
+fn read_write() -> OpenFlags {
+    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
 }
 
 /// What a restore did besides putting the backup's data in place.
@@ -435,7 +438,7 @@ pub fn restore_file_into(
     // The database it replaces cannot be read, so nothing can be carried
     // over; the restored data is settled all the same.
     let settled = (|| -> Result<Settled> {
-        let mut conn = Connection::open(&partial)?;
+        let mut conn = super::file::open(&partial, read_write())?;
         migrations::migrate(&mut conn, migrations::ALL)?;
         let tx = conn.transaction()?;
         let settled = settle(&tx, now_ms)?;
@@ -487,7 +490,7 @@ pub fn check_backup(path: &Path) -> Result<()> {
         Ok(false) => return Err(not("the file is empty")),
         Err(_) => return Err(not("it is not a database file")),
     }
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+    let conn = super::file::open(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|_| not("it cannot be opened"))?;
     match super::identify(&conn, path) {
         Ok(()) => {}

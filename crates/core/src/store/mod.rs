@@ -15,6 +15,7 @@ mod audiences;
 pub mod backup;
 pub mod blasts;
 mod error;
+pub mod file;
 pub mod migrations;
 pub mod runs;
 pub mod schedules;
@@ -73,7 +74,7 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| Error::at(path, e))?;
+        let conn = file::open(path, flags).map_err(|e| Error::at(path, e))?;
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| Error::at(path, e))?;
         if has_content {
@@ -105,7 +106,7 @@ impl Store {
             return Store::open_in(data_dir);
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&path, flags).map_err(|e| Error::at(&path, e))?;
+        let conn = file::open(&path, flags).map_err(|e| Error::at(&path, e))?;
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| Error::at(&path, e))?;
         identify(&conn, &path)?;

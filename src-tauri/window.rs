@@ -6,6 +6,15 @@ use tauri::{AppHandle, Manager, WebviewWindowBuilder};
 
 pub const MAIN: &str = "main";
 
+/// Shows the main window at the update on offer (Settings, Updates).
+pub fn show_update(app: &AppHandle) {
+    show_main(app);
+    // A window already open goes there now; a new one asks on loading.
+    if let Err(error) = tauri::Emitter::emit(app, "show-update", ()) {
+        tracing::warn!("cannot tell the window: {error}");
+    }
+}
+
 /// Shows the main window, recreating it if it was closed.
 pub fn show_main(app: &AppHandle) {
     if let Some(window) = app.get_webview_window(MAIN) {

@@ -124,12 +124,44 @@ pub enum Words<'a> {
         phone: &'a str,
         word: &'a str,
     },
+    /// The tray's update line while nothing is offered.
+    NoUpdateWaiting,
+    UpdateAvailable {
+        version: &'a str,
+    },
+    /// An update the feed marks as important (WhatsApp changed).
+    ImportantUpdate {
+        version: &'a str,
+    },
+    UpdateInstalling {
+        version: &'a str,
+    },
 }
 
 impl Words<'_> {
     pub fn text(&self, lang: Lang) -> String {
         use Lang::{En, Id};
         match (self, lang) {
+            (Words::NoUpdateWaiting, En) => "No update waiting".into(),
+            (Words::NoUpdateWaiting, Id) => "Tidak ada pembaruan".into(),
+            (Words::UpdateAvailable { version }, En) => {
+                format!("Update available: Blastdesk {version}")
+            }
+            (Words::UpdateAvailable { version }, Id) => {
+                format!("Pembaruan tersedia: Blastdesk {version}")
+            }
+            (Words::ImportantUpdate { version }, En) => {
+                format!("Important update: Blastdesk {version}")
+            }
+            (Words::ImportantUpdate { version }, Id) => {
+                format!("Pembaruan penting: Blastdesk {version}")
+            }
+            (Words::UpdateInstalling { version }, En) => {
+                format!("Installing Blastdesk {version}…")
+            }
+            (Words::UpdateInstalling { version }, Id) => {
+                format!("Memasang Blastdesk {version}…")
+            }
             (Words::OpenBlastdesk, En) => "Open Blastdesk".into(),
             (Words::OpenBlastdesk, Id) => "Buka Blastdesk".into(),
             (Words::QuitBlastdesk, En) => "Quit Blastdesk".into(),
@@ -289,6 +321,10 @@ mod tests {
                 phone: "+6281200000101",
                 word: "STOP",
             },
+            Words::NoUpdateWaiting,
+            Words::UpdateAvailable { version: "500" },
+            Words::ImportantUpdate { version: "500" },
+            Words::UpdateInstalling { version: "500" },
         ];
         for words in &all {
             let (en, id) = (words.text(Lang::En), words.text(Lang::Id));

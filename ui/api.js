@@ -170,6 +170,15 @@ export const api = {
   pickAttachment: () => call("pick_attachment"),
   /** Sends a finished blast again to its failed and unknown ones: {blastId, recipients}. */
   resendBlast: (blastId) => call("resend_blast", { blastId }),
+  /** Where updating Blastdesk stands: {state: "not_checked" | "checking" | "up_to_date" | "available" | ..., offer?}. */
+  updateStatus: () => call("update_status"),
+  /** Looks for an update now; resolves to the status it leads to. */
+  checkForUpdate: () => call("check_for_update"),
+  /** Downloads, verifies and installs the update found, then Blastdesk restarts. */
+  installUpdate: () => call("install_update"),
+  /** "automatic" (at start, then daily) or "on_request". */
+  updatePolicy: () => call("update_policy"),
+  setUpdatePolicy: (policy) => call("set_update_policy", { policy }),
   /** Listens to a backend event; resolves to a function that stops listening. */
   on: (event, handler) => {
     if (!tauri?.event) return Promise.resolve(() => {});

@@ -4,6 +4,7 @@ import { api, ApiError } from "./api.js";
 import { N_, setLanguage, systemLanguage, t } from "./i18n.js";
 import { errorPanel, h, present } from "./view.js";
 import { accountStates } from "./components/account-status.js";
+import { mountUpdateBanner, renderBanner } from "./components/update-banner.js";
 import accounts from "./screens/accounts.js";
 import audiences, { addFiles } from "./screens/audiences.js";
 import newBlast, { addFiles as addBlastFiles } from "./screens/new-blast.js";
@@ -138,6 +139,7 @@ async function show({ focus }) {
   const id = currentScreenId();
   const screen = SCREENS.find((s) => s.id === id);
   renderStatus();
+  renderBanner();
   if (!(state.error ?? state.info?.storeError)) renderAccountStates();
   const main = document.getElementById("screen");
   const problem = state.error ?? state.info?.storeError;
@@ -213,4 +215,5 @@ api
 window.addEventListener("hashchange", () => show({ focus: true }));
 // The language changed (Settings, the welcome) or a screen asks: draw again.
 window.addEventListener("blastdesk:redraw", () => show({ focus: false }));
+mountUpdateBanner();
 show({ focus: false });

@@ -12,9 +12,10 @@ import idProgress from "./locales/id-progress.js";
 import idTidy from "./locales/id-tidy.js";
 import idFormat from "./locales/id-format.js";
 import idReasons from "./locales/id-reasons.js";
+import idUpdates from "./locales/id-updates.js";
 
 // One catalog per area of the window, merged; a text is in exactly one of them.
-const CATALOGS = { id: { ...idCommon, ...idLinking, ...idEditor, ...idProgress, ...idTidy, ...idFormat, ...idReasons } };
+const CATALOGS = { id: { ...idCommon, ...idLinking, ...idEditor, ...idProgress, ...idTidy, ...idFormat, ...idReasons, ...idUpdates } };
 const LOCALES = { en: "en-GB", id: "id-ID" };
 
 let language = "en";

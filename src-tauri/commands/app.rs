@@ -14,7 +14,8 @@ use crate::{error::Error, state::AppState};
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AppInfo {
-    pub version: &'static str,
+    /// This copy's version (the package's: what the updater compares).
+    pub version: String,
     pub data_dir: PathBuf,
     pub logs_dir: PathBuf,
     /// This run of Blastdesk: a draft's chosen files are valid only in it.
@@ -24,17 +25,23 @@ pub struct AppInfo {
     /// Whether this build honours the test hooks (a debug build): only then
     /// does the window listen for the window tests' simulated drops.
     pub test_hooks: bool,
+    /// The protocol library's version (whatsapp-rust), for the About box.
+    pub whatsapp_rust: &'static str,
+    /// The WhatsApp Web version announced, as the About box says it.
+    pub whatsapp_web: String,
 }
 
 #[tauri::command]
-pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+pub fn app_info(app: AppHandle, state: State<'_, AppState>) -> AppInfo {
     AppInfo {
-        version: env!("CARGO_PKG_VERSION"),
+        version: app.package_info().version.to_string(),
         data_dir: state.data_dir().to_path_buf(),
         logs_dir: data_dir::logs_dir(state.data_dir()),
         run_id: state.run_id(),
         store_error: state.store().err(),
         test_hooks: blastdesk_core::hooks::HONOURED,
+        whatsapp_rust: blastdesk_whatsapp::version::LIBRARY,
+        whatsapp_web: blastdesk_whatsapp::version::describe(state.store().ok().as_ref()),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod data;
 pub mod import;
 pub mod schedules;
 pub mod settings;
+pub mod updates;
 
 use crate::error::Error;
 

@@ -90,6 +90,9 @@ impl Desktop {
             .env("BLASTDESK_DATA_DIR", &self.data_dir)
             .env("BLASTDESK_LOG", "info")
             .env("NO_AT_BRIDGE", "1")
+            // No test reaches the internet: the update check asks a port
+            // nothing listens on unless the test serves a feed there.
+            .env(UPDATE_ENDPOINT_ENV, "http://127.0.0.1:9/latest.json")
             .env_remove("WAYLAND_DISPLAY")
             .envs(self.env.iter().map(|(k, v)| (k, v)));
         command
@@ -151,6 +154,9 @@ impl Desktop {
     }
 }
 
+/// The update feed the app asks (honoured by a test build only).
+pub const UPDATE_ENDPOINT_ENV: &str = "BLASTDESK_UPDATE_ENDPOINT";
+
 /// The app under test, driven over WebDriver.
 pub struct App {
     pub client: Client,
@@ -182,6 +188,16 @@ impl App {
     /// Starts the app with extra environment variables.
     pub async fn launch_with(
         data_dir: &Path,
+        env: Vec<(String, std::ffi::OsString)>,
+    ) -> Result<App> {
+        App::launch_program(data_dir, &app_binary(), env).await
+    }
+
+    /// Starts `program` (the build, or a package of it such as an
+    /// AppImage) with extra environment variables.
+    pub async fn launch_program(
+        data_dir: &Path,
+        program: &Path,
         env: Vec<(String, std::ffi::OsString)>,
     ) -> Result<App> {
         let turn = ONE_APP_AT_A_TIME.lock().await;
@@ -217,7 +233,7 @@ impl App {
 
         let capabilities = json!({
             "browserName": "wry",
-            "tauri:options": { "application": app_binary() },
+            "tauri:options": { "application": program },
         });
         let serde_json::Value::Object(capabilities) = capabilities else {
             return Err("capabilities are not an object".into());

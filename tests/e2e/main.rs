@@ -19,6 +19,7 @@ mod schedules;
 mod shell;
 mod support;
 mod tidy;
+mod updates;
 mod whatsapp;
 
 #[path = "../../crates/core/tests/support/mod.rs"]

@@ -3,6 +3,7 @@ import { api, ApiError } from "../api.js";
 import { count, errorPanel, h, screenHeader } from "../view.js";
 import { ask } from "../components/dialog.js";
 import { languagePicker } from "./welcome.js";
+import { updatesCard } from "../components/update-banner.js";
 
 // The longer texts. tests/i18n.rs finds each marked text with its opening
 // quote right after the parenthesis, which the formatter would break.
@@ -289,6 +290,7 @@ export default {
       summary ? await countryCard() : null,
       summary ? await startupCard() : null,
       dataCard(Boolean(summary)),
+      await updatesCard(info),
       h(
         "details",
         // Open when the database cannot be opened: then what it says matters.

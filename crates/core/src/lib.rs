@@ -11,6 +11,7 @@
 //! - [`store`]: the SQLite store: opening, identification, forward-only migrations.
 //! - [`logging`]: tracing to a daily-rotated file, and the privacy rules for logs.
 //! - [`error`]: the stable error codes every layer above reports with.
+//! - [`updates`]: what an update of Blastdesk itself offers, and when to look for one.
 
 pub mod account;
 pub mod audience;
@@ -36,6 +37,7 @@ pub mod scheduler;
 pub mod shutdown;
 pub mod store;
 pub mod template;
+pub mod updates;
 pub mod zone;
 
 pub use error::ErrorCode;

@@ -1,5 +1,6 @@
 //! The test-only environment hooks (`BLASTDESK_PICK_FILES`,
-//! `BLASTDESK_SAVE_FILE`, `BLASTDESK_NETWORK`) are read only through
+//! `BLASTDESK_SAVE_FILE`, `BLASTDESK_NETWORK`, `BLASTDESK_UPDATE_ENDPOINT`,
+//! `BLASTDESK_UPDATE_PUBKEY`) are read only through
 //! `hooks::test_env`, which a release build makes inert. This reads the
 //! sources of every crate and fails on any other read of the environment.
 

@@ -21,6 +21,19 @@ pub const PINNED: WebVersion = WebVersion(2, 3000, 1_029_498_916);
 /// The settings key of the override.
 pub const SETTING: &str = "whatsapp_web_version";
 
+/// The version of whatsapp-rust, the protocol library, this Blastdesk is
+/// built with (from Cargo.lock), for the About box and the logs.
+pub const LIBRARY: &str = env!("BLASTDESK_WHATSAPP_RUST_VERSION");
+
+/// What the About box and the logs say of the WhatsApp Web version: the
+/// one the setting names, else that whatsapp-rust fetches the current one.
+pub fn describe(store: Option<&blastdesk_core::Store>) -> String {
+    match store.and_then(current) {
+        Some(named) => format!("{named} (set in Settings)"),
+        None => format!("WhatsApp's current, checked daily (fallback {PINNED})"),
+    }
+}
+
 impl WebVersion {
     pub fn tuple(self) -> (u32, u32, u32) {
         (self.0, self.1, self.2)
@@ -67,6 +80,17 @@ pub fn current(store: &blastdesk_core::Store) -> Option<WebVersion> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_library_version_is_the_locked_one() {
+        let lock = include_str!("../../../Cargo.lock");
+        let entry = format!("name = \"whatsapp-rust\"\nversion = \"{LIBRARY}\"");
+        assert!(
+            lock.contains(&entry),
+            "{LIBRARY} is not whatsapp-rust's version in Cargo.lock"
+        );
+        assert!(LIBRARY.split('.').count() == 3, "{LIBRARY}");
+    }
 
     #[test]
     fn versions_parse_and_print() {

@@ -1,0 +1,275 @@
+// Updates of Blastdesk itself: the banner above every screen when one is
+// waiting (prominent when the release says it is important, such as a
+// WhatsApp change that breaks linking), and the Settings card that checks,
+// installs and says which versions run. The shell does the work
+// (src-tauri/updates.rs); statuses arrive as "update" events.
+
+import { N_, locale, t } from "../i18n.js";
+import { api, ApiError } from "../api.js";
+import { h } from "../view.js";
+
+// biome-ignore format: each marked text stays on one line for tests/i18n.rs
+const REFUSALS = {
+  older: N_("The update server offers Blastdesk {offered}, older than this {current}: it was not installed. Nothing changed."),
+  bad_signature: N_("The download of Blastdesk {version} is not signed with Blastdesk's key: it was not installed. Nothing changed."),
+  wrong_version: N_("The download announced as Blastdesk {version} was signed for another version: it was not installed. Nothing changed."),
+  not_an_installer: N_("The download of Blastdesk {version} is not an installer for this system: it was not installed. Nothing changed."),
+  not_installed: N_("This copy of Blastdesk was not installed from a Blastdesk package, so it cannot update itself to {version}: install the new version from the download page."),
+};
+
+// biome-ignore format: each marked text stays on one line for tests/i18n.rs
+const FAILURES = {
+  check: N_("Could not reach the update server (is this computer offline?). Blastdesk tries again later; you can also check now."),
+  download: N_("The update could not be downloaded: {detail}. Nothing changed."),
+  install: N_("The update could not be installed: {detail}. Blastdesk restarts on this version; your blasts go on."),
+};
+
+// biome-ignore format: each marked text stays on one line for tests/i18n.rs
+const LONG = {
+  finishing: N_("Blastdesk {version} is downloaded and its signature checked. Each blast finishes the message it is sending, then the update is installed and Blastdesk restarts; sending goes on after the restart."),
+  installNote: N_("Blasts being sent pause after the message in hand and go on after the restart. Nothing is sent twice."),
+  automatic: N_("Look for updates by myself: when Blastdesk starts, then daily (only the version is asked; nothing about your customers is sent)"),
+};
+
+/** What the status says, in the window's language. */
+export function updateText(status) {
+  const version = status?.offer?.version;
+  switch (status?.state) {
+    case "checking":
+      return t("Checking for updates…");
+    case "up_to_date":
+      return t("Blastdesk is up to date (checked {time}).", {
+        time: new Intl.DateTimeFormat(locale(), { timeStyle: "short" }).format(new Date(status.checkedAtMs)),
+      });
+    case "available":
+      return t("Blastdesk {version} is available.", { version });
+    case "downloading": {
+      const percent = status.total > 0 ? new Intl.NumberFormat(locale(), { style: "percent" }).format(status.received / status.total) : "…";
+      return t("Downloading Blastdesk {version}: {percent}", { version, percent });
+    }
+    case "finishing":
+      return t(LONG.finishing, { version });
+    case "restarting":
+      return t("Blastdesk {version} is installed. Restarting…", { version });
+    case "refused": {
+      const { reason, ...vars } = status.refusal;
+      return t(REFUSALS[reason] ?? N_("The update was refused. Nothing changed."), vars);
+    }
+    case "failed":
+      return t(FAILURES[status.stage] ?? FAILURES.check, { detail: status.detail });
+    default:
+      return t("Not checked for updates yet.");
+  }
+}
+
+/** Whether the banner shows this status (an older version offered, or a failed check, stays in Settings). */
+function bannerWorthy(status) {
+  switch (status?.state) {
+    case "available":
+    case "downloading":
+    case "finishing":
+    case "restarting":
+      return true;
+    case "refused":
+      return status.refusal.reason !== "older";
+    case "failed":
+      return status.stage !== "check";
+    default:
+      return false;
+  }
+}
+
+let current = null;
+/** The version the person put off with "Later" (an important one is never put off). */
+let postponed = null;
+/** The Settings card's view of the status, while one is drawn. */
+let cardView = null;
+
+async function install() {
+  try {
+    await api.installUpdate();
+  } catch (error) {
+    publish({ state: "failed", stage: "install", detail: ApiError.from(error).message });
+  }
+}
+
+function installButton(testid) {
+  return h(
+    "button",
+    {
+      class: "button primary",
+      attrs: { type: "button" },
+      dataset: { testid },
+      on: {
+        click: (event) => {
+          event.currentTarget.disabled = true;
+          install();
+        },
+      },
+    },
+    t("Install and restart"),
+  );
+}
+
+/** Draws the banner again (in the window's language, after it changed). */
+export function renderBanner() {
+  const slot = document.getElementById("update-banner");
+  if (!slot) return;
+  const status = current;
+  const offer = status?.offer;
+  if (!bannerWorthy(status) || (status.state === "available" && !offer.important && postponed === offer.version)) {
+    slot.replaceChildren();
+    slot.hidden = true;
+    return;
+  }
+  const important = Boolean(offer?.important);
+  const bad = status.state === "refused" || status.state === "failed";
+  slot.hidden = false;
+  slot.className = `update-banner${important ? " update-important" : ""}${bad ? " update-bad" : ""}`;
+  slot.replaceChildren(
+    h(
+      "div",
+      { class: "update-text" },
+      important
+        ? h("strong", { dataset: { testid: "update-important" }, text: t("Important update: {notice}", { notice: offer.important }) })
+        : null,
+      h("span", { dataset: { testid: "update-banner-text" }, text: updateText(status) }),
+      status.state === "available" ? h("span", { class: "muted", text: t(LONG.installNote) }) : null,
+    ),
+    status.state === "available"
+      ? h(
+          "div",
+          { class: "row" },
+          installButton("install-update-banner"),
+          important
+            ? null
+            : h(
+                "button",
+                {
+                  class: "button",
+                  attrs: { type: "button" },
+                  dataset: { testid: "postpone-update" },
+                  on: {
+                    click: () => {
+                      postponed = offer.version;
+                      renderBanner();
+                    },
+                  },
+                },
+                t("Later"),
+              ),
+        )
+      : null,
+  );
+  slot.setAttribute("role", bad || important ? "alert" : "status");
+}
+
+function publish(status) {
+  current = status;
+  renderBanner();
+  if (cardView?.isConnected) cardView.show(status);
+}
+
+/** Shows the banner and keeps it current; call once when the window opens. */
+export function mountUpdateBanner() {
+  api.on("update", publish);
+  // The tray's "Update available" item: the banner, even if put off.
+  api.on("show-update", () => {
+    postponed = null;
+    renderBanner();
+  });
+  api
+    .updateStatus()
+    .then((status) => {
+      if (current === null) publish(status);
+    })
+    .catch(() => {});
+}
+
+function fact(label, value, testid) {
+  return [h("dt", { text: label }), h("dd", { text: value ?? "?", dataset: { testid } })];
+}
+
+/** The Settings card: status, check, install, the automatic checks, the versions running. */
+export async function updatesCard(info) {
+  let policy = "automatic";
+  let problem = null;
+  try {
+    policy = await api.updatePolicy();
+    current = current ?? (await api.updateStatus());
+  } catch (error) {
+    problem = ApiError.from(error).message;
+  }
+  const statusLine = h("p", { attrs: { role: "status" }, dataset: { testid: "update-status" } });
+  const notes = h("p", { class: "muted update-notes", dataset: { testid: "update-notes" } });
+  // What went wrong, in the words of the network library: for support.
+  const detail = h("p", { class: "muted", dataset: { testid: "update-detail" } });
+  const actions = h("div", { class: "row" });
+  const check = h(
+    "button",
+    {
+      class: "button",
+      attrs: { type: "button" },
+      dataset: { testid: "check-update" },
+      on: {
+        click: async () => {
+          try {
+            await api.checkForUpdate();
+          } catch (error) {
+            publish({ state: "failed", stage: "check", detail: ApiError.from(error).message });
+          }
+        },
+      },
+    },
+    t("Check for updates now"),
+  );
+  const show = (status) => {
+    statusLine.textContent = problem ?? updateText(status);
+    statusLine.classList.toggle("error-text", status?.state === "refused" || status?.state === "failed");
+    notes.textContent = status?.offer?.notes ?? "";
+    notes.hidden = !status?.offer?.notes;
+    detail.textContent = status?.state === "failed" ? t("Details: {detail}", { detail: status.detail }) : "";
+    detail.hidden = status?.state !== "failed";
+    check.disabled = ["checking", "downloading", "finishing", "restarting"].includes(status?.state);
+    actions.replaceChildren(check, status?.state === "available" ? installButton("install-update") : null);
+  };
+  show(current);
+  const automatic = h("input", {
+    attrs: { id: "update-automatic", type: "checkbox", checked: policy === "automatic" ? "checked" : undefined },
+    dataset: { testid: "update-automatic" },
+    on: {
+      change: async (event) => {
+        try {
+          policy = await api.setUpdatePolicy(event.target.checked ? "automatic" : "on_request");
+        } catch (error) {
+          statusLine.textContent = ApiError.from(error).message;
+        }
+        event.target.checked = policy === "automatic";
+      },
+    },
+  });
+  const card = h(
+    "section",
+    { class: "card stack", attrs: { id: "updates" }, dataset: { testid: "updates-card" } },
+    h("h2", { text: t("Updates") }),
+    statusLine,
+    detail,
+    notes,
+    actions,
+    h("label", { class: "check" }, automatic, t(LONG.automatic)),
+    h(
+      "dl",
+      { class: "facts" },
+      fact(t("Blastdesk"), info?.version, "about-version"),
+      fact(t("WhatsApp library (whatsapp-rust)"), info?.whatsappRust, "about-whatsapp-rust"),
+      fact(t("WhatsApp Web version"), info?.whatsappWeb, "about-whatsapp-web"),
+    ),
+  );
+  cardView = {
+    show,
+    get isConnected() {
+      return card.isConnected;
+    },
+  };
+  return card;
+}

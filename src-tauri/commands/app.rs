@@ -27,8 +27,18 @@ pub struct AppInfo {
     pub test_hooks: bool,
     /// The protocol library's version (whatsapp-rust), for the About box.
     pub whatsapp_rust: &'static str,
-    /// The WhatsApp Web version announced, as the About box says it.
-    pub whatsapp_web: String,
+    /// The WhatsApp Web version announced, for the About box.
+    pub whatsapp_web: WhatsappWeb,
+}
+
+/// Which WhatsApp Web version Blastdesk announces: the one Settings names,
+/// or else WhatsApp's current one (fetched daily), with the built-in one
+/// as the fallback. The window says it in its language.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WhatsappWeb {
+    pub named: Option<String>,
+    pub fallback: String,
 }
 
 #[tauri::command]
@@ -41,7 +51,15 @@ pub fn app_info(app: AppHandle, state: State<'_, AppState>) -> AppInfo {
         store_error: state.store().err(),
         test_hooks: blastdesk_core::hooks::HONOURED,
         whatsapp_rust: blastdesk_whatsapp::version::LIBRARY,
-        whatsapp_web: blastdesk_whatsapp::version::describe(state.store().ok().as_ref()),
+        whatsapp_web: WhatsappWeb {
+            named: state
+                .store()
+                .ok()
+                .as_ref()
+                .and_then(blastdesk_whatsapp::version::current)
+                .map(|version| version.to_string()),
+            fallback: blastdesk_whatsapp::version::PINNED.to_string(),
+        },
     }
 }
 

@@ -483,6 +483,7 @@ async fn settings() -> Result {
             "Phone numbers",
             "Start-up",
             "Your data",
+            "Updates",
             "Advanced"
         ]
     );

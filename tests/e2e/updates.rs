@@ -333,16 +333,30 @@ async fn install_while_sending() -> Result {
             .is_err()
     );
     app.click("#nav a[data-screen=settings]").await?;
-    app.wait_for_text("[data-testid=about-version]", CURRENT)
-        .await?;
+    app.wait_for_text(
+        "[data-testid=update-current]",
+        &format!("This is Blastdesk {CURRENT}."),
+    )
+    .await?;
+    // The versions that matter when WhatsApp changes, behind Advanced.
+    app.click("[data-testid=advanced] summary").await?;
     app.wait_for_text(
         "[data-testid=about-whatsapp-rust]",
         blastdesk_whatsapp::version::LIBRARY,
     )
     .await?;
-    app.wait_for_text(
+    app.wait_for_text_that(
+        "[data-testid=about-whatsapp-web]",
+        "the WhatsApp Web version",
+        |t| t.contains(&blastdesk_whatsapp::version::PINNED.to_string()),
+    )
+    .await?;
+    // The date as the system's locale writes it (1 Dec 2026, Dec 1, 2026).
+    let notes = format!("Blastdesk {}: faster previews.", packages.newer_version);
+    app.wait_for_text_that(
         "[data-testid=update-notes]",
-        &format!("Blastdesk {}: faster previews.", packages.newer_version),
+        "the release's date and notes",
+        |t| t.starts_with("Released ") && t.contains("2026") && t.ends_with(&notes),
     )
     .await?;
     wait_until(Duration::from_secs(20), "a few messages out", || {

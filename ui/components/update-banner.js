@@ -62,6 +62,13 @@ export function updateText(status) {
   }
 }
 
+/** "Released 1 Dec 2026.", when the feed dates the release. */
+function released(offer) {
+  const when = offer?.date ? new Date(offer.date) : null;
+  if (!when || Number.isNaN(when.getTime())) return "";
+  return t("Released {date}.", { date: new Intl.DateTimeFormat(locale(), { dateStyle: "medium" }).format(when) });
+}
+
 /** Whether the banner shows this status (an older version offered, or a failed check, stays in Settings). */
 function bannerWorthy(status) {
   switch (status?.state) {
@@ -134,6 +141,9 @@ export function renderBanner() {
         ? h("strong", { dataset: { testid: "update-important" }, text: t("Important update: {notice}", { notice: offer.important }) })
         : null,
       h("span", { dataset: { testid: "update-banner-text" }, text: updateText(status) }),
+      status.state === "available" && offer.date
+        ? h("span", { class: "muted", dataset: { testid: "update-released" }, text: released(offer) })
+        : null,
       status.state === "available" ? h("span", { class: "muted", text: t(LONG.installNote) }) : null,
     ),
     status.state === "available"
@@ -186,11 +196,15 @@ export function mountUpdateBanner() {
     .catch(() => {});
 }
 
-function fact(label, value, testid) {
-  return [h("dt", { text: label }), h("dd", { text: value ?? "?", dataset: { testid } })];
+/** The WhatsApp Web version announced, in words (Settings → Advanced). */
+export function whatsappWeb(web) {
+  if (!web) return "?";
+  return web.named
+    ? t("{version} (set in Settings)", { version: web.named })
+    : t("WhatsApp's current one, checked daily (else {version})", { version: web.fallback });
 }
 
-/** The Settings card: status, check, install, the automatic checks, the versions running. */
+/** The Settings card: status, check, install, the automatic checks, the version running. */
 export async function updatesCard(info) {
   let policy = "automatic";
   let problem = null;
@@ -202,8 +216,10 @@ export async function updatesCard(info) {
   }
   const statusLine = h("p", { attrs: { role: "status" }, dataset: { testid: "update-status" } });
   const notes = h("p", { class: "muted update-notes", dataset: { testid: "update-notes" } });
-  // What went wrong, in the words of the network library: for support.
-  const detail = h("p", { class: "muted", dataset: { testid: "update-detail" } });
+  // What went wrong, in the words of the network library (English): for
+  // support, folded away.
+  const detailText = h("code", { dataset: { testid: "update-detail" } });
+  const detail = h("details", { class: "muted" }, h("summary", { text: t("Details for support") }), detailText);
   const actions = h("div", { class: "row" });
   const check = h(
     "button",
@@ -226,9 +242,9 @@ export async function updatesCard(info) {
   const show = (status) => {
     statusLine.textContent = problem ?? updateText(status);
     statusLine.classList.toggle("error-text", status?.state === "refused" || status?.state === "failed");
-    notes.textContent = status?.offer?.notes ?? "";
-    notes.hidden = !status?.offer?.notes;
-    detail.textContent = status?.state === "failed" ? t("Details: {detail}", { detail: status.detail }) : "";
+    notes.textContent = [released(status?.offer), status?.offer?.notes ?? ""].filter(Boolean).join(" ");
+    notes.hidden = !notes.textContent;
+    detailText.textContent = status?.state === "failed" ? status.detail : "";
     detail.hidden = status?.state !== "failed";
     check.disabled = ["checking", "downloading", "finishing", "restarting"].includes(status?.state);
     actions.replaceChildren(check, status?.state === "available" ? installButton("install-update") : null);
@@ -257,13 +273,11 @@ export async function updatesCard(info) {
     notes,
     actions,
     h("label", { class: "check" }, automatic, t(LONG.automatic)),
-    h(
-      "dl",
-      { class: "facts" },
-      fact(t("Blastdesk"), info?.version, "about-version"),
-      fact(t("WhatsApp library (whatsapp-rust)"), info?.whatsappRust, "about-whatsapp-rust"),
-      fact(t("WhatsApp Web version"), info?.whatsappWeb, "about-whatsapp-web"),
-    ),
+    h("p", {
+      class: "muted",
+      dataset: { testid: "update-current" },
+      text: t("This is Blastdesk {version}.", { version: info?.version ?? "?" }),
+    }),
   );
   cardView = {
     show,

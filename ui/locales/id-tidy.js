@@ -37,7 +37,7 @@ export default {
   "Take off the list": "Keluarkan dari daftar",
   "Take {phone} off the list?": "Keluarkan {phone} dari daftar?",
   "They may receive blasts again.": "Nomor itu bisa menerima blast lagi.",
-  "Version, folders, what is stored, the WhatsApp Web version": "Versi, folder, apa yang tersimpan, versi WhatsApp Web",
+  "Version, folders, what is stored, the WhatsApp versions": "Versi, folder, apa yang tersimpan, versi WhatsApp",
   "Wait": "Jeda",
   "Warm up a new number over": "Pemanasan nomor baru selama",
   "WhatsApp Web version to announce (only if WhatsApp's site cannot be reached; empty: WhatsApp's current one)": "Versi WhatsApp Web yang diumumkan (hanya jika situs WhatsApp tidak terjangkau; kosong: versi WhatsApp terkini)",

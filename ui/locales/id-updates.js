@@ -1,6 +1,5 @@
 // Bahasa Indonesia: updates of Blastdesk (components/update-banner.js).
 export default {
-  "Blastdesk": "Blastdesk",
   "Blastdesk is up to date (checked {time}).": "Blastdesk sudah versi terbaru (dicek pukul {time}).",
   "Blastdesk {version} is available.": "Blastdesk {version} sudah tersedia.",
   "Blastdesk {version} is downloaded and its signature checked. Each blast finishes the message it is sending, then the update is installed and Blastdesk restarts; sending goes on after the restart.": "Blastdesk {version} sudah diunduh dan tanda tangannya sudah diperiksa. Tiap pengiriman menuntaskan pesan yang sedang dikirim, lalu pembaruan dipasang dan Blastdesk dimulai ulang; pengiriman berlanjut setelahnya.",
@@ -9,7 +8,7 @@ export default {
   "Check for updates now": "Cek pembaruan sekarang",
   "Checking for updates…": "Mengecek pembaruan…",
   "Could not reach the update server (is this computer offline?). Blastdesk tries again later; you can also check now.": "Tidak dapat menghubungi server pembaruan (apakah komputer ini sedang offline?). Blastdesk mencoba lagi nanti; Anda juga bisa mengecek sekarang.",
-  "Details: {detail}": "Rincian: {detail}",
+  "Details for support": "Rincian untuk bantuan",
   "Downloading Blastdesk {version}: {percent}": "Mengunduh Blastdesk {version}: {percent}",
   "Important update: {notice}": "Pembaruan penting: {notice}",
   "Install and restart": "Pasang dan mulai ulang",
@@ -24,7 +23,11 @@ export default {
   "The update server offers Blastdesk {offered}, older than this {current}: it was not installed. Nothing changed.": "Server pembaruan menawarkan Blastdesk {offered}, lebih lama dari versi ini ({current}): tidak dipasang. Tidak ada yang berubah.",
   "The update was refused. Nothing changed.": "Pembaruan ditolak. Tidak ada yang berubah.",
   "This copy of Blastdesk was not installed from a Blastdesk package, so it cannot update itself to {version}: install the new version from the download page.": "Salinan Blastdesk ini tidak dipasang dari paket Blastdesk, jadi tidak dapat memperbarui dirinya ke {version}: pasang versi baru dari halaman unduhan.",
+  "Released {date}.": "Dirilis {date}.",
+  "This is Blastdesk {version}.": "Ini Blastdesk {version}.",
   "Updates": "Pembaruan",
+  "WhatsApp's current one, checked daily (else {version})": "Versi WhatsApp terkini, dicek setiap hari (cadangan: {version})",
+  "{version} (set in Settings)": "{version} (diatur di Pengaturan)",
   "WhatsApp Web version": "Versi WhatsApp Web",
   "WhatsApp library (whatsapp-rust)": "Pustaka WhatsApp (whatsapp-rust)"
 };

@@ -3,7 +3,7 @@ import { api, ApiError } from "../api.js";
 import { count, errorPanel, h, screenHeader } from "../view.js";
 import { ask } from "../components/dialog.js";
 import { languagePicker } from "./welcome.js";
-import { updatesCard } from "../components/update-banner.js";
+import { updatesCard, whatsappWeb } from "../components/update-banner.js";
 
 // The longer texts. tests/i18n.rs finds each marked text with its opening
 // quote right after the parenthesis, which the formatter would break.
@@ -299,7 +299,7 @@ export default {
           "summary",
           {},
           h("span", { class: "advanced-title", text: t("Advanced") }),
-          h("span", { class: "muted", text: t("Version, folders, what is stored, the WhatsApp Web version") }),
+          h("span", { class: "muted", text: t("Version, folders, what is stored, the WhatsApp versions") }),
         ),
         h(
           "div",
@@ -309,6 +309,8 @@ export default {
             "dl",
             { class: "facts" },
             row(t("Version"), info?.version ?? "?", "version"),
+            row(t("WhatsApp library (whatsapp-rust)"), info?.whatsappRust ?? "?", "about-whatsapp-rust"),
+            row(t("WhatsApp Web version"), whatsappWeb(info?.whatsappWeb), "about-whatsapp-web"),
             row(t("Data folder"), info?.dataDir ?? "?", "data-dir"),
             row(t("Logs folder"), info?.logsDir ?? "?", "logs-dir"),
             row(t("Database"), summary ? t("Version {n}", { n: summary.schemaVersion }) : t("Not open"), "schema-version"),

@@ -445,6 +445,9 @@ async fn refusals() -> Result {
     )
     .await?;
     assert!(!app.element("#update-banner").await?.is_displayed().await?);
+    app.scroll_into_view("[data-testid=updates-card]", "center")
+        .await?;
+    app.screenshot_for_docs("settings-updates").await?;
 
     let version = &packages.newer_version;
     for (what, signature, expected) in [
@@ -479,6 +482,14 @@ async fn refusals() -> Result {
             "the AppImage is as it was"
         );
     }
+    step("the refusal, read, is closed; Settings still says it");
+    app.click("[data-testid=dismiss-update]").await?;
+    assert!(!app.element("#update-banner").await?.is_displayed().await?);
+    assert!(
+        app.text("[data-testid=update-status]")
+            .await?
+            .starts_with("The download announced as")
+    );
     assert!(
         !logs(dir.path()).contains(&format!("Blastdesk starting version={version}")),
         "the newer version never started"

@@ -89,6 +89,8 @@ function bannerWorthy(status) {
 let current = null;
 /** The version the person put off with "Later" (an important one is never put off). */
 let postponed = null;
+/** A refusal or failure the person has read and closed. */
+let dismissed = null;
 /** The Settings card's view of the status, while one is drawn. */
 let cardView = null;
 
@@ -124,7 +126,8 @@ export function renderBanner() {
   if (!slot) return;
   const status = current;
   const offer = status?.offer;
-  if (!bannerWorthy(status) || (status.state === "available" && !offer.important && postponed === offer.version)) {
+  const putOff = status?.state === "available" && !offer.important && postponed === offer.version;
+  if (!bannerWorthy(status) || putOff || status === dismissed) {
     slot.replaceChildren();
     slot.hidden = true;
     return;
@@ -168,6 +171,23 @@ export function renderBanner() {
                 },
                 t("Later"),
               ),
+        )
+      : null,
+    bad
+      ? h(
+          "button",
+          {
+            class: "button",
+            attrs: { type: "button" },
+            dataset: { testid: "dismiss-update" },
+            on: {
+              click: () => {
+                dismissed = status;
+                renderBanner();
+              },
+            },
+          },
+          t("Close"),
         )
       : null,
   );

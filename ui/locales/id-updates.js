@@ -7,6 +7,7 @@ export default {
   "Blasts being sent pause after the message in hand and go on after the restart. Nothing is sent twice.": "Pengiriman yang berjalan berhenti sejenak setelah pesan yang sedang dikirim dan berlanjut setelah dimulai ulang. Tidak ada yang terkirim dua kali.",
   "Check for updates now": "Cek pembaruan sekarang",
   "Checking for updates…": "Mengecek pembaruan…",
+  "Close": "Tutup",
   "Could not reach the update server (is this computer offline?). Blastdesk tries again later; you can also check now.": "Tidak dapat menghubungi server pembaruan (apakah komputer ini sedang offline?). Blastdesk mencoba lagi nanti; Anda juga bisa mengecek sekarang.",
   "Details for support": "Rincian untuk bantuan",
   "Downloading Blastdesk {version}: {percent}": "Mengunduh Blastdesk {version}: {percent}",

@@ -4,6 +4,8 @@
 //! `cargo bench -p blastdesk-core --bench preview` generates the fixtures,
 //! then measures the preview in a fresh process of its own, so that its peak
 //! memory (VmHWM) is the preview's alone. Targets: under 1 s, under 150 MB.
+//! `-- --generate DIR` writes the fixtures into DIR and stops, for
+//! measuring `blastdesk-cli import` on them (docs/benchmarks.md).
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -26,6 +28,13 @@ fn main() -> Result {
     if let Some(at) = args.iter().position(|a| a == "--measure") {
         let dir = args.get(at + 1).ok_or("--measure DIR")?;
         return measure(Path::new(dir));
+    }
+    // The fixtures alone, into DIR (a data folder with the audience
+    // "Members", and pelanggan.xlsx), to measure `blastdesk-cli import` on.
+    if let Some(at) = args.iter().position(|a| a == "--generate") {
+        let dir = args.get(at + 1).ok_or("--generate DIR")?;
+        std::fs::create_dir_all(dir)?;
+        return generate(Path::new(dir));
     }
     let dir = tempfile::tempdir()?;
     let started = Instant::now();

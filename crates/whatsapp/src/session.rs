@@ -303,6 +303,10 @@ pub struct Session {
     /// The last client's session store, to know when SQLite has let go of
     /// its file (only then can its keys be deleted on Windows).
     store: Mutex<Option<std::sync::Weak<dyn whatsapp_rust::store::traits::Backend>>>,
+    /// Set while a client opens the session file, until its store is in
+    /// `store`: a deletion then would race the opening (which recreates the
+    /// file, or holds it so Windows refuses), so it waits.
+    opening: AtomicBool,
     /// Which opening of the session file (see [`note_opened`]) is this
     /// session's: it deletes keys only if no later one opened the file.
     opened: AtomicU64,
@@ -359,6 +363,7 @@ impl Session {
             generation: AtomicU64::new(0),
             forget_pending: AtomicBool::new(false),
             store: Mutex::new(None),
+            opening: AtomicBool::new(false),
             opened: AtomicU64::new(0),
             pair_phone: Mutex::new(None),
             outdated_retry: AtomicBool::new(false),
@@ -505,6 +510,7 @@ impl Session {
         tracing::debug!(dir = %dir.display(), "session store");
         // As a URI, so that a path of any length opens on Windows too
         // (blastdesk_core::store::file).
+        let opening = Opening::start(&self.opening);
         let backend: Arc<dyn whatsapp_rust::store::traits::Backend> = Arc::new(
             SqliteStore::new(&blastdesk_core::store::file::uri(&file))
                 .await
@@ -515,6 +521,7 @@ impl Session {
         // nothing does (Windows refuses to delete an open file).
         let store_held = Arc::downgrade(&backend);
         *lock(&self.store) = Some(store_held.clone());
+        drop(opening);
         self.opened.store(note_opened(&file), Ordering::SeqCst);
         let session = Arc::clone(self);
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
@@ -912,9 +919,10 @@ impl Session {
 
     /// Whether the last client's session store is still open.
     fn store_open(&self) -> bool {
-        lock(&self.store)
-            .as_ref()
-            .is_some_and(|store| store.strong_count() > 0)
+        self.opening.load(Ordering::SeqCst)
+            || lock(&self.store)
+                .as_ref()
+                .is_some_and(|store| store.strong_count() > 0)
     }
 
     fn forget_keys(&self) -> Result<(), String> {
@@ -944,7 +952,9 @@ impl Session {
     /// is closed: then its keys can be deleted, on Windows too.
     pub async fn released(&self) {
         let deadline = std::time::Instant::now() + STORE_RELEASE_WAIT;
-        while lock(&self.client).is_some() && std::time::Instant::now() < deadline {
+        while (lock(&self.client).is_some() || self.opening.load(Ordering::SeqCst))
+            && std::time::Instant::now() < deadline
+        {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let store = lock(&self.store).clone();
@@ -1272,6 +1282,23 @@ fn note_opened(file: &Path) -> u64 {
     let count = opened.entry(file.to_path_buf()).or_insert(0);
     *count += 1;
     *count
+}
+
+/// Marks a session file as being opened, for as long as it lives (an
+/// opening that fails clears it too).
+struct Opening<'a>(&'a AtomicBool);
+
+impl<'a> Opening<'a> {
+    fn start(flag: &'a AtomicBool) -> Opening<'a> {
+        flag.store(true, Ordering::SeqCst);
+        Opening(flag)
+    }
+}
+
+impl Drop for Opening<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
 }
 
 /// Whether a client opened `file` after the opening numbered `mine`.

@@ -96,16 +96,35 @@ pub fn run(data_dir: &Path, args: Args) -> anyhow::Result<()> {
     };
 
     if args.json {
-        let mut value = serde_json::to_value(&preview)?;
-        value["files"] = serde_json::to_value(&files)?;
-        if let Some(saved) = &saved {
-            value["saved"] = serde_json::to_value(saved)?;
-        }
-        println!("{value}");
+        // Written as it is serialised: the document is never whole in
+        // memory (a 100,000-row preview is hundreds of MB as a value tree).
+        let out = std::io::stdout().lock();
+        let mut out = std::io::BufWriter::new(out);
+        serde_json::to_writer(
+            &mut out,
+            &JsonPreview {
+                preview: &preview,
+                files: &files,
+                saved: saved.as_ref(),
+            },
+        )?;
+        std::io::Write::write_all(&mut out, b"\n")?;
+        std::io::Write::flush(&mut out)?;
         return Ok(());
     }
     print_text(&preview, &files, saved.as_ref());
     Ok(())
+}
+
+/// `import --json`: the preview's lists, the files as read, and the
+/// audience saved (if one was).
+#[derive(serde::Serialize)]
+struct JsonPreview<'a> {
+    #[serde(flatten)]
+    preview: &'a audience::Preview,
+    files: &'a [blastdesk_core::import::ImportedFile],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    saved: Option<&'a blastdesk_core::store::AudienceInfo>,
 }
 
 fn source_text(source: &Source) -> String {

@@ -101,26 +101,28 @@ impl Updates {
     /// The checks for as long as the app runs: one at start, then one a day
     /// after the last, while they are automatic; none otherwise.
     async fn run(self) {
-        let mut first = true;
+        // The next wait when it is not a day after the last answered check:
+        // at once at start, an hour after a check that failed.
+        let mut soon = Some(std::time::Duration::ZERO);
         loop {
             let wait = match self.policy() {
                 CheckPolicy::OnRequest => None,
-                CheckPolicy::Automatic if first => Some(std::time::Duration::ZERO),
-                CheckPolicy::Automatic => {
+                CheckPolicy::Automatic => Some(soon.take().unwrap_or_else(|| {
                     let last = self
                         .inner
                         .store
                         .as_ref()
                         .and_then(|store| updates::last_check(store).ok().flatten());
-                    Some(updates::next_check_in(last, now_ms()))
-                }
+                    updates::next_check_in(last, now_ms())
+                })),
             };
-            first = false;
             match wait {
                 Some(wait) => {
                     tokio::select! {
                         () = tokio::time::sleep(wait) => {
-                            self.check().await;
+                            if let UpdateStatus::Failed { .. } = self.check().await {
+                                soon = Some(updates::RETRY_AFTER_FAILURE);
+                            }
                         }
                         () = self.inner.wake.notified() => {}
                     }
@@ -172,6 +174,7 @@ impl Updates {
             },
         };
         if let Some(store) = &self.inner.store
+            && !matches!(status, UpdateStatus::Failed { .. })
             && let Err(error) = updates::note_check(store, now_ms())
         {
             tracing::warn!("cannot note the update check: {error}");

@@ -447,6 +447,11 @@ async fn refusals() -> Result {
     assert!(!app.element("#update-banner").await?.is_displayed().await?);
     app.scroll_into_view("[data-testid=updates-card]", "center")
         .await?;
+    let card = app.text("[data-testid=updates-card]").await?;
+    assert!(
+        !card.contains("null") && !card.contains("undefined"),
+        "{card}"
+    );
     app.screenshot_for_docs("settings-updates").await?;
 
     let version = &packages.newer_version;
@@ -476,6 +481,11 @@ async fn refusals() -> Result {
             .await?;
         app.wait_for_text("[data-testid=update-status]", &expected)
             .await?;
+        let banner = app.text("#update-banner").await?;
+        assert!(
+            !banner.contains("null") && !banner.contains("undefined"),
+            "{banner}"
+        );
         assert_eq!(
             std::fs::read(&appimage)?,
             before,

@@ -6,7 +6,7 @@
 
 import { N_, locale, t } from "../i18n.js";
 import { api, ApiError } from "../api.js";
-import { h } from "../view.js";
+import { h, present } from "../view.js";
 
 // biome-ignore format: each marked text stays on one line for tests/i18n.rs
 const REFUSALS = {
@@ -137,59 +137,61 @@ export function renderBanner() {
   slot.hidden = false;
   slot.className = `update-banner${important ? " update-important" : ""}${bad ? " update-bad" : ""}`;
   slot.replaceChildren(
-    h(
-      "div",
-      { class: "update-text" },
-      important
-        ? h("strong", { dataset: { testid: "update-important" }, text: t("Important update: {notice}", { notice: offer.important }) })
-        : null,
-      h("span", { dataset: { testid: "update-banner-text" }, text: updateText(status) }),
-      status.state === "available" && offer.date
-        ? h("span", { class: "muted", dataset: { testid: "update-released" }, text: released(offer) })
-        : null,
-      status.state === "available" ? h("span", { class: "muted", text: t(LONG.installNote) }) : null,
-    ),
-    status.state === "available"
-      ? h(
-          "div",
-          { class: "row" },
-          installButton("install-update-banner"),
-          important
-            ? null
-            : h(
-                "button",
-                {
-                  class: "button",
-                  attrs: { type: "button" },
-                  dataset: { testid: "postpone-update" },
-                  on: {
-                    click: () => {
-                      postponed = offer.version;
-                      renderBanner();
+    ...present(
+      h(
+        "div",
+        { class: "update-text" },
+        important
+          ? h("strong", { dataset: { testid: "update-important" }, text: t("Important update: {notice}", { notice: offer.important }) })
+          : null,
+        h("span", { dataset: { testid: "update-banner-text" }, text: updateText(status) }),
+        status.state === "available" && offer.date
+          ? h("span", { class: "muted", dataset: { testid: "update-released" }, text: released(offer) })
+          : null,
+        status.state === "available" ? h("span", { class: "muted", text: t(LONG.installNote) }) : null,
+      ),
+      status.state === "available"
+        ? h(
+            "div",
+            { class: "row" },
+            installButton("install-update-banner"),
+            important
+              ? null
+              : h(
+                  "button",
+                  {
+                    class: "button",
+                    attrs: { type: "button" },
+                    dataset: { testid: "postpone-update" },
+                    on: {
+                      click: () => {
+                        postponed = offer.version;
+                        renderBanner();
+                      },
                     },
                   },
+                  t("Later"),
+                ),
+          )
+        : null,
+      bad
+        ? h(
+            "button",
+            {
+              class: "button",
+              attrs: { type: "button" },
+              dataset: { testid: "dismiss-update" },
+              on: {
+                click: () => {
+                  dismissed = status;
+                  renderBanner();
                 },
-                t("Later"),
-              ),
-        )
-      : null,
-    bad
-      ? h(
-          "button",
-          {
-            class: "button",
-            attrs: { type: "button" },
-            dataset: { testid: "dismiss-update" },
-            on: {
-              click: () => {
-                dismissed = status;
-                renderBanner();
               },
             },
-          },
-          t("Close"),
-        )
-      : null,
+            t("Close"),
+          )
+        : null,
+    ),
   );
   slot.setAttribute("role", bad || important ? "alert" : "status");
 }
@@ -267,7 +269,7 @@ export async function updatesCard(info) {
     detailText.textContent = status?.state === "failed" ? status.detail : "";
     detail.hidden = status?.state !== "failed";
     check.disabled = ["checking", "downloading", "finishing", "restarting"].includes(status?.state);
-    actions.replaceChildren(check, status?.state === "available" ? installButton("install-update") : null);
+    actions.replaceChildren(...present(check, status?.state === "available" ? installButton("install-update") : null));
   };
   show(current);
   const automatic = h("input", {

@@ -22,6 +22,10 @@ pub const POLICY_SETTING: &str = "update_checks";
 pub const LAST_CHECK_SETTING: &str = "update_last_check";
 /// How often a resident Blastdesk looks for an update by itself.
 pub const CHECK_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+/// How soon an automatic check that failed (no connection, the server
+/// down) is tried again: a computer that starts offline learns of an
+/// urgent update within the hour it comes online, not a day later.
+pub const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(60 * 60);
 /// The longest `important` notice shown; the rest is cut.
 pub const MAX_NOTICE_CHARS: usize = 300;
 /// The longest release notes shown; the rest is cut.
@@ -58,7 +62,8 @@ impl CheckPolicy {
     }
 }
 
-/// Records that a check was made (whatever it found).
+/// Records that a check was answered (whatever it found; a check that
+/// failed is not recorded, and is tried again after [`RETRY_AFTER_FAILURE`]).
 pub fn note_check(store: &Store, now_ms: i64) -> Result<(), StoreError> {
     store.set_setting_text(LAST_CHECK_SETTING, Some(&now_ms.to_string()), now_ms)
 }

@@ -7,8 +7,9 @@
 //! What is decided and said lives in `blastdesk_core::updates`; this module
 //! only drives the plugin. The plugin checks the download's signature
 //! (minisign) against the public key in tauri.conf.json before anything is
-//! replaced. A check sends nothing of the person's: the request is the feed's
-//! address with this version, the system and the processor in it, nothing else.
+//! replaced. A check sends nothing of the person's: it is a request for the
+//! feed's fixed address (and then for the file the feed names), with the
+//! updater's own headers, nothing else (tests/e2e/updates.rs records them).
 
 use std::sync::{Arc, Mutex, PoisonError};
 

@@ -25,8 +25,8 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 # The update tests install a newer version over this one: both AppImages are
-# made first, the newer last-but-one, so that the build of this version is
-# the one cargo test then finds made.
+# made first, the newer one first, so that the build of this version is the
+# one cargo test then finds made.
 step "the Linux packages the update tests install (scripts/package-linux.sh)"
 packages="${CARGO_TARGET_DIR:-$PWD/target}/test-packages"
 rm -rf "$packages"

@@ -207,8 +207,15 @@ fn setup(app: &mut App) {
     .inspect_err(|error| {
         tracing::error!(code = %error.code, "cannot open the database: {}", error.message);
     });
+    // The one Settings names, else WhatsApp's current one (fetched daily),
+    // the built-in one as the fallback.
     tracing::info!(
-        whatsapp_web = %blastdesk_whatsapp::version::describe(store.as_ref().ok()),
+        named = ?store
+            .as_ref()
+            .ok()
+            .and_then(blastdesk_whatsapp::version::current)
+            .map(|version| version.to_string()),
+        fallback = %blastdesk_whatsapp::version::PINNED,
         "WhatsApp Web version"
     );
     let has_tray = tray::install(app.handle());

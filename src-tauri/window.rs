@@ -6,10 +6,11 @@ use tauri::{AppHandle, Manager, WebviewWindowBuilder};
 
 pub const MAIN: &str = "main";
 
-/// Shows the main window at the update on offer (Settings, Updates).
+/// Shows the main window with the update on offer in its banner.
 pub fn show_update(app: &AppHandle) {
     show_main(app);
-    // A window already open goes there now; a new one asks on loading.
+    // An open window shows the banner again even if it was put off; a new
+    // one shows it as it loads.
     if let Err(error) = tauri::Emitter::emit(app, "show-update", ()) {
         tracing::warn!("cannot tell the window: {error}");
     }

@@ -186,15 +186,16 @@ async fn tray_residency() -> Result {
 
 /// Waits until the app's log file in `data_dir` contains `line`.
 pub fn wait_for_log(data_dir: &Path, line: &str, timeout: Duration) -> Result {
-    let logs = data_dir.join("logs");
-    let read_logs = || -> String {
-        std::fs::read_dir(&logs)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
-            .collect()
-    };
-    wait_until(timeout, line, || read_logs().contains(line))
-        .map_err(|e| format!("{e}; the app's log:\n{}", read_logs()).into())
+    wait_until(timeout, line, || read_logs(data_dir).contains(line))
+        .map_err(|e| format!("{e}; the app's log:\n{}", read_logs(data_dir)).into())
+}
+
+/// Everything the app logged in the data folder `data_dir`.
+pub fn read_logs(data_dir: &Path) -> String {
+    std::fs::read_dir(data_dir.join("logs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
+        .collect()
 }

@@ -27,7 +27,7 @@ use blastdesk_core::store::runs::BlastState;
 use crate::harness::{
     App, Result, UPDATE_ENDPOINT_ENV, bounded, one_message_a_second, step, wait_until,
 };
-use crate::shell::wait_for_log;
+use crate::shell::{read_logs, wait_for_log};
 
 /// This version, the one the tests' build reports.
 const CURRENT: &str = env!("CARGO_PKG_VERSION");
@@ -262,16 +262,6 @@ fn sending_rehearsal(dir: &Path) -> Result<i64> {
     Ok(created.blast_id)
 }
 
-/// Everything the app logged in the data folder `dir`.
-fn logs(dir: &Path) -> String {
-    std::fs::read_dir(dir.join("logs"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
-        .collect()
-}
-
 fn ledger_len(dir: &Path) -> usize {
     read_ledger(&dir.join("rehearsal-ledger.jsonl")).map_or(0, |l| l.len())
 }
@@ -501,7 +491,7 @@ async fn refusals() -> Result {
             .starts_with("The download announced as")
     );
     assert!(
-        !logs(dir.path()).contains(&format!("Blastdesk starting version={version}")),
+        !read_logs(dir.path()).contains(&format!("Blastdesk starting version={version}")),
         "the newer version never started"
     );
     app.close().await

@@ -102,22 +102,21 @@ async function install() {
   }
 }
 
-function installButton(testid) {
+/** A button of the banner or the card; `primary` for the one to press. */
+function button(text, testid, onClick, primary = false) {
   return h(
     "button",
-    {
-      class: "button primary",
-      attrs: { type: "button" },
-      dataset: { testid },
-      on: {
-        click: (event) => {
-          event.currentTarget.disabled = true;
-          install();
-        },
-      },
-    },
-    t("Install and restart"),
+    { class: primary ? "button primary" : "button", attrs: { type: "button" }, dataset: { testid }, on: { click: onClick } },
+    text,
   );
+}
+
+function installButton(testid) {
+  const start = (event) => {
+    event.currentTarget.disabled = true;
+    install();
+  };
+  return button(t("Install and restart"), testid, start, true);
 }
 
 /** Draws the banner again (in the window's language, after it changed). */
@@ -157,39 +156,17 @@ export function renderBanner() {
             installButton("install-update-banner"),
             important
               ? null
-              : h(
-                  "button",
-                  {
-                    class: "button",
-                    attrs: { type: "button" },
-                    dataset: { testid: "postpone-update" },
-                    on: {
-                      click: () => {
-                        postponed = offer.version;
-                        renderBanner();
-                      },
-                    },
-                  },
-                  t("Later"),
-                ),
+              : button(t("Later"), "postpone-update", () => {
+                  postponed = offer.version;
+                  renderBanner();
+                }),
           )
         : null,
       bad
-        ? h(
-            "button",
-            {
-              class: "button",
-              attrs: { type: "button" },
-              dataset: { testid: "dismiss-update" },
-              on: {
-                click: () => {
-                  dismissed = status;
-                  renderBanner();
-                },
-              },
-            },
-            t("Close"),
-          )
+        ? button(t("Close"), "dismiss-update", () => {
+            dismissed = status;
+            renderBanner();
+          })
         : null,
     ),
   );
@@ -243,24 +220,13 @@ export async function updatesCard(info) {
   const detailText = h("code", { dataset: { testid: "update-detail" } });
   const detail = h("details", { class: "muted" }, h("summary", { text: t("Details for support") }), detailText);
   const actions = h("div", { class: "row" });
-  const check = h(
-    "button",
-    {
-      class: "button",
-      attrs: { type: "button" },
-      dataset: { testid: "check-update" },
-      on: {
-        click: async () => {
-          try {
-            await api.checkForUpdate();
-          } catch (error) {
-            publish({ state: "failed", stage: "check", detail: ApiError.from(error).message });
-          }
-        },
-      },
-    },
-    t("Check for updates now"),
-  );
+  const check = button(t("Check for updates now"), "check-update", async () => {
+    try {
+      await api.checkForUpdate();
+    } catch (error) {
+      publish({ state: "failed", stage: "check", detail: ApiError.from(error).message });
+    }
+  });
   const show = (status) => {
     statusLine.textContent = problem ?? updateText(status);
     statusLine.classList.toggle("error-text", status?.state === "refused" || status?.state === "failed");

@@ -120,13 +120,7 @@ impl Offer {
 /// The feed's `important` notice: a non-empty text, cut to a length; any
 /// other value (a number, an object) is no notice.
 pub fn important_notice(feed: &serde_json::Value) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Extras {
-        #[serde(default)]
-        important: Option<String>,
-    }
-    let extras = serde_json::from_value::<Extras>(feed.clone()).ok()?;
-    cut(&extras.important?, MAX_NOTICE_CHARS)
+    cut(feed.get("important")?.as_str()?, MAX_NOTICE_CHARS)
 }
 
 /// Trimmed, without control characters but line breaks, at most `max`

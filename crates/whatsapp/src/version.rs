@@ -25,15 +25,6 @@ pub const SETTING: &str = "whatsapp_web_version";
 /// built with (from Cargo.lock), for the About box and the logs.
 pub const LIBRARY: &str = env!("BLASTDESK_WHATSAPP_RUST_VERSION");
 
-/// What the About box and the logs say of the WhatsApp Web version: the
-/// one the setting names, else that whatsapp-rust fetches the current one.
-pub fn describe(store: Option<&blastdesk_core::Store>) -> String {
-    match store.and_then(current) {
-        Some(named) => format!("{named} (set in Settings)"),
-        None => format!("WhatsApp's current, checked daily (fallback {PINNED})"),
-    }
-}
-
 impl WebVersion {
     pub fn tuple(self) -> (u32, u32, u32) {
         (self.0, self.1, self.2)
